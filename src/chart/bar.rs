@@ -1,0 +1,189 @@
+//! Bar layouts: vertical bars over categories, horizontal bars for long
+//! labels, and touching bars over numeric bins (histograms).
+
+use super::axis::{self, Scale, Tick, text_width};
+use super::draw::{Align, Canvas};
+use super::{Data, Role, TICK, WIDTH};
+
+const HEIGHT: f64 = 360.0;
+const VALUE: f64 = 12.0;
+
+/// The plot rectangle and value axis of a vertical chart.
+pub(super) struct Frame {
+    pub x0: f64,
+    pub x1: f64,
+    pub y1: f64,
+    pub scale: Scale,
+}
+
+/// Draws the value axis (grid lines and tick labels on the left) and returns
+/// the plot frame. `min`/`max` are the data's range.
+pub(super) fn value_axis(canvas: &mut Canvas, data: &Data<'_>, min: f64, max: f64, zero: bool) -> Frame {
+    let spec = data.spec;
+    let ticks = axis::value_ticks(min, max, spec.log, zero, 5);
+    let labels: Vec<Tick> = axis::label_ticks(&ticks, data.percent());
+    let label_w = labels.iter().map(|t| text_width(&t.label, TICK)).fold(0.0, f64::max);
+    let x0 = (label_w + 12.0).max(36.0);
+    let x1 = WIDTH as f64 - 14.0;
+    let y0 = if spec.y_label.is_some() { 34.0 } else { 14.0 };
+    let y1 = canvas.height as f64 - if spec.x_label.is_some() { 50.0 } else { 30.0 };
+    let scale = Scale { lo: ticks[0], hi: *ticks.last().unwrap_or(&1.0), from: y1, to: y0, log: spec.log };
+    for t in &labels {
+        let y = scale.map(t.value);
+        canvas.line(vec![(x0, y), (x1, y)], Role::Grid, 1);
+        canvas.text(x0 - 6.0, y, t.label.clone(), TICK, Role::Muted, Align::End);
+    }
+    if let Some(label) = &spec.y_label {
+        canvas.text(4.0, 14.0, label.clone(), TICK, Role::Muted, Align::Start);
+    }
+    if let Some(label) = &spec.x_label {
+        canvas.text((x0 + x1) / 2.0, canvas.height as f64 - 12.0, label.clone(), TICK, Role::Muted, Align::Middle);
+    }
+    Frame { x0, x1, y1, scale }
+}
+
+/// Every `k`-th label, with `k` the smallest step at which labels of the given
+/// widths, centred `spacing` px apart, keep `gap` px between them.
+pub fn label_step(widths: &[f64], spacing: f64, gap: f64) -> usize {
+    let widest = widths.iter().copied().fold(0.0, f64::max);
+    if spacing <= 0.0 {
+        return widths.len().max(1);
+    }
+    (((widest + gap) / spacing).ceil() as usize).max(1)
+}
+
+/// Vertical bars, one per row, in row order.
+pub fn vertical(data: &Data<'_>) -> Canvas {
+    let mut c = Canvas::new(WIDTH, HEIGHT as u32);
+    let values = &data.y[0];
+    let max = values.iter().flatten().copied().fold(0.0, f64::max);
+    let min = values.iter().flatten().copied().fold(0.0, f64::min);
+    let f = value_axis(&mut c, data, min, max, true);
+    let n = values.len();
+    let band = (f.x1 - f.x0) / n as f64;
+    let labels: Vec<String> = (0..n).map(|i| data.x_label(i)).collect();
+    let widths: Vec<f64> = labels.iter().map(|l| text_width(l, TICK)).collect();
+    let step = label_step(&widths, band, 6.0);
+    let base = if data.spec.log { f.y1 } else { f.scale.map(0.0) };
+    let value_labels: Vec<String> = values.iter().map(|v| v.map(|v| data.y_label(v)).unwrap_or_default()).collect();
+    let show_values = n <= 24 && value_labels.iter().all(|l| text_width(l, VALUE) + 2.0 <= band) && !data.spec.log;
+    for (i, v) in values.iter().enumerate() {
+        let cx = f.x0 + band * (i as f64 + 0.5);
+        if let Some(v) = v {
+            let top = f.scale.map(*v);
+            let half = (band * 0.36).max(0.5);
+            c.rect(cx - half, base, cx + half, top, Role::Series(0));
+            if show_values {
+                let y = if *v >= 0.0 { top - 9.0 } else { top + 9.0 };
+                c.text(cx, y, value_labels[i].clone(), VALUE, Role::Text, Align::Middle);
+            }
+        }
+        if i % step == 0 {
+            c.text(cx, f.y1 + 14.0, labels[i].clone(), TICK, Role::Muted, Align::Middle);
+        }
+    }
+    c.line(vec![(f.x0, base), (f.x1, base)], Role::Axis, 1);
+    c
+}
+
+/// Horizontal bars, one row each, top to bottom; labels on the left, values
+/// at the bar ends.
+pub fn horizontal(data: &Data<'_>) -> Canvas {
+    let values = &data.y[0];
+    let n = values.len();
+    const ROW: f64 = 24.0;
+    let top = if data.spec.y_label.is_some() { 30.0 } else { 10.0 };
+    let bottom = if data.spec.x_label.is_some() { 50.0 } else { 30.0 };
+    let height = top + ROW * n as f64 + bottom;
+    let mut c = Canvas::new(WIDTH, height.round() as u32);
+    let labels: Vec<String> = (0..n).map(|i| data.x_label(i)).collect();
+    let max_label = WIDTH as f64 * 0.4;
+    let label_w = labels.iter().map(|l| text_width(l, TICK)).fold(0.0, f64::max).min(max_label);
+    let value_labels: Vec<String> = values.iter().map(|v| v.map(|v| data.y_label(v)).unwrap_or_default()).collect();
+    let value_w = value_labels.iter().map(|l| text_width(l, VALUE)).fold(0.0, f64::max);
+    let x0 = label_w + 14.0;
+    let x1 = WIDTH as f64 - value_w - 12.0;
+    let (y0, y1) = (top, top + ROW * n as f64);
+    let max = values.iter().flatten().copied().fold(0.0, f64::max);
+    let ticks = axis::value_ticks(0.0, max, data.spec.log, true, 4);
+    let scale = Scale { lo: ticks[0], hi: *ticks.last().unwrap_or(&1.0), from: x0, to: x1, log: data.spec.log };
+    let tick_labels = axis::label_ticks(&ticks, data.percent());
+    let widths: Vec<f64> = tick_labels.iter().map(|t| text_width(&t.label, TICK)).collect();
+    let spacing = if ticks.len() > 1 { (x1 - x0) / (ticks.len() - 1) as f64 } else { x1 - x0 };
+    let step = label_step(&widths, spacing, 8.0);
+    for (k, t) in tick_labels.iter().enumerate() {
+        let x = scale.map(t.value);
+        c.line(vec![(x, y0), (x, y1)], Role::Grid, 1);
+        if k % step == 0 {
+            c.text(x, y1 + 14.0, t.label.clone(), TICK, Role::Muted, Align::Middle);
+        }
+    }
+    for (i, v) in values.iter().enumerate() {
+        let cy = y0 + ROW * (i as f64 + 0.5);
+        c.text(x0 - 8.0, cy, axis::fit_text(&labels[i], TICK, max_label), TICK, Role::Text, Align::End);
+        if let Some(v) = v {
+            let end = scale.map(*v);
+            c.rect(x0, cy - ROW * 0.34, end, cy + ROW * 0.34, Role::Series(0));
+            c.text(end + 5.0, cy, value_labels[i].clone(), VALUE, Role::Text, Align::Start);
+        }
+    }
+    c.line(vec![(x0, y0), (x0, y1)], Role::Axis, 1);
+    if let Some(label) = &data.spec.y_label {
+        c.text(4.0, 14.0, label.clone(), TICK, Role::Muted, Align::Start);
+    }
+    if let Some(label) = &data.spec.x_label {
+        c.text((x0 + x1) / 2.0, height - 12.0, label.clone(), TICK, Role::Muted, Align::Middle);
+    }
+    c
+}
+
+/// Touching bars over numeric bins; `x` is each bin's lower edge and bins are
+/// as wide as the smallest gap between consecutive edges.
+pub fn histogram(data: &Data<'_>) -> Canvas {
+    let mut c = Canvas::new(WIDTH, HEIGHT as u32);
+    let values = &data.y[0];
+    let xs: Vec<f64> = data.x.iter().map(|v| v.as_f64().unwrap_or(0.0)).collect();
+    let mut sorted = xs.clone();
+    sorted.sort_by(f64::total_cmp);
+    let width = sorted.windows(2).map(|w| w[1] - w[0]).filter(|d| *d > 0.0).fold(f64::INFINITY, f64::min);
+    let width = if width.is_finite() { width } else { 1.0 };
+    let (lo, hi) = (sorted[0], sorted[sorted.len() - 1] + width);
+    let max = values.iter().flatten().copied().fold(0.0, f64::max);
+    let f = value_axis(&mut c, data, 0.0, max, true);
+    let xscale = Scale { lo, hi, from: f.x0, to: f.x1, log: false };
+    let all_int = xs.iter().all(|x| x.fract() == 0.0) && width.fract() == 0.0;
+    let ticks = if all_int { axis::integer_ticks(lo, hi, 8) } else { axis::linear_ticks(lo, hi, 8) };
+    let ticks: Vec<f64> = ticks.into_iter().filter(|t| *t >= lo && *t <= hi).collect();
+    let tick_labels = axis::label_ticks(&ticks, false);
+    let widths: Vec<f64> = tick_labels.iter().map(|t| text_width(&t.label, TICK)).collect();
+    let spacing = if ticks.len() > 1 { xscale.map(ticks[1]) - xscale.map(ticks[0]) } else { f.x1 - f.x0 };
+    let step = label_step(&widths, spacing, 8.0);
+    let base = if data.spec.log { f.y1 } else { f.scale.map(0.0) };
+    for (x, v) in xs.iter().zip(values) {
+        if let Some(v) = v {
+            let (a, b) = (xscale.map(*x), xscale.map(x + width));
+            c.rect(a + 0.5, base, (b - 0.5).max(a + 1.0), f.scale.map(*v), Role::Series(0));
+        }
+    }
+    for (k, t) in tick_labels.iter().enumerate() {
+        if k % step == 0 {
+            let x = xscale.map(t.value);
+            c.line(vec![(x, f.y1), (x, f.y1 + 4.0)], Role::Axis, 1);
+            c.text(x, f.y1 + 14.0, t.label.clone(), TICK, Role::Muted, Align::Middle);
+        }
+    }
+    c.line(vec![(f.x0, base), (f.x1, base)], Role::Axis, 1);
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_step_spaces_labels() {
+        assert_eq!(label_step(&[20.0, 20.0], 40.0, 6.0), 1);
+        assert_eq!(label_step(&[30.0, 30.0], 20.0, 6.0), 2);
+        assert_eq!(label_step(&[30.0], 0.0, 6.0), 1);
+    }
+}

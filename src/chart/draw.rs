@@ -1,0 +1,136 @@
+//! Drawing: a list of plain shapes, laid out by the chart kinds, turned into
+//! SVG by `plotters` (SVG backend, no system fonts). The only user of
+//! `plotters`.
+//!
+//! Keeping shapes as data lets tests check geometry (label overlap, sizes)
+//! without parsing SVG, and keeps the output deterministic.
+
+use super::Role;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+/// Horizontal text alignment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    /// Text starts at x.
+    Start,
+    /// Text is centred on x.
+    Middle,
+    /// Text ends at x.
+    End,
+}
+
+/// One thing to draw, in viewBox pixels.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Shape {
+    /// A filled rectangle.
+    Rect { x0: f64, y0: f64, x1: f64, y1: f64, role: Role },
+    /// A polyline.
+    Line { points: Vec<(f64, f64)>, role: Role, width: u32 },
+    /// A filled circle.
+    Dot { x: f64, y: f64, r: f64, role: Role },
+    /// Text; `y` is the vertical centre of the line.
+    Text { x: f64, y: f64, text: String, size: f64, role: Role, align: Align, bold: bool },
+}
+
+/// The shapes of one chart and its size.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Canvas {
+    /// Width of the viewBox.
+    pub width: u32,
+    /// Height of the viewBox.
+    pub height: u32,
+    /// What to draw, in order (later shapes on top).
+    pub shapes: Vec<Shape>,
+}
+
+impl Canvas {
+    /// An empty canvas.
+    pub fn new(width: u32, height: u32) -> Canvas {
+        Canvas { width, height, shapes: Vec::new() }
+    }
+
+    /// Adds a rectangle (corners in any order).
+    pub fn rect(&mut self, x0: f64, y0: f64, x1: f64, y1: f64, role: Role) {
+        self.shapes.push(Shape::Rect { x0: x0.min(x1), y0: y0.min(y1), x1: x0.max(x1), y1: y0.max(y1), role });
+    }
+
+    /// Adds a line through `points`.
+    pub fn line(&mut self, points: Vec<(f64, f64)>, role: Role, width: u32) {
+        self.shapes.push(Shape::Line { points, role, width });
+    }
+
+    /// Adds a dot.
+    pub fn dot(&mut self, x: f64, y: f64, r: f64, role: Role) {
+        self.shapes.push(Shape::Dot { x, y, r, role });
+    }
+
+    /// Adds text whose vertical centre is at `y`.
+    pub fn text(&mut self, x: f64, y: f64, text: impl Into<String>, size: f64, role: Role, align: Align) {
+        self.shapes.push(Shape::Text { x, y, text: text.into(), size, role, align, bold: false });
+    }
+
+    /// Renders the shapes to an SVG document (with plotters' own `<svg>` root).
+    pub fn to_svg(&self) -> Result<String, DrawingAreaErrorKind<std::io::Error>> {
+        let mut out = String::new();
+        {
+            let root = SVGBackend::with_string(&mut out, (self.width, self.height)).into_drawing_area();
+            for shape in &self.shapes {
+                match shape {
+                    Shape::Rect { x0, y0, x1, y1, role } => {
+                        let (a, b) = ((px(*x0), px(*y0)), (px(*x1), px(*y1)));
+                        root.draw(&Rectangle::new([a, b], role.color().filled()))?;
+                    }
+                    Shape::Line { points, role, width } => {
+                        let pts: Vec<(i32, i32)> = points.iter().map(|&(x, y)| (px(x), px(y))).collect();
+                        root.draw(&PathElement::new(pts, role.color().stroke_width(*width)))?;
+                    }
+                    Shape::Dot { x, y, r, role } => {
+                        root.draw(&Circle::new((px(*x), px(*y)), px(*r), role.color().filled()))?;
+                    }
+                    Shape::Text { x, y, text, size, role, align, bold } => {
+                        let h = match align {
+                            Align::Start => HPos::Left,
+                            Align::Middle => HPos::Center,
+                            Align::End => HPos::Right,
+                        };
+                        // plotters writes `font-size` as size / 1.24
+                        let mut font = ("sans-serif", size * 1.24).into_font();
+                        if *bold {
+                            font = font.style(FontStyle::Bold);
+                        }
+                        let color = role.color();
+                        let style = TextStyle::from(font).color(&color).pos(Pos::new(h, VPos::Center));
+                        root.draw(&Text::new(text.as_str(), (px(*x), px(*y)), style))?;
+                    }
+                }
+            }
+            root.present()?;
+        }
+        Ok(out)
+    }
+}
+
+fn px(v: f64) -> i32 {
+    v.round() as i32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn draws_every_shape() {
+        let mut c = Canvas::new(100, 50);
+        c.rect(10.0, 40.0, 20.0, 10.0, Role::Series(0));
+        c.line(vec![(0.0, 0.0), (10.0, 10.0)], Role::Axis, 1);
+        c.dot(5.0, 5.0, 2.0, Role::Series(1));
+        c.text(50.0, 25.0, "a < b", 13.0, Role::Text, Align::Middle);
+        let svg = c.to_svg().unwrap();
+        assert!(svg.contains("<rect"), "{svg}");
+        assert!(svg.contains("<polyline"), "{svg}");
+        assert!(svg.contains("<circle"), "{svg}");
+        assert!(svg.contains("a &lt; b"), "{svg}");
+        assert!(svg.contains("text-anchor=\"middle\""), "{svg}");
+    }
+}

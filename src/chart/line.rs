@@ -1,0 +1,94 @@
+//! Line layout: one or several series over a numeric or date x axis, with a
+//! legend when there is more than one series.
+
+use super::axis::{self, Scale, Tick, text_width};
+use super::bar::{label_step, value_axis};
+use super::draw::{Align, Canvas};
+use super::{Data, Role, TICK, WIDTH};
+use crate::table::{ColumnType, Value};
+
+const HEIGHT: u32 = 360;
+
+fn x_number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Date(d) => Some(axis::days(*d)),
+        v => v.as_f64(),
+    }
+}
+
+/// Draws the lines.
+pub fn draw(data: &Data<'_>) -> Canvas {
+    let mut c = Canvas::new(WIDTH, HEIGHT);
+    let xs: Vec<Option<f64>> = data.x.iter().map(|v| x_number(v)).collect();
+    let present: Vec<f64> = xs.iter().flatten().copied().collect();
+    let (xmin, xmax) = present.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    let all: Vec<f64> = data.y.iter().flatten().flatten().copied().collect();
+    let (ymin, ymax) = all.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    let (ymin, ymax) = if all.is_empty() { (0.0, 1.0) } else { (ymin, ymax) };
+    // counts start at zero; a measure that moves in a narrow band (a mean
+    // rating between 4.2 and 4.6) gets an axis fitted to it
+    let zero = ymin >= 0.0 && ymin <= ymax * 0.5;
+    let f = value_axis(&mut c, data, ymin, ymax, zero);
+
+    let ticks: Vec<Tick> = if data.x_kind == ColumnType::Date {
+        axis::date_ticks(xmin, xmax, 8)
+    } else {
+        let t = if present.iter().all(|x| x.fract() == 0.0) {
+            axis::integer_ticks(xmin, xmax, 6)
+        } else {
+            axis::linear_ticks(xmin, xmax, 6)
+        };
+        axis::label_ticks(&t.into_iter().filter(|t| *t >= xmin && *t <= xmax).collect::<Vec<_>>(), false)
+    };
+    let (lo, hi) = if xmax > xmin { (xmin, xmax) } else { (xmin - 1.0, xmin + 1.0) };
+    let xscale = Scale { lo, hi, from: f.x0 + 6.0, to: f.x1 - 6.0, log: false };
+    let widths: Vec<f64> = ticks.iter().map(|t| text_width(&t.label, TICK)).collect();
+    let spacing = if ticks.len() > 1 { xscale.map(ticks[1].value) - xscale.map(ticks[0].value) } else { f.x1 - f.x0 };
+    let step = label_step(&widths, spacing, 10.0);
+    for (k, t) in ticks.iter().enumerate() {
+        if k % step == 0 {
+            let x = xscale.map(t.value);
+            c.line(vec![(x, f.y1), (x, f.y1 + 4.0)], Role::Axis, 1);
+            c.text(x, f.y1 + 14.0, t.label.clone(), TICK, Role::Muted, Align::Middle);
+        }
+    }
+    c.line(vec![(f.x0, f.y1), (f.x1, f.y1)], Role::Axis, 1);
+
+    let many = data.x.len() > 40;
+    for (s, values) in data.y.iter().enumerate() {
+        // a NULL breaks the line
+        let mut run: Vec<(f64, f64)> = Vec::new();
+        let mut runs = Vec::new();
+        for (x, v) in xs.iter().zip(values) {
+            match (x, v) {
+                (Some(x), Some(v)) if !(data.spec.log && *v <= 0.0) => {
+                    run.push((xscale.map(*x), f.scale.map(*v)));
+                }
+                _ => runs.push(std::mem::take(&mut run)),
+            }
+        }
+        runs.push(run);
+        for run in runs.into_iter().filter(|r| !r.is_empty()) {
+            if !many {
+                for &(x, y) in &run {
+                    c.dot(x, y, 3.0, Role::Series(s));
+                }
+            }
+            if run.len() > 1 {
+                c.line(run, Role::Series(s), 2);
+            }
+        }
+    }
+    if data.y.len() > 1 {
+        // legend, right-aligned above the plot
+        let mut x = f.x1;
+        for (s, name) in data.names.iter().enumerate().rev() {
+            let w = text_width(name, TICK);
+            x -= w;
+            c.text(x, 12.0, name.clone(), TICK, Role::Text, Align::Start);
+            c.rect(x - 16.0, 8.0, x - 6.0, 16.0, Role::Series(s));
+            x -= 28.0;
+        }
+    }
+    c
+}

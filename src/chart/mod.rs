@@ -1,0 +1,345 @@
+//! Charts: a [`ChartSpec`] and the [`Table`] it names become an accessible,
+//! theme-aware inline SVG.
+//!
+//! Layout (ticks, label spacing, bar geometry) is computed here and in the
+//! kind modules as plain shapes; [`draw`] turns them into SVG with plotters.
+//! Colours are drawn as the light theme's palette; the stylesheet maps each
+//! palette colour to a CSS custom property, so the same SVG follows
+//! `prefers-color-scheme` without a second copy.
+
+pub mod axis;
+pub mod bar;
+pub mod draw;
+pub mod line;
+
+use crate::content::directive::Located;
+use crate::error::{Location, SourceError};
+use crate::format::Format;
+use crate::table::{ColumnType, Table, Value};
+use plotters::style::RGBColor;
+
+/// The kinds of chart a directive may ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChartKind {
+    /// Vertical bars, one per row, in row order.
+    Bar,
+    /// Horizontal bars, one per row, top to bottom in row order.
+    HBar,
+    /// Lines over a numeric or date `x`, one per `y` column.
+    Line,
+    /// Touching bars over numeric bins (`x` is each bin's lower edge).
+    Histogram,
+}
+
+impl ChartKind {
+    /// The word used in descriptions for screen readers.
+    pub fn noun(self) -> &'static str {
+        match self {
+            ChartKind::Bar => "bar chart",
+            ChartKind::HBar => "horizontal bar chart",
+            ChartKind::Line => "line chart",
+            ChartKind::Histogram => "histogram",
+        }
+    }
+}
+
+/// A chart as the author asked for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChartSpec {
+    /// The kind of chart.
+    pub kind: ChartKind,
+    /// The query whose rows are drawn.
+    pub query: Located<String>,
+    /// The column along the category or x axis.
+    pub x: Located<String>,
+    /// The value columns (several only for lines).
+    pub y: Vec<Located<String>>,
+    /// The chart title (caption and SVG `<title>`).
+    pub title: String,
+    /// A sentence under the title.
+    pub caption: String,
+    /// A label for the x axis.
+    pub x_label: Option<String>,
+    /// A label for the value axis.
+    pub y_label: Option<String>,
+    /// A logarithmic value axis.
+    pub log: bool,
+    /// How x values are shown.
+    pub x_format: Option<Format>,
+    /// How values are shown.
+    pub y_format: Option<Format>,
+    /// Legend names for the series (default: the `y` column names).
+    pub series: Vec<String>,
+    /// Where the directive starts.
+    pub defined_at: Location,
+}
+
+/// A drawn chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chart {
+    /// The complete `<svg>` element.
+    pub svg: String,
+    /// A sentence describing the data, for the SVG's `<desc>`.
+    pub description: String,
+}
+
+/// What a colour is for. Each role has a light and a dark colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Titles and value labels.
+    Text,
+    /// Tick labels.
+    Muted,
+    /// Grid lines.
+    Grid,
+    /// Axis lines.
+    Axis,
+    /// The n-th data series (wraps around the palette).
+    Series(usize),
+}
+
+/// A palette colour: its CSS custom property name and its light and dark values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Swatch {
+    /// The custom property, without `--`.
+    pub name: &'static str,
+    /// The colour on a light background (also the colour written in the SVG).
+    pub light: (u8, u8, u8),
+    /// The colour on a dark background.
+    pub dark: (u8, u8, u8),
+}
+
+/// The chart palette; the stylesheet is generated from it. Light colours are
+/// distinct, so each maps back to one role.
+pub const PALETTE: [Swatch; 9] = [
+    Swatch { name: "chart-text", light: (0x1f, 0x29, 0x33), dark: (0xe4, 0xe7, 0xeb) },
+    Swatch { name: "chart-muted", light: (0x4a, 0x55, 0x63), dark: (0xb6, 0xbf, 0xc9) },
+    Swatch { name: "chart-grid", light: (0xdc, 0xe2, 0xe8), dark: (0x33, 0x3d, 0x48) },
+    Swatch { name: "chart-axis", light: (0x7b, 0x87, 0x94), dark: (0x8a, 0x96, 0xa3) },
+    Swatch { name: "series-1", light: (0x25, 0x63, 0xeb), dark: (0x6c, 0xa6, 0xff) },
+    Swatch { name: "series-2", light: (0xc2, 0x41, 0x0c), dark: (0xfb, 0x92, 0x3c) },
+    Swatch { name: "series-3", light: (0x04, 0x78, 0x57), dark: (0x34, 0xd3, 0x99) },
+    Swatch { name: "series-4", light: (0xbe, 0x18, 0x5d), dark: (0xf4, 0x72, 0xb6) },
+    Swatch { name: "series-5", light: (0x6d, 0x28, 0xd9), dark: (0xa7, 0x8b, 0xfa) },
+];
+
+impl Role {
+    /// The palette entry of this role.
+    pub fn swatch(self) -> Swatch {
+        match self {
+            Role::Text => PALETTE[0],
+            Role::Muted => PALETTE[1],
+            Role::Grid => PALETTE[2],
+            Role::Axis => PALETTE[3],
+            Role::Series(i) => PALETTE[4 + i % 5],
+        }
+    }
+
+    fn color(self) -> RGBColor {
+        let (r, g, b) = self.swatch().light;
+        RGBColor(r, g, b)
+    }
+}
+
+/// `#rrggbb` of a colour.
+pub fn hex((r, g, b): (u8, u8, u8)) -> String {
+    format!("#{r:02X}{g:02X}{b:02X}")
+}
+
+/// Width of every chart's viewBox.
+pub const WIDTH: u32 = 640;
+/// Tick label size.
+pub const TICK: f64 = 13.0;
+
+/// The data of a chart, checked against its spec.
+pub struct Data<'a> {
+    /// The spec.
+    pub spec: &'a ChartSpec,
+    /// x values, one per row.
+    pub x: Vec<&'a Value>,
+    /// x column type.
+    pub x_kind: ColumnType,
+    /// One vector per `y` column; `None` for NULL.
+    pub y: Vec<Vec<Option<f64>>>,
+    /// Legend names.
+    pub names: Vec<String>,
+}
+
+impl Data<'_> {
+    /// The label of category `i` (bars), by `x_format` or the value's type.
+    pub fn x_label(&self, i: usize) -> String {
+        let v = self.x[i];
+        match (self.spec.x_format, v) {
+            (Some(f), v) => f.apply(v),
+            (None, Value::Int(i)) => i.to_string(),
+            (None, v) => Format::default_for(v).apply(v),
+        }
+    }
+
+    /// A value label by `y_format` (default: grouped number).
+    pub fn y_label(&self, v: f64) -> String {
+        self.spec.y_format.unwrap_or(Format::Auto).apply(&Value::Float(v))
+    }
+
+    /// Whether value axis labels are percentages.
+    pub fn percent(&self) -> bool {
+        matches!(self.spec.y_format, Some(Format::Pct(_)))
+    }
+}
+
+fn column(table: &Table, query: &str, name: &Located<String>) -> Result<usize, SourceError> {
+    table.column_index(&name.value).ok_or_else(|| {
+        SourceError::new(
+            name.location.clone(),
+            format!("unknown column `{}` in query `{}` (columns: {})", name.value, query, table.column_list()),
+        )
+    })
+}
+
+/// Checks the spec against the table and draws the chart. `id` must be unique
+/// in the page (it names the SVG's title and description elements).
+pub fn render(spec: &ChartSpec, table: &Table, id: &str) -> Result<Chart, SourceError> {
+    let query = &spec.query.value;
+    let xi = column(table, query, &spec.x)?;
+    let x_kind = table.columns[xi].kind;
+    if matches!(spec.kind, ChartKind::Line | ChartKind::Histogram) && x_kind == ColumnType::Text {
+        return Err(SourceError::new(
+            spec.x.location.clone(),
+            format!(
+                "column `{}` of query `{query}` holds text; a {} needs numbers or dates on `x` (use `bar` for categories)",
+                spec.x.value,
+                spec.kind.noun()
+            ),
+        ));
+    }
+    if spec.kind == ChartKind::Histogram && x_kind == ColumnType::Date {
+        return Err(SourceError::new(spec.x.location.clone(), "a histogram needs numeric bins on `x`"));
+    }
+    let mut y = Vec::new();
+    for name in &spec.y {
+        let yi = column(table, query, name)?;
+        if table.columns[yi].kind != ColumnType::Number {
+            return Err(SourceError::new(
+                name.location.clone(),
+                format!("column `{}` of query `{query}` is not numeric; a chart's `y` must be numbers", name.value),
+            ));
+        }
+        y.push(table.rows.iter().map(|r| r[yi].as_f64()).collect::<Vec<_>>());
+    }
+    if spec.log && y.iter().flatten().flatten().any(|v| *v < 0.0) {
+        return Err(SourceError::new(
+            spec.defined_at.clone(),
+            format!("`log = true` but query `{query}` has negative values"),
+        ));
+    }
+    let names =
+        if spec.series.is_empty() { spec.y.iter().map(|n| n.value.clone()).collect() } else { spec.series.clone() };
+    let data = Data { spec, x: table.rows.iter().map(|r| &r[xi]).collect(), x_kind, y, names };
+    let canvas = if table.rows.is_empty() {
+        let mut c = draw::Canvas::new(WIDTH, 120);
+        c.text(WIDTH as f64 / 2.0, 60.0, "No data", 15.0, Role::Muted, draw::Align::Middle);
+        c
+    } else {
+        match spec.kind {
+            ChartKind::Bar => bar::vertical(&data),
+            ChartKind::HBar => bar::horizontal(&data),
+            ChartKind::Histogram => bar::histogram(&data),
+            ChartKind::Line => line::draw(&data),
+        }
+    };
+    let description = describe(&data);
+    let inner = canvas
+        .to_svg()
+        .map_err(|e| SourceError::new(spec.defined_at.clone(), format!("cannot draw chart `{}`: {e}", spec.title)))?;
+    Ok(Chart { svg: wrap(&inner, canvas.width, canvas.height, id, &spec.title, &description), description })
+}
+
+/// A sentence on the data for screen readers: what is drawn, how many points,
+/// and where the extremes are.
+fn describe(data: &Data<'_>) -> String {
+    let spec = data.spec;
+    let n = data.x.len();
+    let mut text = format!(
+        "{} of {} by {}, {} {}.",
+        capitalize(spec.kind.noun()),
+        data.names.join(", "),
+        spec.x.value,
+        n,
+        if n == 1 { "point" } else { "points" }
+    );
+    for (s, values) in data.y.iter().enumerate() {
+        let points = values.iter().enumerate().filter_map(|(i, v)| v.map(|v| (i, v)));
+        let max = points.clone().fold(None, |m: Option<(usize, f64)>, (i, v)| match m {
+            Some((_, mv)) if mv >= v => m,
+            _ => Some((i, v)),
+        });
+        let min = points.fold(None, |m: Option<(usize, f64)>, (i, v)| match m {
+            Some((_, mv)) if mv <= v => m,
+            _ => Some((i, v)),
+        });
+        if let (Some((hi, hv)), Some((lo, lv))) = (max, min) {
+            text.push_str(&format!(
+                " {}: highest {} at {}, lowest {} at {}.",
+                data.names[s],
+                data.y_label(hv),
+                data.x_label(hi),
+                data.y_label(lv),
+                data.x_label(lo)
+            ));
+        }
+    }
+    text
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+}
+
+/// Replaces plotters' `<svg>` root by an accessible, responsive one: a
+/// `viewBox` without fixed size, `role="img"`, `<title>` and `<desc>`.
+fn wrap(inner: &str, width: u32, height: u32, id: &str, title: &str, description: &str) -> String {
+    let body_start = inner.find('>').map_or(0, |i| i + 1);
+    let body_end = inner.rfind("</svg>").unwrap_or(inner.len());
+    let body = tidy(&inner[body_start..body_end]);
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-labelledby=\"{id}-title {id}-desc\" class=\"chart-svg\">\n<title id=\"{id}-title\">{}</title>\n<desc id=\"{id}-desc\">{}</desc>\n{}</svg>",
+        escape(title),
+        escape(description),
+        body.trim_start()
+    )
+}
+
+/// Drops attributes that carry no information (`opacity="1"`) and rounds
+/// font sizes, so the markup is small and stable.
+fn tidy(svg: &str) -> String {
+    let mut out = svg.replace(" opacity=\"1\"", "");
+    let mut pos = 0;
+    while let Some(i) = out[pos..].find("font-size=\"").map(|i| i + pos + 11) {
+        let Some(end) = out[i..].find('"').map(|e| e + i) else { break };
+        if let Ok(v) = out[i..end].parse::<f64>() {
+            let rounded = format!("{}", (v * 10.0).round() / 10.0);
+            out.replace_range(i..end, &rounded);
+            pos = i + rounded.len();
+        } else {
+            pos = end;
+        }
+    }
+    out
+}
+
+/// Escapes text for XML content and attributes.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}

@@ -1,0 +1,118 @@
+//! The command line: clap types only, and their conversion into validated
+//! options. Relative defaults are taken from `--root`; paths given on the
+//! command line are taken as written (relative to the working directory).
+
+use crate::sample::SampleOptions;
+use crate::site::BuildOptions;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// mangetamain: build a static analytics site from Markdown + SQL pages.
+#[derive(Debug, Parser)]
+#[command(name = "mangetamain", version, about, long_about = None, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// More log output (`-v` debug, `-vv` trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only warnings and errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+const EXIT_CODES: &str = "Exit codes: 0 success, 1 build failed (the published site is left as it was), 2 usage error.";
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build the site: ingest the data, run the queries, draw the charts and publish the pages.
+    Build(SiteArgs),
+    /// Do everything `build` does except writing the site; exit 0 only when it would build.
+    Check(SiteArgs),
+    /// Write a deterministic Food.com-shaped data set (`RAW_recipes.csv`, `RAW_interactions.csv`).
+    Sample(SampleArgs),
+}
+
+/// Options shared by `build` and `check`.
+#[derive(Debug, Args)]
+pub struct SiteArgs {
+    /// The site directory, holding `content/`, `templates/` and `data/`.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub root: PathBuf,
+    /// The directory with `RAW_recipes.csv` and `RAW_interactions.csv` [default: ROOT/data/sample].
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Where the site is published [default: ROOT/public].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// The DuckDB database file [default: ROOT/data/mangetamain.duckdb].
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+}
+
+/// Options of `sample`.
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// The directory to write the two CSV files into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Number of recipes (the real data set has 231637).
+    #[arg(long, value_name = "N", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub recipes: u64,
+    /// Number of interactions (the real data set has 1132367).
+    #[arg(long, value_name = "M", default_value_t = 20000)]
+    pub interactions: u64,
+    /// Seed: the same seed and sizes always give the same files.
+    #[arg(long, value_name = "S", default_value_t = 42)]
+    pub seed: u64,
+}
+
+impl SiteArgs {
+    /// Validated build options; `write` is false for `check`.
+    pub fn into_options(self, write: bool, source_date_epoch: Option<i64>) -> BuildOptions {
+        let defaults = BuildOptions::with_root(&self.root);
+        BuildOptions {
+            data_dir: self.data.unwrap_or(defaults.data_dir),
+            out_dir: self.out.unwrap_or(defaults.out_dir),
+            db: self.db.unwrap_or(defaults.db),
+            root: self.root,
+            write,
+            source_date_epoch,
+        }
+    }
+}
+
+impl SampleArgs {
+    /// The sample's options.
+    pub fn options(&self) -> SampleOptions {
+        SampleOptions { recipes: self.recipes as usize, interactions: self.interactions as usize, seed: self.seed }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn defaults_follow_root() {
+        let cli = Cli::try_parse_from(["mangetamain", "build", "--root", "site"]).unwrap();
+        let Command::Build(args) = cli.command else { panic!("not build") };
+        let o = args.into_options(true, None);
+        assert_eq!(o.data_dir, PathBuf::from("site/data/sample"));
+        assert_eq!(o.out_dir, PathBuf::from("site/public"));
+        assert_eq!(o.db, PathBuf::from("site/data/mangetamain.duckdb"));
+    }
+
+    #[test]
+    fn rejects_zero_recipes() {
+        assert!(Cli::try_parse_from(["mangetamain", "sample", "--out", "x", "--recipes", "0"]).is_err());
+    }
+}

@@ -1,0 +1,346 @@
+//! Directives: fenced blocks (```` ```chart ````, ```` ```table ````, ```` ```kpis ````)
+//! whose TOML body places a chart, a table or KPI tiles on the page.
+//!
+//! Parsing turns the TOML into plain specs with the location of every name
+//! that refers to a query or a column, so that a typo found after the queries
+//! ran still points at the right line and column.
+
+use crate::chart::{ChartKind, ChartSpec};
+use crate::config::toml_error;
+use crate::content::expr::{self, Expr};
+use crate::error::{Location, SourceError};
+use crate::format::Format;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+use toml::Spanned;
+
+/// A value with the place it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Located<T> {
+    /// The value.
+    pub value: T,
+    /// Where the author wrote it.
+    pub location: Location,
+}
+
+/// A table directive: rows of a query as an HTML table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableSpec {
+    /// The query.
+    pub query: Located<String>,
+    /// The columns to show, in order (default: all).
+    pub columns: Vec<Located<String>>,
+    /// Header text per column (default: the column name).
+    pub labels: BTreeMap<String, String>,
+    /// Format per column.
+    pub formats: BTreeMap<String, Format>,
+    /// The caption shown above the table.
+    pub title: String,
+    /// At most this many rows (default: all).
+    pub limit: Option<usize>,
+    /// Where the directive starts.
+    pub defined_at: Location,
+}
+
+/// One KPI tile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tile {
+    /// The label under the number.
+    pub label: String,
+    /// The value shown.
+    pub value: Located<Expr>,
+    /// An optional line of context.
+    pub note: String,
+}
+
+/// A row of KPI tiles.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KpiSpec {
+    /// The tiles, in order.
+    pub tiles: Vec<Tile>,
+    /// Where the directive starts.
+    pub defined_at: Location,
+}
+
+/// Any directive.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Directive {
+    /// A chart.
+    Chart(ChartSpec),
+    /// A table.
+    Table(TableSpec),
+    /// KPI tiles.
+    Kpis(KpiSpec),
+}
+
+impl Directive {
+    /// The queries this directive reads.
+    pub fn queries(&self) -> Vec<&Located<String>> {
+        match self {
+            Directive::Chart(c) => vec![&c.query],
+            Directive::Table(t) => vec![&t.query],
+            Directive::Kpis(_) => Vec::new(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawChart {
+    kind: Spanned<String>,
+    data: Spanned<String>,
+    x: Spanned<String>,
+    y: Spanned<toml::Value>,
+    title: String,
+    #[serde(default)]
+    caption: String,
+    #[serde(default)]
+    x_label: Option<String>,
+    #[serde(default)]
+    y_label: Option<String>,
+    #[serde(default)]
+    log: bool,
+    #[serde(default)]
+    x_format: Option<Spanned<String>>,
+    #[serde(default)]
+    y_format: Option<Spanned<String>>,
+    #[serde(default)]
+    series: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTable {
+    data: Spanned<String>,
+    #[serde(default)]
+    columns: Vec<Spanned<String>>,
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    #[serde(default)]
+    formats: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    limit: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTile {
+    label: String,
+    value: Spanned<String>,
+    #[serde(default)]
+    note: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKpis {
+    tile: Vec<RawTile>,
+}
+
+/// Context for locating errors: the whole file, its display path, and the
+/// byte offset of the directive's TOML body in the file.
+pub struct Source<'a> {
+    /// The whole file.
+    pub text: &'a str,
+    /// How messages name the file.
+    pub path: &'a Path,
+    /// Offset of the directive's body.
+    pub base: usize,
+    /// Offset of the directive's opening fence.
+    pub fence: usize,
+}
+
+impl Source<'_> {
+    fn at(&self, span_start: usize) -> Location {
+        Location::at(self.path, self.text, self.base + span_start)
+    }
+
+    fn located(&self, s: Spanned<String>) -> Located<String> {
+        // the span covers the quotes; point at the first character of the value
+        let location = self.at(s.span().start + 1);
+        Located { value: s.into_inner(), location }
+    }
+
+    /// A string or an array of strings, each located. (Spans of array items
+    /// are not kept by serde, so each item is found in the array's text.)
+    fn names(&self, v: &Spanned<toml::Value>, key: &str) -> Result<Vec<Located<String>>, SourceError> {
+        let span = v.span();
+        match v.get_ref() {
+            toml::Value::String(s) => Ok(vec![Located { value: s.clone(), location: self.at(span.start + 1) }]),
+            toml::Value::Array(items) => {
+                let text = self.text.get(self.base + span.start..self.base + span.end).unwrap_or("");
+                let mut pos = 0;
+                let mut out = Vec::new();
+                for item in items {
+                    let toml::Value::String(s) = item else {
+                        return Err(
+                            self.error(span.start, format!("`{key}` must be a column name or a list of column names"))
+                        );
+                    };
+                    let found = text[pos..].find(s.as_str()).map_or(pos, |i| i + pos);
+                    pos = found + s.len();
+                    out.push(Located { value: s.clone(), location: self.at(span.start + found) });
+                }
+                Ok(out)
+            }
+            _ => Err(self.error(span.start, format!("`{key}` must be a column name or a list of column names"))),
+        }
+    }
+
+    fn error(&self, span_start: usize, message: impl Into<String>) -> SourceError {
+        SourceError::new(self.at(span_start), message)
+    }
+
+    fn format(&self, s: &Spanned<String>) -> Result<Format, SourceError> {
+        Format::parse(s.get_ref()).map_err(|m| self.error(s.span().start + 1, m))
+    }
+}
+
+/// Parses a directive of kind `name` (`chart`, `table`, `kpis`) from its TOML `body`.
+pub fn parse(name: &str, body: &str, src: &Source<'_>) -> Result<Directive, SourceError> {
+    let toml_err = |e: toml::de::Error| toml_error(&e, src.text, src.path, src.base);
+    let defined_at = Location::at(src.path, src.text, src.fence);
+    match name {
+        "chart" => {
+            let raw: RawChart = toml::from_str(body).map_err(toml_err)?;
+            let kind = match raw.kind.get_ref().as_str() {
+                "bar" => ChartKind::Bar,
+                "hbar" => ChartKind::HBar,
+                "line" => ChartKind::Line,
+                "histogram" => ChartKind::Histogram,
+                other => {
+                    return Err(src.error(
+                        raw.kind.span().start + 1,
+                        format!("unknown chart kind `{other}` (expected one of: bar, hbar, line, histogram)"),
+                    ));
+                }
+            };
+            let y = src.names(&raw.y, "y")?;
+            if y.is_empty() {
+                return Err(SourceError::new(defined_at, "`y` must name at least one column"));
+            }
+            if kind != ChartKind::Line && y.len() > 1 {
+                return Err(SourceError::new(
+                    y[1].location.clone(),
+                    format!(
+                        "a `{}` chart shows one `y` column; use `kind = \"line\"` for several series",
+                        raw.kind.get_ref()
+                    ),
+                ));
+            }
+            if !raw.series.is_empty() && raw.series.len() != y.len() {
+                return Err(SourceError::new(
+                    defined_at,
+                    format!("`series` names {} series but `y` has {} columns", raw.series.len(), y.len()),
+                ));
+            }
+            let x_format = raw.x_format.as_ref().map(|f| src.format(f)).transpose()?;
+            let y_format = raw.y_format.as_ref().map(|f| src.format(f)).transpose()?;
+            Ok(Directive::Chart(ChartSpec {
+                kind,
+                query: src.located(raw.data),
+                x: src.located(raw.x),
+                y,
+                title: raw.title,
+                caption: raw.caption,
+                x_label: raw.x_label,
+                y_label: raw.y_label,
+                log: raw.log,
+                x_format,
+                y_format,
+                series: raw.series,
+                defined_at,
+            }))
+        }
+        "table" => {
+            let raw: RawTable = toml::from_str(body).map_err(toml_err)?;
+            let mut formats = BTreeMap::new();
+            for (column, f) in &raw.formats {
+                formats.insert(column.clone(), src.format(f)?);
+            }
+            Ok(Directive::Table(TableSpec {
+                query: src.located(raw.data),
+                columns: raw.columns.into_iter().map(|s| src.located(s)).collect(),
+                labels: raw.labels,
+                formats,
+                title: raw.title,
+                limit: raw.limit,
+                defined_at,
+            }))
+        }
+        "kpis" => {
+            let raw: RawKpis = toml::from_str(body).map_err(toml_err)?;
+            let mut tiles = Vec::new();
+            for t in raw.tile {
+                let start = t.value.span().start + 1;
+                let value = expr::parse(t.value.get_ref()).map_err(|m| src.error(start, m))?;
+                tiles.push(Tile { label: t.label, value: Located { value, location: src.at(start) }, note: t.note });
+            }
+            if tiles.is_empty() {
+                return Err(SourceError::new(defined_at, "`kpis` needs at least one `[[tile]]`"));
+            }
+            Ok(Directive::Kpis(KpiSpec { tiles, defined_at }))
+        }
+        other => Err(SourceError::new(defined_at, format!("unknown directive `{other}`"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_in_file(name: &str, body: &str) -> Result<Directive, SourceError> {
+        let text = format!("```{name}\n{body}```\n");
+        let src = Source { text: &text, path: Path::new("p.md"), base: name.len() + 4, fence: 0 };
+        parse(name, body, &src)
+    }
+
+    #[test]
+    fn parses_a_chart_with_locations() {
+        let d =
+            parse_in_file("chart", "kind = \"bar\"\ndata = \"ratings\"\nx = \"rating\"\ny = \"n\"\ntitle = \"T\"\n")
+                .unwrap();
+        let Directive::Chart(c) = d else { panic!("not a chart") };
+        assert_eq!(c.kind, ChartKind::Bar);
+        assert_eq!(c.query.value, "ratings");
+        assert_eq!((c.query.location.line, c.query.location.column), (3, 9));
+        assert_eq!(c.y[0].value, "n");
+    }
+
+    #[test]
+    fn errors_on_bad_chart_options() {
+        let e =
+            parse_in_file("chart", "kind = \"pie\"\ndata = \"q\"\nx = \"a\"\ny = \"b\"\ntitle = \"T\"\n").unwrap_err();
+        assert_eq!((e.location.line, e.location.column), (2, 9));
+        assert!(e.message.contains("unknown chart kind `pie`"));
+        let e =
+            parse_in_file("chart", "kind = \"bar\"\ndata = \"q\"\nx = \"a\"\ny = \"b\"\ntitle = \"T\"\ncolour = 1\n")
+                .unwrap_err();
+        assert_eq!(e.location.line, 7);
+        assert!(e.message.contains("unknown field `colour`"), "{}", e.message);
+        let e = parse_in_file("chart", "kind = \"bar\"\ndata = \"q\"\nx = \"a\"\ny = [\"b\", \"c\"]\ntitle = \"T\"\n")
+            .unwrap_err();
+        assert!(e.message.contains("one `y` column"));
+        let e = parse_in_file(
+            "chart",
+            "kind = \"line\"\ndata = \"q\"\nx = \"a\"\ny = \"b\"\ntitle = \"T\"\ny_format = \"pc\"\n",
+        )
+        .unwrap_err();
+        assert_eq!((e.location.line, e.location.column), (7, 13));
+    }
+
+    #[test]
+    fn parses_tables_and_kpis() {
+        let d = parse_in_file("table", "data = \"top\"\ncolumns = [\"name\"]\nformats = { n = \"int\" }\n").unwrap();
+        let Directive::Table(t) = d else { panic!("not a table") };
+        assert_eq!(t.formats["n"], Format::Int);
+        let d = parse_in_file("kpis", "[[tile]]\nlabel = \"Recipes\"\nvalue = \"kpis.n_recipes | int\"\n").unwrap();
+        let Directive::Kpis(k) = d else { panic!("not kpis") };
+        assert_eq!(k.tiles[0].value.value.column, "n_recipes");
+        let e = parse_in_file("kpis", "[[tile]]\nlabel = \"R\"\nvalue = \"kpis\"\n").unwrap_err();
+        assert_eq!((e.location.line, e.location.column), (4, 10));
+    }
+}

@@ -1,0 +1,125 @@
+//! Content: reads `content/*.md` into [`Page`]s: front matter, named SQL
+//! blocks, directives and inline values, each with its location in the file.
+//!
+//! Loading needs no data: everything an author can get wrong in the syntax is
+//! found here, before any query runs. References to queries and columns are
+//! checked once the queries have run (see `site`).
+
+pub mod directive;
+pub mod expr;
+pub mod front_matter;
+pub mod markdown;
+
+use crate::error::SourceError;
+use crate::query::QuerySpec;
+use anyhow::Context;
+use directive::{Directive, Located};
+use expr::Expr;
+pub use front_matter::FrontMatter;
+use std::path::{Path, PathBuf};
+
+/// A part of a page body, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Piece {
+    /// Markdown copied as written.
+    Markdown(String),
+    /// An inline value.
+    Value(Located<Expr>),
+    /// A chart, table or KPI directive.
+    Directive(Box<Directive>),
+}
+
+/// One page of the site.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    /// The source file, as messages name it (`content/index.md`).
+    pub source: PathBuf,
+    /// The front matter.
+    pub meta: FrontMatter,
+    /// The output name without `.html`.
+    pub slug: String,
+    /// The named SQL blocks of the page.
+    pub queries: Vec<QuerySpec>,
+    /// The body, split into pieces.
+    pub pieces: Vec<Piece>,
+}
+
+impl Page {
+    /// The output file name (`index.html`).
+    pub fn file_name(&self) -> String {
+        format!("{}.html", self.slug)
+    }
+
+    /// Parses one page. `display` is how messages name the file.
+    pub fn parse(text: &str, display: &Path) -> Result<Page, SourceError> {
+        let split = front_matter::split(text, display)?;
+        let meta = front_matter::parse(&split, text, display)?;
+        let (queries, pieces) = markdown::scan(text, split.body_offset, display)?;
+        let slug = match &meta.slug {
+            Some(s) => s.clone(),
+            None => display.file_stem().map(|s| s.to_string_lossy().to_lowercase()).unwrap_or_default(),
+        };
+        if !front_matter::is_valid_slug(&slug) {
+            return Err(SourceError::new(
+                crate::error::Location::at(display, text, 0),
+                format!("the file name gives the invalid slug `{slug}`: rename the file or set `slug`"),
+            ));
+        }
+        Ok(Page { source: display.to_path_buf(), meta, slug, queries, pieces })
+    }
+}
+
+/// Loads every `*.md` directly under `content_dir`, sorted by weight then file
+/// name. `root` is stripped from paths in messages. Two pages with one slug
+/// are an error.
+pub fn load_all(content_dir: &Path, root: &Path) -> anyhow::Result<Vec<Page>> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    for entry in walkdir::WalkDir::new(content_dir).min_depth(1).max_depth(1).sort_by_file_name() {
+        let entry = entry.with_context(|| format!("cannot list `{}`", content_dir.display()))?;
+        if entry.file_type().is_file() && entry.path().extension().is_some_and(|e| e == "md") {
+            files.push(entry.into_path());
+        }
+    }
+    if files.is_empty() {
+        anyhow::bail!("no pages: `{}` holds no `*.md` file", content_dir.display());
+    }
+    let mut pages = Vec::new();
+    for file in files {
+        let display = file.strip_prefix(root).unwrap_or(&file).to_path_buf();
+        let text =
+            std::fs::read_to_string(&file).with_context(|| format!("cannot read page `{}`", display.display()))?;
+        pages.push(Page::parse(&text, &display)?);
+    }
+    pages.sort_by(|a, b| (a.meta.weight, &a.source).cmp(&(b.meta.weight, &b.source)));
+    let mut seen: std::collections::BTreeMap<&str, &Path> = std::collections::BTreeMap::new();
+    for page in &pages {
+        if let Some(other) = seen.insert(&page.slug, &page.source) {
+            return Err(SourceError::new(
+                crate::error::Location { path: page.source.clone(), line: 1, column: 1 },
+                format!("page slug `{}` is also used by `{}`", page.slug, other.display()),
+            )
+            .into());
+        }
+    }
+    Ok(pages)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slug_defaults_to_file_stem() {
+        let p = Page::parse("+++\ntitle = \"T\"\n+++\nhi\n", Path::new("content/Trends.md")).unwrap();
+        assert_eq!(p.slug, "trends");
+        assert_eq!(p.file_name(), "trends.html");
+    }
+
+    #[test]
+    fn invalid_stem_needs_a_slug() {
+        let e = Page::parse("+++\ntitle = \"T\"\n+++\n", Path::new("content/my page.md")).unwrap_err();
+        assert!(e.message.contains("slug"));
+        let p = Page::parse("+++\ntitle = \"T\"\nslug = \"mine\"\n+++\n", Path::new("content/my page.md")).unwrap();
+        assert_eq!(p.slug, "mine");
+    }
+}

@@ -1,0 +1,24 @@
+//! mangetamain: a static-site generator for analytics reports.
+//!
+//! A build reads raw CSV files into DuckDB (`ingest`), runs every named SQL
+//! query of the pages once (`query`), draws charts to SVG (`chart`), renders
+//! the Markdown pages through Tera templates (`content`, `render`) and writes
+//! a complete static site (`publish`). `site` runs the stages in order; the
+//! binary only parses the command line and calls it.
+
+pub mod chart;
+pub mod cli;
+pub mod config;
+pub mod content;
+pub mod error;
+pub mod format;
+pub mod ingest;
+pub mod logging;
+pub mod publish;
+pub mod query;
+pub mod render;
+pub mod sample;
+pub mod site;
+pub mod table;
+
+pub use site::{BuildOptions, BuildSummary, build};

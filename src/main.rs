@@ -1,0 +1,44 @@
+//! The `mangetamain` binary: parses the command line, sets up logging, calls
+//! the library and maps the outcome to an exit code (0 success, 1 failure,
+//! 2 usage error).
+
+use clap::Parser;
+use mangetamain::cli::{Cli, Command};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    mangetamain::logging::init(cli.verbose, cli.quiet);
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{}", mangetamain::error::report(&e));
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(command: Command) -> anyhow::Result<()> {
+    let epoch = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|s| s.trim().parse().ok());
+    match command {
+        Command::Build(args) => {
+            let summary = mangetamain::build(&args.into_options(true, epoch))?;
+            tracing::info!(pages = summary.pages, charts = summary.charts, "site built");
+        }
+        Command::Check(args) => {
+            let summary = mangetamain::build(&args.into_options(false, epoch))?;
+            tracing::info!(pages = summary.pages, charts = summary.charts, "check passed: the site would build");
+        }
+        Command::Sample(args) => {
+            mangetamain::sample::write(&args.out, args.options())?;
+            tracing::info!(out = %args.out.display(), recipes = args.recipes, interactions = args.interactions, "sample written");
+        }
+    }
+    Ok(())
+}

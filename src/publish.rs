@@ -1,0 +1,257 @@
+//! Publish: the only stage that writes the site. It checks the files (every
+//! internal link resolves), writes them with gzip twins into a staging
+//! directory beside the output, and swaps the staging directory in with
+//! renames, so the previous site stays whole until the new one is complete.
+
+use crate::render::OutputFile;
+use anyhow::Context;
+use flate2::{Compression, GzBuilder};
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Extensions written with a precompressed `.gz` twin for nginx `gzip_static`.
+pub const COMPRESSED: [&str; 7] = ["html", "css", "csv", "json", "xml", "txt", "svg"];
+
+/// Adds a `.gz` twin to every compressible file. The gzip header carries no
+/// name and no time, so the bytes depend on the content only.
+pub fn precompress(files: &mut Vec<OutputFile>) -> anyhow::Result<()> {
+    let mut twins = Vec::new();
+    for f in files.iter() {
+        let ext = f.rel_path.rsplit('.').next().unwrap_or("");
+        if COMPRESSED.contains(&ext) {
+            let mut gz = GzBuilder::new().mtime(0).write(Vec::new(), Compression::best());
+            gz.write_all(&f.contents).context("cannot compress")?;
+            twins.push(OutputFile {
+                rel_path: format!("{}.gz", f.rel_path),
+                contents: gz.finish().context("cannot compress")?,
+            });
+        }
+    }
+    files.extend(twins);
+    files.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
+    Ok(())
+}
+
+/// The `href` and `src` values of an HTML document.
+pub fn links(html: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for attr in ["href=\"", "src=\""] {
+        let mut pos = 0;
+        while let Some(i) = html[pos..].find(attr) {
+            let start = pos + i + attr.len();
+            let Some(len) = html[start..].find('"') else { break };
+            out.push(decode_entities(&html[start..start + len]));
+            pos = start + len;
+        }
+    }
+    out
+}
+
+/// Decodes the character references an attribute value may hold (`&amp;`,
+/// `&#x2F;`, `&#47;`, ...), as a browser does before following a link.
+fn decode_entities(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let Some(end) = rest.find(';').filter(|e| *e <= 10) else {
+            out.push('&');
+            rest = &rest[1..];
+            continue;
+        };
+        let entity = &rest[1..end];
+        let decoded = match entity {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            e if e.starts_with("#x") || e.starts_with("#X") => {
+                u32::from_str_radix(&e[2..], 16).ok().and_then(char::from_u32)
+            }
+            e if e.starts_with('#') => e[1..].parse().ok().and_then(char::from_u32),
+            _ => None,
+        };
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Checks that every relative link of every HTML file names a file of the
+/// site, and that no page loads anything from elsewhere.
+pub fn check_links(files: &[OutputFile]) -> anyhow::Result<()> {
+    let names: BTreeSet<&str> = files.iter().map(|f| f.rel_path.as_str()).collect();
+    let mut broken = Vec::new();
+    for f in files.iter().filter(|f| f.rel_path.ends_with(".html")) {
+        let html = String::from_utf8_lossy(&f.contents);
+        for link in links(&html) {
+            if link.starts_with('#') || link.starts_with("mailto:") {
+                continue;
+            }
+            if link.starts_with("http://") || link.starts_with("https://") || link.starts_with("//") {
+                // a link to another site is fine; a resource from one is not
+                if html.contains(&format!("src=\"{link}\""))
+                    || html.contains(&format!("<link rel=\"stylesheet\" href=\"{link}\""))
+                {
+                    broken.push(format!("`{}` loads the external resource `{link}`", f.rel_path));
+                }
+                continue;
+            }
+            let target = link.split(['#', '?']).next().unwrap_or("");
+            if target.is_empty() {
+                continue;
+            }
+            let dir = f.rel_path.rsplit_once('/').map_or("", |(d, _)| d);
+            let resolved = normalize(dir, target);
+            if !resolved.as_deref().is_some_and(|r| names.contains(r)) {
+                broken.push(format!("`{}` links to `{link}`, which the site does not contain", f.rel_path));
+            }
+        }
+    }
+    if broken.is_empty() { Ok(()) } else { anyhow::bail!("broken links:\n  {}", broken.join("\n  ")) }
+}
+
+/// Resolves `target` relative to directory `dir` (both `/`-separated);
+/// `None` when it leaves the site.
+fn normalize(dir: &str, target: &str) -> Option<String> {
+    if target.starts_with('/') {
+        return None;
+    }
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+fn sibling(out: &Path, tag: &str) -> PathBuf {
+    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "public".into());
+    out.with_file_name(format!(".{name}.{tag}-{}", std::process::id()))
+}
+
+/// Removes leftovers of interrupted runs (`.public.staging-*`, `.public.old-*`).
+fn remove_debris(out: &Path) {
+    let Some(parent) = out.parent() else { return };
+    let parent = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
+    let Some(name) = out.file_name().map(|n| n.to_string_lossy().into_owned()) else { return };
+    let Ok(entries) = std::fs::read_dir(parent) else { return };
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        if file.starts_with(&format!(".{name}.staging-")) || file.starts_with(&format!(".{name}.old-")) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Writes `files` as the site at `out`, replacing what was there only once the
+/// whole new site is on disk.
+pub fn write(out: &Path, files: &[OutputFile]) -> anyhow::Result<()> {
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).with_context(|| format!("cannot create `{}`", parent.display()))?;
+    }
+    remove_debris(out);
+    let staging = sibling(out, "staging");
+    let result = (|| -> anyhow::Result<()> {
+        std::fs::create_dir_all(&staging).with_context(|| format!("cannot create `{}`", staging.display()))?;
+        for f in files {
+            let path = staging.join(&f.rel_path);
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+            }
+            std::fs::write(&path, &f.contents).with_context(|| format!("cannot write `{}`", path.display()))?;
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(e);
+    }
+    let old = sibling(out, "old");
+    let had_old = out.exists();
+    if had_old {
+        std::fs::rename(out, &old)
+            .with_context(|| format!("cannot move the previous site `{}` aside", out.display()))?;
+    }
+    if let Err(e) = std::fs::rename(&staging, out) {
+        if had_old {
+            let _ = std::fs::rename(&old, out);
+        }
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(e).with_context(|| format!("cannot move the new site into `{}`", out.display()));
+    }
+    if had_old {
+        let _ = std::fs::remove_dir_all(&old);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, body: &str) -> OutputFile {
+        OutputFile { rel_path: path.into(), contents: body.as_bytes().to_vec() }
+    }
+
+    #[test]
+    fn finds_broken_links() {
+        let ok = [
+            file("index.html", "<a href=\"a.html#x\">a</a><a href=\"#top\">t</a><a href=\"https://kaggle.com\">k</a>"),
+            file("a.html", "<a href=\"data/q.csv\">q</a>"),
+            file("data/q.csv", ""),
+        ];
+        check_links(&ok).unwrap();
+        let bad = [file("index.html", "<a href=\"nope.html\">x</a><img src=\"../up.png\">")];
+        let err = check_links(&bad).unwrap_err().to_string();
+        assert!(err.contains("`nope.html`") && err.contains("`../up.png`"), "{err}");
+        let ext = [file("index.html", "<img src=\"https://cdn.example/x.png\">")];
+        assert!(check_links(&ext).unwrap_err().to_string().contains("external resource"));
+    }
+
+    #[test]
+    fn links_are_decoded() {
+        assert_eq!(links("<a href=\"data&#x2F;q.csv?a=1&amp;b=2\">"), ["data/q.csv?a=1&b=2"]);
+        assert_eq!(decode_entities("a&b &#47; &nope; &#xZZ;"), "a&b / &nope; &#xZZ;");
+    }
+
+    #[test]
+    fn precompresses_deterministically() {
+        let mut a = vec![file("index.html", "hello hello hello"), file("x.png", "bin")];
+        let mut b = a.clone();
+        precompress(&mut a).unwrap();
+        precompress(&mut b).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.iter().map(|f| f.rel_path.as_str()).collect::<Vec<_>>(), ["index.html", "index.html.gz", "x.png"]);
+    }
+
+    #[test]
+    fn write_replaces_the_site_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        write(&out, &[file("index.html", "one"), file("old.html", "x")]).unwrap();
+        write(&out, &[file("index.html", "two"), file("data/q.csv", "a\n")]).unwrap();
+        assert_eq!(std::fs::read_to_string(out.join("index.html")).unwrap(), "two");
+        assert!(!out.join("old.html").exists());
+        assert!(out.join("data/q.csv").exists());
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+        assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+    }
+}

@@ -1,0 +1,240 @@
+//! Query: collects the named SQL blocks of all pages, checks that each name
+//! means one query, and runs every query once against the DuckDB file,
+//! returning owned [`Table`]s. The connection is closed when this stage ends,
+//! so later stages work on plain data.
+
+use crate::error::{Location, SourceError};
+use crate::table::{Column, ColumnType, Table, Value};
+use anyhow::Context;
+use chrono::NaiveDate;
+use duckdb::types::ValueRef;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// A named SQL query and where it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuerySpec {
+    /// The query name; also the CSV download's file name.
+    pub name: String,
+    /// The SQL text.
+    pub sql: String,
+    /// The first line of the SQL in its page.
+    pub defined_at: Location,
+}
+
+/// Deduplicates queries by name. The same name with the same SQL (ignoring
+/// whitespace) is one query; with different SQL it is an error at the second
+/// definition that names the first.
+pub fn collect<'a>(specs: impl IntoIterator<Item = &'a QuerySpec>) -> Result<BTreeMap<String, QuerySpec>, SourceError> {
+    let mut all: BTreeMap<String, QuerySpec> = BTreeMap::new();
+    for spec in specs {
+        match all.get(&spec.name) {
+            Some(first) if normalize(&first.sql) != normalize(&spec.sql) => {
+                return Err(SourceError::new(
+                    spec.defined_at.clone(),
+                    format!("query `{}` is already defined with different SQL at {}", spec.name, first.defined_at),
+                ));
+            }
+            Some(_) => {}
+            None => {
+                all.insert(spec.name.clone(), spec.clone());
+            }
+        }
+    }
+    Ok(all)
+}
+
+fn normalize(sql: &str) -> String {
+    sql.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Opens the database read-only and runs every query, in name order.
+pub fn run_all(db: &Path, queries: &BTreeMap<String, QuerySpec>) -> anyhow::Result<BTreeMap<String, Table>> {
+    let config =
+        duckdb::Config::default().access_mode(duckdb::AccessMode::ReadOnly).context("cannot configure DuckDB")?;
+    let conn = duckdb::Connection::open_with_flags(db, config)
+        .with_context(|| format!("cannot open database `{}`", db.display()))?;
+    let mut tables = BTreeMap::new();
+    for (name, spec) in queries {
+        let started = std::time::Instant::now();
+        let table = run(&conn, spec)?;
+        tracing::debug!(query = %name, rows = table.rows.len(), ms = started.elapsed().as_millis() as u64, "query ran");
+        tables.insert(name.clone(), table);
+    }
+    Ok(tables)
+}
+
+/// Runs one query on an open connection.
+pub fn run(conn: &duckdb::Connection, spec: &QuerySpec) -> Result<Table, SourceError> {
+    let fail = |e: duckdb::Error| sql_error(spec, &e.to_string());
+    let mut stmt = conn.prepare(&spec.sql).map_err(fail)?;
+    let mut rows = stmt.query([]).map_err(fail)?;
+    let mut out: Vec<Vec<Value>> = Vec::new();
+    let mut width = None;
+    while let Some(row) = rows.next().map_err(fail)? {
+        let n = *width.get_or_insert_with(|| row.as_ref().column_count());
+        let mut values = Vec::with_capacity(n);
+        for i in 0..n {
+            let v = row.get_ref(i).map_err(fail)?;
+            values.push(to_value(v).map_err(|m| sql_error(spec, &m))?);
+        }
+        out.push(values);
+    }
+    let stmt = rows.as_ref().ok_or_else(|| sql_error(spec, "the statement returned no result"))?;
+    let names = stmt.column_names();
+    let columns = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let kind = out
+                .iter()
+                .find_map(|r| match &r[i] {
+                    Value::Null => None,
+                    Value::Int(_) | Value::Float(_) => Some(ColumnType::Number),
+                    Value::Date(_) => Some(ColumnType::Date),
+                    Value::Text(_) | Value::Bool(_) => Some(ColumnType::Text),
+                })
+                .unwrap_or_else(|| kind_of_type(&stmt.column_type(i)));
+            Column { name: name.clone(), kind }
+        })
+        .collect();
+    drop(rows);
+    Ok(Table { columns, rows: out })
+}
+
+fn kind_of_type(t: &duckdb::arrow::datatypes::DataType) -> ColumnType {
+    use duckdb::arrow::datatypes::DataType as T;
+    match t {
+        T::Date32 | T::Date64 | T::Timestamp(..) => ColumnType::Date,
+        t if t.is_numeric() => ColumnType::Number,
+        _ => ColumnType::Text,
+    }
+}
+
+/// A DuckDB error as a located error; DuckDB's `LINE n:` moves the line.
+fn sql_error(spec: &QuerySpec, message: &str) -> SourceError {
+    let mut location = spec.defined_at.clone();
+    if let Some(rest) = message.split("LINE ").nth(1)
+        && let Some(n) = rest.split(':').next().and_then(|n| n.trim().parse::<usize>().ok())
+    {
+        {
+            location.line += n.saturating_sub(1);
+            location.column = 1;
+        }
+    }
+    let first = message.lines().next().unwrap_or(message).trim();
+    SourceError::new(location, format!("query `{}` failed: {first}", spec.name))
+}
+
+fn to_value(v: ValueRef<'_>) -> Result<Value, String> {
+    Ok(match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Boolean(b) => Value::Bool(b),
+        ValueRef::TinyInt(i) => Value::Int(i.into()),
+        ValueRef::SmallInt(i) => Value::Int(i.into()),
+        ValueRef::Int(i) => Value::Int(i.into()),
+        ValueRef::BigInt(i) => Value::Int(i),
+        ValueRef::UTinyInt(i) => Value::Int(i.into()),
+        ValueRef::USmallInt(i) => Value::Int(i.into()),
+        ValueRef::UInt(i) => Value::Int(i.into()),
+        ValueRef::UBigInt(i) => Value::Int(i64::try_from(i).map_err(|_| format!("integer {i} does not fit 64 bits"))?),
+        ValueRef::HugeInt(i) => Value::Int(i64::try_from(i).map_err(|_| format!("integer {i} does not fit 64 bits"))?),
+        ValueRef::UHugeInt(i) => Value::Int(i64::try_from(i).map_err(|_| format!("integer {i} does not fit 64 bits"))?),
+        ValueRef::Float(f) => Value::Float(f.into()),
+        ValueRef::Double(f) => Value::Float(f),
+        ValueRef::Decimal(d) => {
+            Value::Float(d.to_string().parse().map_err(|_| format!("cannot read decimal `{d}` as a number"))?)
+        }
+        ValueRef::Text(bytes) => Value::Text(String::from_utf8_lossy(bytes).into_owned()),
+        ValueRef::Date32(days) => Value::Date(date_from_days(days)?),
+        ValueRef::Timestamp(unit, t) => {
+            let micros = unit.to_micros(t);
+            let days = micros.div_euclid(86_400_000_000);
+            Value::Date(date_from_days(i32::try_from(days).map_err(|_| "timestamp out of range".to_string())?)?)
+        }
+        other => {
+            return Err(format!(
+                "unsupported column type {:?}: cast it to a number, text or date in the query",
+                other.data_type()
+            ));
+        }
+    })
+}
+
+/// The date `days` after 1970-01-01.
+pub fn date_from_days(days: i32) -> Result<NaiveDate, String> {
+    NaiveDate::from_ymd_opt(1970, 1, 1)
+        .and_then(|epoch| epoch.checked_add_signed(chrono::Duration::days(days.into())))
+        .ok_or_else(|| format!("date {days} days from 1970-01-01 is out of range"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn spec(name: &str, sql: &str, line: usize) -> QuerySpec {
+        QuerySpec {
+            name: name.into(),
+            sql: sql.into(),
+            defined_at: Location { path: PathBuf::from("p.md"), line, column: 1 },
+        }
+    }
+
+    #[test]
+    fn collect_dedupes_and_detects_conflicts() {
+        let a = spec("q", "select 1", 1);
+        let b = spec("q", "select\n  1\n", 9);
+        assert_eq!(collect([&a, &b]).unwrap().len(), 1);
+        let c = spec("q", "select 2", 12);
+        let e = collect([&a, &c]).unwrap_err();
+        assert_eq!(e.location.line, 12);
+        assert!(e.message.contains("p.md:1:1"), "{}", e.message);
+    }
+
+    #[test]
+    fn runs_queries_into_tables() {
+        let conn = duckdb::Connection::open_in_memory().unwrap();
+        let t = run(
+            &conn,
+            &spec(
+                "q",
+                "select 1::tinyint as a, sum(x) as s, avg(x) as m, 1.5::decimal(4,2) as d, 'x' as t, date '2008-03-01' as day, null::date as nd \
+                 from (values (2147483647), (2147483647)) v(x)",
+                1,
+            ),
+        )
+        .unwrap();
+        assert_eq!(
+            t.rows[0],
+            vec![
+                Value::Int(1),
+                Value::Int(4294967294),
+                Value::Float(2147483647.0),
+                Value::Float(1.5),
+                Value::Text("x".into()),
+                Value::Date(NaiveDate::from_ymd_opt(2008, 3, 1).unwrap()),
+                Value::Null
+            ]
+        );
+        assert_eq!(t.columns[5].name, "day");
+        assert_eq!(t.columns[6].kind, ColumnType::Date);
+    }
+
+    #[test]
+    fn empty_results_keep_their_columns() {
+        let conn = duckdb::Connection::open_in_memory().unwrap();
+        let t = run(&conn, &spec("q", "select 1 as n, 'a' as s where false", 1)).unwrap();
+        assert!(t.rows.is_empty());
+        assert_eq!(t.column_list(), "n, s");
+        assert_eq!(t.columns[0].kind, ColumnType::Number);
+    }
+
+    #[test]
+    fn sql_errors_are_located() {
+        let conn = duckdb::Connection::open_in_memory().unwrap();
+        let e = run(&conn, &spec("q", "select 1\nfrom nowhere", 5)).unwrap_err();
+        assert!(e.message.starts_with("query `q` failed:"), "{}", e.message);
+        assert_eq!(e.location.line, 6, "{}", e.message);
+    }
+}

@@ -1,0 +1,444 @@
+//! Render: Tera templates from `templates/` turn pages, charts and tables
+//! into the site's files. No I/O beyond reading the templates: the result is
+//! a list of [`OutputFile`]s that `publish` writes.
+//!
+//! Templates receive small view structs (never the internal models), and
+//! everything from the data is escaped by Tera's autoescape; only markup the
+//! build produced itself (page bodies, SVG) is inserted with `| safe`.
+
+use crate::chart::{self, PALETTE};
+use crate::config::Config;
+use crate::content::directive::{KpiSpec, TableSpec};
+use crate::error::{Location, SourceError};
+use crate::format::Format;
+use crate::table::{ColumnType, Table};
+use anyhow::Context;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// A file of the built site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputFile {
+    /// Path relative to the site root, `/`-separated.
+    pub rel_path: String,
+    /// The bytes.
+    pub contents: Vec<u8>,
+}
+
+/// The templates every site needs.
+pub const REQUIRED: [&str; 6] =
+    ["base.html", "page.html", "404.html", "partials/chart.html", "partials/table.html", "partials/kpis.html"];
+
+/// Loaded templates and the stylesheet.
+pub struct Templates {
+    tera: tera::Tera,
+    sources: BTreeMap<String, (PathBuf, String)>,
+    stylesheet: String,
+}
+
+impl Templates {
+    /// Loads every `*.html` under `dir` and `style.css`; `root` is stripped
+    /// from paths in messages.
+    pub fn load(dir: &Path, root: &Path) -> anyhow::Result<Templates> {
+        let mut sources = BTreeMap::new();
+        for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+            let entry = entry.with_context(|| format!("cannot list templates in `{}`", dir.display()))?;
+            let path = entry.path();
+            if entry.file_type().is_file() && path.extension().is_some_and(|e| e == "html") {
+                let name = path
+                    .strip_prefix(dir)
+                    .unwrap_or(path)
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read template `{}`", path.display()))?;
+                let display = path.strip_prefix(root).unwrap_or(path).to_path_buf();
+                sources.insert(name, (display, text));
+            }
+        }
+        let css_path = dir.join("style.css");
+        let stylesheet = std::fs::read_to_string(&css_path)
+            .with_context(|| format!("cannot read stylesheet `{}`", css_path.display()))?;
+        Templates::from_sources(sources, stylesheet)
+    }
+
+    /// Builds templates from (name → (display path, text)).
+    pub fn from_sources(sources: BTreeMap<String, (PathBuf, String)>, stylesheet: String) -> anyhow::Result<Templates> {
+        for required in REQUIRED {
+            if !sources.contains_key(required) {
+                anyhow::bail!("missing template `{required}` (every site needs: {})", REQUIRED.join(", "));
+            }
+        }
+        let mut tera = tera::Tera::default();
+        tera.autoescape_on(vec![".html"]);
+        let raw: Vec<(&str, &str)> = sources.iter().map(|(n, (_, t))| (n.as_str(), t.as_str())).collect();
+        if let Err(e) = tera.add_raw_templates(raw) {
+            return Err(template_error(&e, &sources).into());
+        }
+        Ok(Templates { tera, sources, stylesheet })
+    }
+
+    fn render(&self, name: &str, context: &tera::Context) -> Result<String, SourceError> {
+        self.tera.render(name, context).map_err(|e| template_error(&e, &self.sources))
+    }
+}
+
+/// A Tera error as a located error: the template named in the message, and
+/// the line from the parser, or else the first line that mentions the
+/// offending variable or filter.
+fn template_error(err: &tera::Error, sources: &BTreeMap<String, (PathBuf, String)>) -> SourceError {
+    let mut messages = vec![err.to_string()];
+    let mut source = std::error::Error::source(err);
+    while let Some(s) = source {
+        messages.push(s.to_string());
+        source = s.source();
+    }
+    let all = messages.join("\n");
+    let name = sources.keys().filter(|n| all.contains(&format!("'{n}'"))).max_by_key(|n| all.rfind(&format!("'{n}'")));
+    let (path, text) = match name.and_then(|n| sources.get(n)) {
+        Some((p, t)) => (p.clone(), t.as_str()),
+        None => (PathBuf::from("templates"), ""),
+    };
+    let mut line_col = (1, 1);
+    if let Some(pos) = all.find("--> ") {
+        let rest = &all[pos + 4..];
+        let mut nums = rest.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty());
+        if let (Some(l), Some(c)) = (nums.next(), nums.next()) {
+            line_col = (l.parse().unwrap_or(1), c.parse().unwrap_or(1));
+        }
+    } else if let Some(word) = all.split('`').nth(1)
+        && let Some(offset) = text.find(word)
+    {
+        {
+            line_col = crate::error::line_col(text, offset);
+        }
+    }
+    // keep the informative lines of Tera's message, without its excerpt
+    let detail: Vec<&str> = messages
+        .iter()
+        .flat_map(|m| m.lines())
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("-->") && !l.starts_with('|') && !l.starts_with('='))
+        .filter(|l| !l.chars().next().is_some_and(|c| c.is_ascii_digit()))
+        .collect();
+    SourceError::new(
+        Location { path, line: line_col.0, column: line_col.1 },
+        format!("template error: {}", detail.join(": ")),
+    )
+}
+
+/// A table as the templates see it: formatted cells with alignment.
+#[derive(Debug, Serialize)]
+pub struct TableView {
+    /// Column headers.
+    pub headers: Vec<Cell>,
+    /// Rows of formatted cells.
+    pub rows: Vec<Vec<Cell>>,
+}
+
+/// A formatted cell.
+#[derive(Debug, Serialize)]
+pub struct Cell {
+    /// The text.
+    pub text: String,
+    /// Right-aligned.
+    pub numeric: bool,
+}
+
+/// Formats `columns` (indices) of `table`, with optional labels and formats by name.
+pub fn table_view(
+    table: &Table,
+    columns: &[usize],
+    labels: &BTreeMap<String, String>,
+    formats: &BTreeMap<String, Format>,
+    limit: Option<usize>,
+) -> TableView {
+    let headers = columns
+        .iter()
+        .map(|&i| {
+            let c = &table.columns[i];
+            Cell {
+                text: labels.get(&c.name).cloned().unwrap_or_else(|| c.name.clone()),
+                numeric: c.kind == ColumnType::Number,
+            }
+        })
+        .collect::<Vec<_>>();
+    let rows = table
+        .rows
+        .iter()
+        .take(limit.unwrap_or(usize::MAX))
+        .map(|row| {
+            columns
+                .iter()
+                .map(|&i| {
+                    let c = &table.columns[i];
+                    let v = &row[i];
+                    let format = formats.get(&c.name).copied().unwrap_or_else(|| match (c.kind, v) {
+                        // years and ids read better without separators
+                        (ColumnType::Number, crate::table::Value::Int(n))
+                            if (1000..=2999).contains(n) && c.name.contains("year") =>
+                        {
+                            Format::Text
+                        }
+                        (ColumnType::Number, crate::table::Value::Int(_))
+                            if c.name == "id" || c.name.ends_with("_id") =>
+                        {
+                            Format::Text
+                        }
+                        _ => Format::default_for(v),
+                    });
+                    Cell { text: format.apply(v), numeric: c.kind == ColumnType::Number }
+                })
+                .collect()
+        })
+        .collect();
+    TableView { headers: headers.into_iter().map(|h| Cell { text: h.text, numeric: h.numeric }).collect(), rows }
+}
+
+fn csv_link(query: &str) -> (String, String) {
+    (format!("data/{query}.csv"), format!("{query}.csv"))
+}
+
+impl Templates {
+    /// The `<figure>` of a chart.
+    pub fn chart(&self, id: &str, spec: &chart::ChartSpec, svg: &str, table: &Table) -> Result<String, SourceError> {
+        let mut columns = vec![table.column_index(&spec.x.value).unwrap_or(0)];
+        columns.extend(spec.y.iter().filter_map(|y| table.column_index(&y.value)));
+        let mut formats = BTreeMap::new();
+        if let Some(f) = spec.x_format {
+            formats.insert(spec.x.value.clone(), f);
+        }
+        if let Some(f) = spec.y_format {
+            for y in &spec.y {
+                formats.insert(y.value.clone(), f);
+            }
+        }
+        let labels: BTreeMap<String, String> =
+            spec.y.iter().zip(&spec.series).map(|(y, name)| (y.value.clone(), name.clone())).collect();
+        let (csv, csv_name) = csv_link(&spec.query.value);
+        let mut ctx = tera::Context::new();
+        ctx.insert("id", id);
+        ctx.insert("title", &spec.title);
+        ctx.insert("caption", &spec.caption);
+        ctx.insert("svg", svg);
+        ctx.insert("csv", &csv);
+        ctx.insert("csv_name", &csv_name);
+        ctx.insert("table", &table_view(table, &columns, &labels, &formats, None));
+        self.render("partials/chart.html", &ctx)
+    }
+
+    /// The `<figure>` of a table directive (columns already checked).
+    pub fn table(&self, id: &str, spec: &TableSpec, columns: &[usize], table: &Table) -> Result<String, SourceError> {
+        let (csv, csv_name) = csv_link(&spec.query.value);
+        let mut ctx = tera::Context::new();
+        ctx.insert("id", id);
+        ctx.insert("title", &spec.title);
+        ctx.insert("csv", &csv);
+        ctx.insert("csv_name", &csv_name);
+        ctx.insert("table", &table_view(table, columns, &spec.labels, &spec.formats, spec.limit));
+        self.render("partials/table.html", &ctx)
+    }
+
+    /// KPI tiles; `values` holds each tile's formatted value.
+    pub fn kpis(&self, spec: &KpiSpec, values: &[String]) -> Result<String, SourceError> {
+        #[derive(Serialize)]
+        struct TileView<'a> {
+            label: &'a str,
+            value: &'a str,
+            note: &'a str,
+        }
+        let tiles: Vec<TileView<'_>> =
+            spec.tiles.iter().zip(values).map(|(t, v)| TileView { label: &t.label, value: v, note: &t.note }).collect();
+        let mut ctx = tera::Context::new();
+        ctx.insert("tiles", &tiles);
+        self.render("partials/kpis.html", &ctx)
+    }
+}
+
+/// A page ready for the layout.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageView {
+    /// Output name without `.html`.
+    pub slug: String,
+    /// Title.
+    pub title: String,
+    /// Navigation title.
+    pub nav_title: String,
+    /// Shown in the navigation.
+    pub in_nav: bool,
+    /// Meta description and lead.
+    pub description: String,
+    /// The body HTML.
+    pub body: String,
+}
+
+#[derive(Serialize)]
+struct NavItem<'a> {
+    href: String,
+    title: &'a str,
+    current: bool,
+}
+
+#[derive(Serialize)]
+struct SiteView<'a> {
+    title: &'a str,
+    description: &'a str,
+    language: &'a str,
+    footer: &'a str,
+}
+
+/// The stylesheet with the chart palette appended: custom properties for
+/// both themes, and rules mapping each colour the SVGs are drawn with to its
+/// property.
+pub fn stylesheet(base: &str) -> String {
+    let mut css = base.trim_end().to_string();
+    css.push_str("\n\n/* chart palette (generated) */\n:root {\n");
+    for s in PALETTE {
+        css.push_str(&format!("  --{}: {};\n", s.name, chart::hex(s.light)));
+    }
+    css.push_str("}\n@media (prefers-color-scheme: dark) {\n  :root {\n");
+    for s in PALETTE {
+        css.push_str(&format!("    --{}: {};\n", s.name, chart::hex(s.dark)));
+    }
+    css.push_str("  }\n}\n@media print {\n  :root {\n");
+    for s in PALETTE {
+        css.push_str(&format!("    --{}: {};\n", s.name, chart::hex(s.light)));
+    }
+    css.push_str("  }\n}\n");
+    for s in PALETTE {
+        let h = chart::hex(s.light);
+        css.push_str(&format!(".chart-svg [fill=\"{h}\"] {{ fill: var(--{}); }}\n", s.name));
+        css.push_str(&format!(".chart-svg [stroke=\"{h}\"] {{ stroke: var(--{}); }}\n", s.name));
+    }
+    css
+}
+
+/// Everything the layout needs besides the pages.
+pub struct SiteInput<'a> {
+    /// Site configuration.
+    pub config: &'a Config,
+    /// The edition date (`YYYY-MM-DD`), if known.
+    pub edition: Option<String>,
+    /// The generator version.
+    pub version: &'a str,
+}
+
+/// Renders all pages, `404.html`, the stylesheet, `robots.txt` and (with a
+/// `base_url`) `sitemap.xml`.
+pub fn site(templates: &Templates, input: &SiteInput<'_>, pages: &[PageView]) -> Result<Vec<OutputFile>, SourceError> {
+    let css = stylesheet(&templates.stylesheet);
+    let hash = blake3::hash(css.as_bytes()).to_hex();
+    let css_name = format!("style.{}.css", &hash[..10]);
+    let mut files = vec![OutputFile { rel_path: css_name.clone(), contents: css.into_bytes() }];
+    let config = input.config;
+    let site_view = SiteView {
+        title: &config.title,
+        description: &config.description,
+        language: &config.language,
+        footer: &config.footer,
+    };
+    let nav_for = |current: Option<&str>| -> Vec<NavItem<'_>> {
+        pages
+            .iter()
+            .filter(|p| p.in_nav)
+            .map(|p| NavItem {
+                href: format!("{}.html", p.slug),
+                title: &p.nav_title,
+                current: current == Some(p.slug.as_str()),
+            })
+            .collect()
+    };
+    let base_context = |current: Option<&str>, description: &str| {
+        let mut ctx = tera::Context::new();
+        ctx.insert("site", &site_view);
+        ctx.insert("nav", &nav_for(current));
+        ctx.insert("stylesheet", &css_name);
+        ctx.insert("edition", &input.edition);
+        ctx.insert("version", input.version);
+        ctx.insert("description", description);
+        ctx
+    };
+    for page in pages {
+        let description =
+            if page.description.is_empty() && page.slug == "index" { &config.description } else { &page.description };
+        let mut ctx = base_context(Some(&page.slug), description);
+        ctx.insert("page", page);
+        let html = templates.render("page.html", &ctx)?;
+        files.push(OutputFile { rel_path: format!("{}.html", page.slug), contents: html.into_bytes() });
+    }
+    let html = templates.render("404.html", &base_context(None, ""))?;
+    files.push(OutputFile { rel_path: "404.html".into(), contents: html.into_bytes() });
+
+    let mut robots = String::from("User-agent: *\nAllow: /\n");
+    if let Some(base) = config.base_url_slash() {
+        robots.push_str(&format!("Sitemap: {base}sitemap.xml\n"));
+        let mut xml = String::from(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+        );
+        for page in pages {
+            let loc = if page.slug == "index" { base.clone() } else { format!("{base}{}.html", page.slug) };
+            xml.push_str(&format!("  <url><loc>{}</loc>", chart::escape(&loc)));
+            if let Some(date) = &input.edition {
+                xml.push_str(&format!("<lastmod>{date}</lastmod>"));
+            }
+            xml.push_str("</url>\n");
+        }
+        xml.push_str("</urlset>\n");
+        files.push(OutputFile { rel_path: "sitemap.xml".into(), contents: xml.into_bytes() });
+    }
+    files.push(OutputFile { rel_path: "robots.txt".into(), contents: robots.into_bytes() });
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sources(pairs: &[(&str, &str)]) -> BTreeMap<String, (PathBuf, String)> {
+        let mut m: BTreeMap<String, (PathBuf, String)> = REQUIRED
+            .iter()
+            .map(|n| (n.to_string(), (PathBuf::from(format!("templates/{n}")), String::from("x"))))
+            .collect();
+        for (n, t) in pairs {
+            m.insert(n.to_string(), (PathBuf::from(format!("templates/{n}")), t.to_string()));
+        }
+        m
+    }
+
+    #[test]
+    fn template_syntax_errors_are_located() {
+        let err = Templates::from_sources(sources(&[("page.html", "ok\n{% if %}\n")]), String::new()).err().unwrap();
+        let e = err.downcast_ref::<SourceError>().unwrap();
+        assert_eq!(e.location.path, PathBuf::from("templates/page.html"));
+        assert_eq!(e.location.line, 2, "{e}");
+    }
+
+    #[test]
+    fn unknown_variables_are_located() {
+        let t = Templates::from_sources(sources(&[("page.html", "a\nb {{ nope.x }}\n")]), String::new()).unwrap();
+        let e = t.render("page.html", &tera::Context::new()).unwrap_err();
+        assert_eq!(e.location.path, PathBuf::from("templates/page.html"));
+        assert_eq!((e.location.line, e.location.column), (2, 6), "{e}");
+        assert!(e.message.contains("nope.x"), "{e}");
+    }
+
+    #[test]
+    fn missing_templates_are_named() {
+        let mut s = sources(&[]);
+        s.remove("404.html");
+        let err = Templates::from_sources(s, String::new()).err().unwrap().to_string();
+        assert!(err.contains("missing template `404.html`"), "{err}");
+    }
+
+    #[test]
+    fn stylesheet_maps_every_palette_colour() {
+        let css = stylesheet("body {}");
+        for s in PALETTE {
+            assert!(css.contains(&format!("[fill=\"{}\"]", chart::hex(s.light))));
+            assert!(css.contains(&format!("--{}: {};", s.name, chart::hex(s.dark))));
+        }
+    }
+}

@@ -1,0 +1,358 @@
+//! The orchestrator: runs the stages in a fixed order (config, content,
+//! templates, ingest, query, chart + render, publish), each timed, and checks
+//! every reference an author made (query, column, row) against what the
+//! queries returned. Tests drive [`build`]; the binary only calls it.
+
+use crate::chart;
+use crate::config::Config;
+use crate::content::directive::{Directive, Located};
+use crate::content::expr::Expr;
+use crate::content::{self, Page, Piece, markdown};
+use crate::error::{Location, SourceError};
+use crate::format::Format;
+use crate::ingest::{self, Dataset};
+use crate::publish;
+use crate::query::{self, QuerySpec};
+use crate::render::{self, OutputFile, PageView, Templates};
+use crate::table::{Table, Value};
+use anyhow::Context;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Validated options for one build.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildOptions {
+    /// Holds `content/` and `templates/`.
+    pub root: PathBuf,
+    /// Holds `RAW_recipes.csv` and `RAW_interactions.csv`.
+    pub data_dir: PathBuf,
+    /// The site is published here.
+    pub out_dir: PathBuf,
+    /// The DuckDB file.
+    pub db: PathBuf,
+    /// `false` for `check`: everything but writing the site.
+    pub write: bool,
+    /// Seconds since 1970 for the edition date (`SOURCE_DATE_EPOCH`), read by the CLI.
+    pub source_date_epoch: Option<i64>,
+}
+
+impl BuildOptions {
+    /// Options with the default layout under `root`: data from
+    /// `root/data/sample`, output to `root/public`, database `root/data/mangetamain.duckdb`.
+    pub fn with_root(root: impl Into<PathBuf>) -> BuildOptions {
+        let root = root.into();
+        BuildOptions {
+            data_dir: root.join("data/sample"),
+            out_dir: root.join("public"),
+            db: root.join("data/mangetamain.duckdb"),
+            root,
+            write: true,
+            source_date_epoch: None,
+        }
+    }
+}
+
+/// What a build did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildSummary {
+    /// Pages rendered.
+    pub pages: usize,
+    /// Queries run.
+    pub queries: usize,
+    /// Charts drawn.
+    pub charts: usize,
+    /// Files in the site (gzip twins included).
+    pub files: usize,
+    /// The inputs read.
+    pub datasets: Vec<Dataset>,
+    /// Whether the site was written.
+    pub written: bool,
+}
+
+fn timed<T>(stage: &str, started: Instant, value: T) -> T {
+    tracing::debug!(stage, ms = started.elapsed().as_millis() as u64, "stage done");
+    value
+}
+
+/// Builds the site described by `opts`.
+pub fn build(opts: &BuildOptions) -> anyhow::Result<BuildSummary> {
+    let t = Instant::now();
+    let config_path = opts.root.join("content/site.toml");
+    let config = Config::from_file(&config_path, &display(&config_path, &opts.root))?;
+    let pages = timed("content", t, content::load_all(&opts.root.join("content"), &opts.root)?);
+    let t = Instant::now();
+    let templates = timed("templates", t, Templates::load(&opts.root.join("templates"), &opts.root)?);
+    let queries = query::collect(pages.iter().flat_map(|p| p.queries.iter()))?;
+    check_query_names(&pages, &queries, &config, &config_path, &opts.root)?;
+    tracing::info!(pages = pages.len(), queries = queries.len(), "content loaded");
+
+    let t = Instant::now();
+    tracing::info!(data = %opts.data_dir.display(), "ingesting");
+    let datasets = ingest::run(&opts.data_dir, &opts.db)?;
+    for d in &datasets {
+        tracing::info!(file = %d.file, rows = d.rows_kept, "ingested");
+    }
+    timed("ingest", t, ());
+
+    let t = Instant::now();
+    let tables = query::run_all(&opts.db, &queries)?;
+    timed("query", t, ());
+    tracing::info!(queries = tables.len(), "queries ran");
+
+    let t = Instant::now();
+    let mut views = Vec::new();
+    let mut charts = 0;
+    for page in &pages {
+        let (view, n) = render_page(page, &tables, &templates)?;
+        charts += n;
+        views.push(view);
+    }
+    let edition = edition(opts, &config, &tables, &config_path)?;
+    let version = env!("CARGO_PKG_VERSION");
+    let mut files =
+        render::site(&templates, &render::SiteInput { config: &config, edition: edition.clone(), version }, &views)?;
+    for (name, table) in &tables {
+        files.push(OutputFile { rel_path: format!("data/{name}.csv"), contents: table.to_csv().into_bytes() });
+    }
+    files.push(status_json(&edition, version, &datasets, &views, &tables, opts.source_date_epoch)?);
+    publish::check_links(&files)?;
+    publish::precompress(&mut files)?;
+    timed("render", t, ());
+    tracing::info!(pages = views.len(), charts, files = files.len(), "rendered");
+
+    if opts.write {
+        let t = Instant::now();
+        publish::write(&opts.out_dir, &files)?;
+        timed("publish", t, ());
+        tracing::info!(out = %opts.out_dir.display(), "published");
+    }
+    Ok(BuildSummary {
+        pages: views.len(),
+        queries: tables.len(),
+        charts,
+        files: files.len(),
+        datasets,
+        written: opts.write,
+    })
+}
+
+fn display(path: &Path, root: &Path) -> PathBuf {
+    path.strip_prefix(root).unwrap_or(path).to_path_buf()
+}
+
+fn unknown_query(name: &Located<String>, queries: &BTreeMap<String, QuerySpec>) -> SourceError {
+    let known: Vec<&str> = queries.keys().map(String::as_str).collect();
+    SourceError::new(
+        name.location.clone(),
+        format!(
+            "unknown query `{}` (known: {})",
+            name.value,
+            if known.is_empty() { "none".into() } else { known.join(", ") }
+        ),
+    )
+}
+
+/// Every query a page or the configuration names must exist, before any data is read.
+fn check_query_names(
+    pages: &[Page],
+    queries: &BTreeMap<String, QuerySpec>,
+    config: &Config,
+    config_path: &Path,
+    root: &Path,
+) -> Result<(), SourceError> {
+    let check = |name: &Located<String>| {
+        if queries.contains_key(&name.value) { Ok(()) } else { Err(unknown_query(name, queries)) }
+    };
+    for page in pages {
+        for piece in &page.pieces {
+            match piece {
+                Piece::Value(v) => check(&Located { value: v.value.query.clone(), location: v.location.clone() })?,
+                Piece::Directive(d) => {
+                    if let Directive::Kpis(k) = d.as_ref() {
+                        for t in &k.tiles {
+                            check(&Located { value: t.value.value.query.clone(), location: t.value.location.clone() })?;
+                        }
+                    }
+                    for q in d.queries() {
+                        check(q)?;
+                    }
+                }
+                Piece::Markdown(_) => {}
+            }
+        }
+    }
+    if let Some(edition) = &config.edition {
+        let location = Location { path: display(config_path, root), line: 1, column: 1 };
+        let expr = crate::content::expr::parse(edition)
+            .map_err(|m| SourceError::new(location.clone(), format!("`edition`: {m}")))?;
+        check(&Located { value: expr.query, location })?;
+    }
+    Ok(())
+}
+
+/// Looks up an inline value and formats it.
+fn value_of(expr: &Located<Expr>, tables: &BTreeMap<String, Table>) -> Result<String, SourceError> {
+    let e = &expr.value;
+    let table = tables
+        .get(&e.query)
+        .ok_or_else(|| SourceError::new(expr.location.clone(), format!("unknown query `{}`", e.query)))?;
+    let v = cell(table, e, &expr.location)?;
+    Ok(e.format.unwrap_or_else(|| Format::default_for(v)).apply(v))
+}
+
+fn cell<'a>(table: &'a Table, e: &Expr, location: &Location) -> Result<&'a Value, SourceError> {
+    let ci = table.column_index(&e.column).ok_or_else(|| {
+        SourceError::new(
+            location.clone(),
+            format!("unknown column `{}` in query `{}` (columns: {})", e.column, e.query, table.column_list()),
+        )
+    })?;
+    let row = table.rows.get(e.row).ok_or_else(|| {
+        SourceError::new(
+            location.clone(),
+            format!("query `{}` returned {} rows; there is no row {}", e.query, table.rows.len(), e.row),
+        )
+    })?;
+    Ok(&row[ci])
+}
+
+/// Resolves a page's values and directives and renders its body.
+fn render_page(
+    page: &Page,
+    tables: &BTreeMap<String, Table>,
+    templates: &Templates,
+) -> Result<(PageView, usize), SourceError> {
+    let mut md = String::new();
+    let mut blocks = Vec::new();
+    let mut ids: BTreeMap<String, usize> = BTreeMap::new();
+    let mut charts = 0;
+    let mut unique_id = |base: &str| {
+        let n = ids.entry(base.to_string()).or_insert(0);
+        *n += 1;
+        if *n == 1 { base.to_string() } else { format!("{base}-{n}") }
+    };
+    for piece in &page.pieces {
+        match piece {
+            Piece::Markdown(m) => md.push_str(m),
+            Piece::Value(v) => md.push_str(&markdown::escape_inline(&value_of(v, tables)?)),
+            Piece::Directive(d) => {
+                let html = match d.as_ref() {
+                    Directive::Chart(spec) => {
+                        let table = &tables[&spec.query.value];
+                        let id = unique_id(&format!("chart-{}", spec.query.value));
+                        let drawn = chart::render(spec, table, &id)?;
+                        charts += 1;
+                        templates.chart(&id, spec, &drawn.svg, table)?
+                    }
+                    Directive::Table(spec) => {
+                        let table = &tables[&spec.query.value];
+                        let columns = if spec.columns.is_empty() {
+                            (0..table.columns.len()).collect::<Vec<_>>()
+                        } else {
+                            let mut idx = Vec::new();
+                            for c in &spec.columns {
+                                idx.push(table.column_index(&c.value).ok_or_else(|| {
+                                    SourceError::new(
+                                        c.location.clone(),
+                                        format!(
+                                            "unknown column `{}` in query `{}` (columns: {})",
+                                            c.value,
+                                            spec.query.value,
+                                            table.column_list()
+                                        ),
+                                    )
+                                })?);
+                            }
+                            idx
+                        };
+                        for name in spec.formats.keys().chain(spec.labels.keys()) {
+                            if table.column_index(name).is_none() {
+                                return Err(SourceError::new(
+                                    spec.defined_at.clone(),
+                                    format!(
+                                        "unknown column `{name}` in query `{}` (columns: {})",
+                                        spec.query.value,
+                                        table.column_list()
+                                    ),
+                                ));
+                            }
+                        }
+                        let id = unique_id(&format!("table-{}", spec.query.value));
+                        templates.table(&id, spec, &columns, table)?
+                    }
+                    Directive::Kpis(spec) => {
+                        let values =
+                            spec.tiles.iter().map(|t| value_of(&t.value, tables)).collect::<Result<Vec<_>, _>>()?;
+                        templates.kpis(spec, &values)?
+                    }
+                };
+                md.push('\n');
+                md.push_str(&markdown::placeholder(blocks.len()));
+                md.push('\n');
+                blocks.push(html);
+            }
+        }
+    }
+    let mut body = markdown::to_html(&md);
+    for (i, html) in blocks.iter().enumerate() {
+        body = body.replacen(&markdown::placeholder(i), html, 1);
+    }
+    let meta = &page.meta;
+    Ok((
+        PageView {
+            slug: page.slug.clone(),
+            title: meta.title.clone(),
+            nav_title: meta.nav_title.clone().unwrap_or_else(|| meta.title.clone()),
+            in_nav: meta.in_nav,
+            description: meta.description.clone(),
+            body,
+        },
+        charts,
+    ))
+}
+
+/// The edition date: `SOURCE_DATE_EPOCH` when set, else the configured `query.column`.
+fn edition(
+    opts: &BuildOptions,
+    config: &Config,
+    tables: &BTreeMap<String, Table>,
+    config_path: &Path,
+) -> Result<Option<String>, SourceError> {
+    if let Some(secs) = opts.source_date_epoch {
+        let date = chrono::DateTime::from_timestamp(secs, 0).map(|d| d.date_naive().format("%Y-%m-%d").to_string());
+        return Ok(date);
+    }
+    let Some(edition) = &config.edition else { return Ok(None) };
+    let location = Location { path: display(config_path, &opts.root), line: 1, column: 1 };
+    let expr = crate::content::expr::parse(edition).map_err(|m| SourceError::new(location.clone(), m))?;
+    let table = tables
+        .get(&expr.query)
+        .ok_or_else(|| SourceError::new(location.clone(), format!("unknown query `{}`", expr.query)))?;
+    Ok(match cell(table, &expr, &location)? {
+        Value::Null => None,
+        v => Some(v.to_csv_field()),
+    })
+}
+
+/// `status.json`: what this edition is made of, for health checks and archives.
+fn status_json(
+    edition: &Option<String>,
+    version: &str,
+    datasets: &[Dataset],
+    pages: &[PageView],
+    tables: &BTreeMap<String, Table>,
+    source_date_epoch: Option<i64>,
+) -> anyhow::Result<OutputFile> {
+    let status = serde_json::json!({
+        "generator": { "name": "mangetamain", "version": version },
+        "edition": edition,
+        "built_at": source_date_epoch.and_then(|s| chrono::DateTime::from_timestamp(s, 0)).map(|d| d.to_rfc3339()),
+        "pages": pages.iter().map(|p| format!("{}.html", p.slug)).collect::<Vec<_>>(),
+        "queries": tables.iter().map(|(n, t)| (n.clone(), t.rows.len())).collect::<BTreeMap<_, _>>(),
+        "inputs": datasets,
+    });
+    let mut text = serde_json::to_string_pretty(&status).context("cannot write status.json")?;
+    text.push('\n');
+    Ok(OutputFile { rel_path: "status.json".into(), contents: text.into_bytes() })
+}

@@ -1,0 +1,157 @@
+//! Fixture sites built end to end.
+
+use crate::common::{Site, main_of, snapshot_tree};
+use mangetamain::publish::links;
+
+#[test]
+fn can_build_the_minimal_site() {
+    let site = Site::fixture("minimal");
+    let summary = site.build().unwrap();
+    assert_eq!(summary.pages, 2);
+    assert_eq!(summary.charts, 4);
+    assert_eq!(summary.datasets[0].rows_kept, 4);
+    assert_eq!(summary.datasets[1].rows_kept, 7);
+    let tree: Vec<String> = snapshot_tree(&site.public()).into_iter().map(|(p, _)| p).collect();
+    insta::assert_snapshot!("minimal_file_list", tree.join("\n"));
+    let index = site.read("index.html");
+    assert!(index.contains("There are 7 interactions; 42.9% give five stars"), "{}", main_of(&index));
+    let about = site.read("about.html");
+    assert!(about.contains("<code>{{ not.a_value }}</code>"));
+}
+
+#[test]
+fn every_chart_is_an_accessible_inline_svg() {
+    let site = Site::fixture("minimal");
+    site.build().unwrap();
+    let index = site.read("index.html");
+    assert_eq!(index.matches("<figure class=\"chart\"").count(), 4);
+    for svg in index.split("<svg ").skip(1) {
+        let svg = svg.split("</svg>").next().unwrap();
+        assert!(svg.contains("role=\"img\""));
+        assert!(svg.contains("viewBox=\"0 0 "));
+        assert!(!svg.starts_with("width") && !svg.contains(" width=\"640\""), "no fixed width");
+        assert!(svg.contains("<title id="));
+        assert!(svg.contains("<desc id="));
+        let xml = format!("<svg {svg}</svg>");
+        roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("invalid SVG: {e}\n{xml}"));
+    }
+    assert!(index.contains("<details class=\"chart-data\">"));
+    assert!(index.contains("href=\"data/ratings.csv\""));
+}
+
+#[test]
+fn data_values_are_escaped_everywhere() {
+    let site = Site::fixture("minimal");
+    site.build().unwrap();
+    let index = site.read("index.html");
+    assert!(!index.contains("<script>"), "raw script tag in the page");
+    assert!(
+        index.contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;")
+            || index.contains("&lt;script&gt;alert(1)&lt;/script&gt;")
+    );
+}
+
+#[test]
+fn writes_csv_downloads_with_unrounded_values() {
+    let site = Site::fixture("minimal");
+    site.build().unwrap();
+    assert_eq!(site.read("data/ratings.csv"), "rating,n\n0,1\n1,1\n2,0\n3,1\n4,1\n5,3\n");
+    let totals = site.read("data/totals.csv");
+    assert_eq!(totals, "n,mean_rating,last_date,share_5star\n7,3.8333333333333335,2008-03-02,0.42857142857142855\n");
+    let recipes = site.read("data/recipes_by_name.csv");
+    assert!(recipes.contains("40,pasta  bake,2147483647,1,\"grandma's 9\"\" pie crust\"\n"), "{recipes}");
+    assert!(recipes.contains("38,<script>alert(1)</script>,40,2,\"salt, pepper\"\n"), "{recipes}");
+}
+
+#[test]
+fn writes_the_site_files() {
+    let site = Site::fixture("minimal");
+    site.build().unwrap();
+    let robots = site.read("robots.txt");
+    assert!(robots.contains("Sitemap: https://example.org/report/sitemap.xml"));
+    let sitemap = site.read("sitemap.xml");
+    assert!(sitemap.contains("<loc>https://example.org/report/</loc><lastmod>2008-03-02</lastmod>"));
+    assert!(sitemap.contains("<loc>https://example.org/report/about.html</loc>"));
+    let status: serde_json::Value = serde_json::from_str(&site.read("status.json")).unwrap();
+    assert_eq!(status["edition"], "2008-03-02");
+    assert_eq!(status["inputs"][1]["rows_kept"], 7);
+    assert_eq!(status["inputs"][0]["blake3"].as_str().unwrap().len(), 64);
+    assert!(site.read("404.html").contains("Page not found"));
+    let css: Vec<_> = std::fs::read_dir(site.public())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("style.") && n.ends_with(".css"))
+        .collect();
+    assert_eq!(css.len(), 1, "one hashed stylesheet: {css:?}");
+    let gz = std::fs::read(site.public().join("index.html.gz")).unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut text).unwrap();
+    assert_eq!(text, site.read("index.html"));
+}
+
+#[test]
+fn two_builds_are_byte_identical() {
+    let a = Site::fixture("minimal");
+    let b = Site::fixture("minimal");
+    a.build().unwrap();
+    b.build().unwrap();
+    assert_eq!(snapshot_tree(&a.public()), snapshot_tree(&b.public()));
+    // and rebuilding in place gives the same bytes again
+    let before = snapshot_tree(&a.public());
+    a.build().unwrap();
+    assert_eq!(before, snapshot_tree(&a.public()));
+}
+
+#[test]
+fn every_relative_link_resolves_and_nothing_is_external() {
+    let site = Site::fixture("minimal");
+    site.build().unwrap();
+    for (path, bytes) in snapshot_tree(&site.public()).into_iter().filter(|(p, _)| p.ends_with(".html")) {
+        let html = String::from_utf8(bytes).unwrap();
+        for link in links(&html) {
+            assert!(!link.starts_with('/'), "{path}: absolute link {link}");
+            if link.starts_with("http") {
+                continue;
+            }
+            let target = link.split('#').next().unwrap();
+            if !target.is_empty() {
+                assert!(site.public().join(target).is_file(), "{path}: broken link {link}");
+            }
+        }
+        assert!(!html.contains("src=\"http"), "{path}: external resource");
+        assert!(!html.contains("<script"), "{path}: script");
+    }
+}
+
+#[test]
+fn check_writes_nothing() {
+    let site = Site::fixture("minimal");
+    let mut opts = site.options();
+    opts.write = false;
+    let summary = mangetamain::build(&opts).unwrap();
+    assert!(!summary.written);
+    assert!(!site.public().exists());
+}
+
+#[test]
+fn can_build_the_project_site() {
+    let site = Site::project();
+    let summary = site.build().unwrap();
+    assert!(summary.pages >= 3);
+    let index = site.read("index.html");
+    for csv in [
+        "kpis",
+        "rating_distribution",
+        "user_activity",
+        "user_activity_summary",
+        "interactions_per_month",
+        "rating_per_year",
+        "recipes_per_year",
+    ] {
+        assert!(site.public().join(format!("data/{csv}.csv")).is_file(), "{csv}.csv");
+    }
+    let ratings = site.read("data/rating_distribution.csv");
+    assert_eq!(ratings.lines().count(), 7, "all six ratings: {ratings}");
+    assert!(index.contains("Five-star reviews are"));
+}

@@ -1,0 +1,76 @@
+//! The real binary: exit codes, output streams, help.
+
+use crate::common::Site;
+use std::process::Command;
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mangetamain"));
+    c.env_remove("MANGETAMAIN_LOG").env_remove("SOURCE_DATE_EPOCH");
+    c
+}
+
+#[test]
+fn build_exits_zero_and_keeps_stdout_empty() {
+    let site = Site::fixture("minimal");
+    let out = bin().args(["build", "--root"]).arg(site.root()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("published"));
+    assert!(site.public().join("index.html").is_file());
+}
+
+#[test]
+fn check_validates_without_writing() {
+    let site = Site::fixture("minimal");
+    let out = bin().args(["check", "--root"]).arg(site.root()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!site.public().exists());
+}
+
+#[test]
+fn content_error_exits_one_with_location() {
+    let site = Site::fixture("minimal");
+    site.write("content/about.md", "+++\ntitle = \"A\"\nbad = 1\n+++\n");
+    let out = bin().args(["build", "--root"]).arg(site.root()).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("error: content/about.md:3:1: unknown field `bad`"), "{stderr}");
+    assert!(!site.public().exists());
+}
+
+#[test]
+fn usage_error_exits_two() {
+    let out = bin().args(["build", "--no-such-flag"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = bin().output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn help_describes_every_command() {
+    for cmd in ["build", "check", "sample"] {
+        let out = bin().args([cmd, "--help"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(help.contains("Usage: mangetamain"), "{help}");
+    }
+    let out = bin().arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("Build the site") && help.contains("Exit codes"), "{help}");
+}
+
+#[test]
+fn sample_writes_deterministic_files_that_build() {
+    let site = Site::fixture("minimal");
+    let data = site.root().join("generated");
+    let out = bin()
+        .args(["sample", "--recipes", "500", "--interactions", "3000", "--seed", "3", "--out"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = bin().args(["build", "--root"]).arg(site.root()).arg("--data").arg(&data).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let totals = site.read("data/totals.csv");
+    assert!(totals.starts_with("n,mean_rating,last_date,share_5star\n3000,"), "{totals}");
+}

@@ -1,0 +1,7 @@
+//! The integration suite: one test binary, so DuckDB links once.
+
+mod build;
+mod cli;
+mod common;
+mod errors;
+mod snapshots;

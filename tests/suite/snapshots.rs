@@ -1,0 +1,141 @@
+//! Snapshots: the SVG of each chart kind from a fixed table, and the `<main>`
+//! of a rendered page. Review changes with `cargo insta review`.
+
+use crate::common::{Site, main_of};
+use chrono::NaiveDate;
+use mangetamain::chart::{self, ChartKind, ChartSpec};
+use mangetamain::content::directive::Located;
+use mangetamain::error::Location;
+use mangetamain::format::Format;
+use mangetamain::table::{Column, ColumnType, Table, Value};
+
+fn at() -> Location {
+    Location { path: "t.md".into(), line: 1, column: 1 }
+}
+
+fn named(s: &str) -> Located<String> {
+    Located { value: s.into(), location: at() }
+}
+
+fn spec(kind: ChartKind, x: &str, y: &[&str]) -> ChartSpec {
+    ChartSpec {
+        kind,
+        query: named("q"),
+        x: named(x),
+        y: y.iter().map(|s| named(s)).collect(),
+        title: "A <title>".into(),
+        caption: String::new(),
+        x_label: Some("x axis".into()),
+        y_label: Some("values".into()),
+        log: false,
+        x_format: None,
+        y_format: Some(Format::Int),
+        series: Vec::new(),
+        defined_at: at(),
+    }
+}
+
+fn table() -> Table {
+    let d = |m| Value::Date(NaiveDate::from_ymd_opt(2008, m, 1).unwrap());
+    Table {
+        columns: vec![
+            Column { name: "label".into(), kind: ColumnType::Text },
+            Column { name: "bin".into(), kind: ColumnType::Number },
+            Column { name: "month".into(), kind: ColumnType::Date },
+            Column { name: "a".into(), kind: ColumnType::Number },
+            Column { name: "b".into(), kind: ColumnType::Number },
+        ],
+        rows: vec![
+            vec![Value::Text("salt".into()), Value::Int(0), d(1), Value::Int(120), Value::Int(80)],
+            vec![Value::Text("butter & eggs".into()), Value::Int(10), d(2), Value::Int(3400), Value::Int(900)],
+            vec![
+                Value::Text("a very long ingredient name that must be shortened".into()),
+                Value::Int(20),
+                d(3),
+                Value::Int(15),
+                Value::Null,
+            ],
+            vec![Value::Text("sugar".into()), Value::Int(30), d(4), Value::Int(780), Value::Int(400)],
+            vec![Value::Text("onion".into()), Value::Int(40), d(5), Value::Int(2), Value::Int(1)],
+        ],
+    }
+}
+
+fn svg(spec: &ChartSpec) -> String {
+    let chart = chart::render(spec, &table(), "c").unwrap();
+    roxmltree::Document::parse(&chart.svg).unwrap_or_else(|e| panic!("invalid SVG: {e}"));
+    chart.svg
+}
+
+#[test]
+fn svg_bar() {
+    insta::assert_snapshot!(svg(&spec(ChartKind::Bar, "label", &["a"])));
+}
+
+#[test]
+fn svg_bar_log() {
+    let mut s = spec(ChartKind::Bar, "label", &["a"]);
+    s.log = true;
+    insta::assert_snapshot!(svg(&s));
+}
+
+#[test]
+fn svg_hbar() {
+    insta::assert_snapshot!(svg(&spec(ChartKind::HBar, "label", &["a"])));
+}
+
+#[test]
+fn svg_line_dates_two_series() {
+    let mut s = spec(ChartKind::Line, "month", &["a", "b"]);
+    s.series = vec!["first".into(), "second".into()];
+    insta::assert_snapshot!(svg(&s));
+}
+
+#[test]
+fn svg_histogram() {
+    insta::assert_snapshot!(svg(&spec(ChartKind::Histogram, "bin", &["a"])));
+}
+
+#[test]
+fn chart_text_does_not_overlap() {
+    // tick labels of every kind keep apart, as the layout estimates them
+    for kind in [ChartKind::Bar, ChartKind::HBar, ChartKind::Line, ChartKind::Histogram] {
+        let x = match kind {
+            ChartKind::Line => "month",
+            ChartKind::Histogram => "bin",
+            _ => "label",
+        };
+        let out = svg(&spec(kind, x, &["a"]));
+        let doc = roxmltree::Document::parse(&out).unwrap();
+        let mut boxes = Vec::new();
+        for t in doc.descendants().filter(|n| n.has_tag_name("text")) {
+            let x: f64 = t.attribute("x").unwrap().parse().unwrap();
+            let y: f64 = t.attribute("y").unwrap().parse().unwrap();
+            let size: f64 = t.attribute("font-size").unwrap().parse().unwrap();
+            let text = t.text().unwrap_or("");
+            let w = chart::axis::text_width(text, size);
+            let x0 = match t.attribute("text-anchor") {
+                Some("middle") => x - w / 2.0,
+                Some("end") => x - w,
+                _ => x,
+            };
+            boxes.push((x0, y - size / 2.0, x0 + w, y + size / 2.0, text.to_string()));
+        }
+        for (i, a) in boxes.iter().enumerate() {
+            for b in &boxes[i + 1..] {
+                let overlap = a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3;
+                assert!(!overlap, "{kind:?}: `{}` overlaps `{}`", a.4, b.4);
+            }
+        }
+    }
+}
+
+#[test]
+fn page_main_snapshot() {
+    let site = Site::fixture("minimal");
+    site.build().unwrap();
+    let index = site.read("index.html");
+    insta::assert_snapshot!("minimal_index_main", main_of(&index));
+    let about = site.read("about.html");
+    insta::assert_snapshot!("minimal_about_main", main_of(&about));
+}
