@@ -561,7 +561,13 @@ pub fn write(out: &Path, opts: SampleOptions) -> anyhow::Result<()> {
         let r = order[rng.skewed(opts.recipes, 2.2)];
         let user_id = 1_533 + u64::from(user) * stride;
         let delay = (-rng.unit().max(1e-12).ln() * 900.0) as i64;
-        let date = (dates[r] + chrono::Duration::days(delay)).clamp(first, last);
+        let mut date = dates[r] + chrono::Duration::days(delay);
+        if date > last {
+            // past the end of the data: any day between submission and the end
+            let span = (last - dates[r]).num_days().max(0) as usize + 1;
+            date = dates[r] + chrono::Duration::days(rng.below(span) as i64);
+        }
+        let date = date.clamp(first, last);
         // a few interactions point at recipes that do not exist
         let recipe_id = if i == 9 || rng.chance(0.0005) { id + 1_000_000 + i as u64 } else { ids[r] };
         let rating = rating(&mut rng, date.year());

@@ -110,11 +110,36 @@ pub fn compact(v: f64) -> String {
     format!("{text}{suffix}")
 }
 
-/// Labels for linear ticks: compact numbers, as percentages when `percent`.
+/// Labels for the ticks of one axis: compact numbers sharing one unit (`5k`,
+/// `10k`, `15k`, never `5000` beside `10k`), percentages when `percent`.
 pub fn label_ticks(values: &[f64], percent: bool) -> Vec<Tick> {
+    label_axis(values, percent, false)
+}
+
+/// Labels for value-axis ticks; on a log axis each decade gets its own unit
+/// (`1`, `10`, `100`, `1000`, `10k`).
+pub fn label_axis(values: &[f64], percent: bool, log: bool) -> Vec<Tick> {
+    if log && !percent {
+        return values.iter().map(|&v| Tick { value: v, label: compact(v) }).collect();
+    }
+    let largest = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let (divisor, suffix) = if percent {
+        (0.01, "%")
+    } else if largest >= 1e9 {
+        (1e9, "B")
+    } else if largest >= 1e6 {
+        (1e6, "M")
+    } else if largest >= 1e4 {
+        (1e3, "k")
+    } else {
+        (1.0, "")
+    };
     values
         .iter()
-        .map(|&v| Tick { value: v, label: if percent { format!("{}%", compact(v * 100.0)) } else { compact(v) } })
+        .map(|&v| {
+            let label = if v == 0.0 { "0".to_string() } else { format!("{}{suffix}", compact(v / divisor)) };
+            Tick { value: v, label }
+        })
         .collect()
 }
 
@@ -258,6 +283,14 @@ mod tests {
         assert_eq!(compact(0.25), "0.25");
         assert_eq!(compact(-2.5e9), "-2.5B");
         assert_eq!(label_ticks(&[0.5], true)[0].label, "50%");
+        let labels: Vec<String> =
+            label_ticks(&[0.0, 5000.0, 10000.0, 15000.0], false).into_iter().map(|t| t.label).collect();
+        assert_eq!(labels, ["0", "5k", "10k", "15k"]);
+        let labels: Vec<String> = label_ticks(&[2000.0, 2010.0], false).into_iter().map(|t| t.label).collect();
+        assert_eq!(labels, ["2000", "2010"]);
+        let labels: Vec<String> =
+            label_axis(&[1.0, 10.0, 100.0, 10000.0], false, true).into_iter().map(|t| t.label).collect();
+        assert_eq!(labels, ["1", "10", "100", "10k"]);
     }
 
     #[test]

@@ -5,8 +5,8 @@ use super::axis::{self, Scale, Tick, text_width};
 use super::draw::{Align, Canvas};
 use super::{Data, Role, TICK, WIDTH};
 
-const HEIGHT: f64 = 360.0;
-const VALUE: f64 = 12.0;
+const HEIGHT: f64 = 330.0;
+const VALUE: f64 = 13.0;
 
 /// The plot rectangle and value axis of a vertical chart.
 pub(super) struct Frame {
@@ -21,7 +21,7 @@ pub(super) struct Frame {
 pub(super) fn value_axis(canvas: &mut Canvas, data: &Data<'_>, min: f64, max: f64, zero: bool) -> Frame {
     let spec = data.spec;
     let ticks = axis::value_ticks(min, max, spec.log, zero, 5);
-    let labels: Vec<Tick> = axis::label_ticks(&ticks, data.percent());
+    let labels: Vec<Tick> = axis::label_axis(&ticks, data.percent(), spec.log);
     let label_w = labels.iter().map(|t| text_width(&t.label, TICK)).fold(0.0, f64::max);
     let x0 = (label_w + 12.0).max(36.0);
     let x1 = WIDTH as f64 - 14.0;
@@ -107,7 +107,7 @@ pub fn horizontal(data: &Data<'_>) -> Canvas {
     let max = values.iter().flatten().copied().fold(0.0, f64::max);
     let ticks = axis::value_ticks(0.0, max, data.spec.log, true, 4);
     let scale = Scale { lo: ticks[0], hi: *ticks.last().unwrap_or(&1.0), from: x0, to: x1, log: data.spec.log };
-    let tick_labels = axis::label_ticks(&ticks, data.percent());
+    let tick_labels = axis::label_axis(&ticks, data.percent(), data.spec.log);
     let widths: Vec<f64> = tick_labels.iter().map(|t| text_width(&t.label, TICK)).collect();
     let spacing = if ticks.len() > 1 { (x1 - x0) / (ticks.len() - 1) as f64 } else { x1 - x0 };
     let step = label_step(&widths, spacing, 8.0);

@@ -7,7 +7,7 @@ use super::draw::{Align, Canvas};
 use super::{Data, Role, TICK, WIDTH};
 use crate::table::{ColumnType, Value};
 
-const HEIGHT: u32 = 360;
+const HEIGHT: u32 = 330;
 
 fn x_number(v: &Value) -> Option<f64> {
     match v {

@@ -147,9 +147,9 @@ pub fn hex((r, g, b): (u8, u8, u8)) -> String {
 }
 
 /// Width of every chart's viewBox.
-pub const WIDTH: u32 = 640;
+pub const WIDTH: u32 = 560;
 /// Tick label size.
-pub const TICK: f64 = 13.0;
+pub const TICK: f64 = 14.0;
 
 /// The data of a chart, checked against its spec.
 pub struct Data<'a> {

@@ -29,7 +29,7 @@ fn every_chart_is_an_accessible_inline_svg() {
         let svg = svg.split("</svg>").next().unwrap();
         assert!(svg.contains("role=\"img\""));
         assert!(svg.contains("viewBox=\"0 0 "));
-        assert!(!svg.starts_with("width") && !svg.contains(" width=\"640\""), "no fixed width");
+        assert!(!svg.starts_with("width") && !svg.contains(" width=\"560\""), "no fixed width");
         assert!(svg.contains("<title id="));
         assert!(svg.contains("<desc id="));
         let xml = format!("<svg {svg}</svg>");
