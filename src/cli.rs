@@ -50,6 +50,28 @@ pub struct SiteArgs {
     /// The DuckDB database file [default: ROOT/data/mangetamain.duckdb].
     #[arg(long, value_name = "FILE")]
     pub db: Option<PathBuf>,
+    /// Re-read the input files even when they are unchanged since the last build.
+    #[arg(long)]
+    pub force_ingest: bool,
+    /// Fail when more than this percentage of a file's rows is quarantined.
+    #[arg(long, value_name = "PERCENT", default_value = "1", value_parser = parse_percent)]
+    pub max_quarantine: f64,
+    /// DuckDB's memory limit.
+    #[arg(long, value_name = "SIZE", default_value = "512MB")]
+    pub memory_limit: String,
+    /// DuckDB's worker threads.
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: u16,
+}
+
+/// `1`, `0.5` or `2%` as a fraction (0.01, 0.005, 0.02).
+fn parse_percent(s: &str) -> Result<f64, String> {
+    let v: f64 = s.trim().trim_end_matches('%').parse().map_err(|_| format!("expected a percentage, found `{s}`"))?;
+    if (0.0..=100.0).contains(&v) {
+        Ok(v / 100.0)
+    } else {
+        Err(format!("expected a percentage between 0 and 100, found `{s}`"))
+    }
 }
 
 /// Options of `sample`.
@@ -80,6 +102,10 @@ impl SiteArgs {
             root: self.root,
             write,
             source_date_epoch,
+            force_ingest: self.force_ingest,
+            max_quarantine: self.max_quarantine,
+            memory_limit: self.memory_limit,
+            threads: usize::from(self.threads),
         }
     }
 }
@@ -109,6 +135,14 @@ mod tests {
         assert_eq!(o.data_dir, PathBuf::from("site/data/sample"));
         assert_eq!(o.out_dir, PathBuf::from("site/public"));
         assert_eq!(o.db, PathBuf::from("site/data/mangetamain.duckdb"));
+    }
+
+    #[test]
+    fn parses_percentages() {
+        assert_eq!(parse_percent("1"), Ok(0.01));
+        assert_eq!(parse_percent("2.5%"), Ok(0.025));
+        assert!(parse_percent("x").is_err());
+        assert!(parse_percent("101").is_err());
     }
 
     #[test]

@@ -5,11 +5,9 @@
 
 use crate::error::{Location, SourceError};
 use crate::table::{Column, ColumnType, Table, Value};
-use anyhow::Context;
 use chrono::NaiveDate;
 use duckdb::types::ValueRef;
 use std::collections::BTreeMap;
-use std::path::Path;
 
 /// A named SQL query and where it was written.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,16 +46,15 @@ fn normalize(sql: &str) -> String {
     sql.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Opens the database read-only and runs every query, in name order.
-pub fn run_all(db: &Path, queries: &BTreeMap<String, QuerySpec>) -> anyhow::Result<BTreeMap<String, Table>> {
-    let config =
-        duckdb::Config::default().access_mode(duckdb::AccessMode::ReadOnly).context("cannot configure DuckDB")?;
-    let conn = duckdb::Connection::open_with_flags(db, config)
-        .with_context(|| format!("cannot open database `{}`", db.display()))?;
+/// Runs every query on `conn`, in name order.
+pub fn run_all(
+    conn: &duckdb::Connection,
+    queries: &BTreeMap<String, QuerySpec>,
+) -> anyhow::Result<BTreeMap<String, Table>> {
     let mut tables = BTreeMap::new();
     for (name, spec) in queries {
         let started = std::time::Instant::now();
-        let table = run(&conn, spec)?;
+        let table = run(conn, spec)?;
         tracing::debug!(query = %name, rows = table.rows.len(), ms = started.elapsed().as_millis() as u64, "query ran");
         tables.insert(name.clone(), table);
     }

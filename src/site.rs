@@ -10,7 +10,7 @@ use crate::content::expr::Expr;
 use crate::content::{self, Page, Piece, markdown};
 use crate::error::{Location, SourceError};
 use crate::format::Format;
-use crate::ingest::{self, Dataset};
+use crate::ingest::{self, Dataset, IngestOptions};
 use crate::publish;
 use crate::query::{self, QuerySpec};
 use crate::render::{self, OutputFile, PageView, Templates};
@@ -35,6 +35,14 @@ pub struct BuildOptions {
     pub write: bool,
     /// Seconds since 1970 for the edition date (`SOURCE_DATE_EPOCH`), read by the CLI.
     pub source_date_epoch: Option<i64>,
+    /// Re-read the inputs even when their fingerprints are unchanged.
+    pub force_ingest: bool,
+    /// The largest share (0..1) of quarantined rows a file may have.
+    pub max_quarantine: f64,
+    /// DuckDB's memory limit (`512MB`).
+    pub memory_limit: String,
+    /// DuckDB's worker threads.
+    pub threads: usize,
 }
 
 impl BuildOptions {
@@ -49,6 +57,10 @@ impl BuildOptions {
             root,
             write: true,
             source_date_epoch: None,
+            force_ingest: false,
+            max_quarantine: 0.01,
+            memory_limit: "512MB".into(),
+            threads: 2,
         }
     }
 }
@@ -89,14 +101,22 @@ pub fn build(opts: &BuildOptions) -> anyhow::Result<BuildSummary> {
 
     let t = Instant::now();
     tracing::info!(data = %opts.data_dir.display(), "ingesting");
-    let datasets = ingest::run(&opts.data_dir, &opts.db)?;
-    for d in &datasets {
-        tracing::info!(file = %d.file, rows = d.rows_kept, "ingested");
-    }
+    let ingested = ingest::run(&IngestOptions {
+        data_dir: opts.data_dir.clone(),
+        db: opts.db.clone(),
+        force: opts.force_ingest,
+        max_quarantine: opts.max_quarantine,
+        memory_limit: opts.memory_limit.clone(),
+        threads: opts.threads,
+        progress: true,
+    })?;
+    let datasets = ingested.datasets;
     timed("ingest", t, ());
 
     let t = Instant::now();
-    let tables = query::run_all(&opts.db, &queries)?;
+    let conn = ingest::open(&opts.db, true, &opts.memory_limit, opts.threads)?;
+    let tables = query::run_all(&conn, &queries)?;
+    drop(conn);
     timed("query", t, ());
     tracing::info!(queries = tables.len(), "queries ran");
 

@@ -1,31 +1,46 @@
 //! Ingest: reads the Food.com CSV files into DuckDB tables with the column
-//! types of the report's data contract.
+//! types of the report's data contract, and accounts for every row.
 //!
 //! The files are parsed here, in Rust, not by DuckDB's CSV sniffer: the
-//! Python-list columns need a real literal parser (see [`pylist`]), and every
-//! row that cannot be read must be named by file and line. Rows go into the
-//! database through DuckDB's appender. The database is written to a new file
-//! and renamed over the old one, so a build that stops half-way never leaves
-//! a half-written database behind.
+//! Python-list columns need a real literal parser ([`pylist`]), dates come in
+//! the layouts spreadsheets write ([`date`]), and every row that cannot be
+//! stored as typed goes to the `quarantine` table with its file, line, raw
+//! text and reason, never silently away. For every file,
+//! `rows_read = rows_kept + rows_quarantined`.
+//!
+//! The database is written to a new file and renamed over the old one, so a
+//! build that stops half-way never leaves a half-written database behind. Each
+//! input's fingerprint (size, modification time, BLAKE3 hash) is stored with
+//! the data; a build whose inputs are unchanged skips ingest.
 //!
 //! Tables:
 //! - `recipes(name, id, minutes, contributor_id, submitted DATE, tags VARCHAR[],
 //!   calories, total_fat, sugar, sodium, protein, saturated_fat, carbohydrates DOUBLE,
 //!   n_steps, steps VARCHAR[], description, ingredients VARCHAR[], n_ingredients)`
 //! - `interactions(user_id, recipe_id, date DATE, rating INTEGER, review)`
+//! - `quarantine(file, line, reason, detail, raw)`
+//! - `ingest_files(file, table_name, rows_read, rows_kept, rows_quarantined, bytes, mtime_ns, blake3)`
 
+pub mod date;
 pub mod pylist;
+pub mod records;
 
 use anyhow::Context;
-use chrono::NaiveDate;
+use date::{Parsed, SlashOrder};
 use duckdb::types::Value as Db;
-use std::io::Read;
+use records::{Damage, Span, Splitter};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 /// The recipes file name.
 pub const RECIPES_FILE: &str = "RAW_recipes.csv";
 /// The interactions file name.
 pub const INTERACTIONS_FILE: &str = "RAW_interactions.csv";
+/// The Kaggle split files, read (those present) when `RAW_interactions.csv` is absent.
+pub const SPLIT_FILES: [&str; 3] = ["interactions_train.csv", "interactions_validation.csv", "interactions_test.csv"];
 
 /// The header of `RAW_recipes.csv`.
 pub const RECIPES_HEADER: [&str; 12] = [
@@ -44,10 +59,15 @@ pub const RECIPES_HEADER: [&str; 12] = [
 ];
 /// The header of `RAW_interactions.csv`.
 pub const INTERACTIONS_HEADER: [&str; 5] = ["user_id", "recipe_id", "date", "rating", "review"];
+/// The header of the Kaggle split files.
+pub const SPLIT_HEADER: [&str; 6] = ["user_id", "recipe_id", "date", "rating", "u", "i"];
 
 /// The names of the seven `nutrition` values, in file order.
 pub const NUTRIENTS: [&str; 7] =
     ["calories", "total_fat", "sugar", "sodium", "protein", "saturated_fat", "carbohydrates"];
+
+/// Changes whenever the tables change shape, so an older database is rebuilt.
+const SCHEMA_VERSION: &str = "mangetamain-ingest-2";
 
 const SCHEMA: &str = "
 CREATE TABLE recipes (
@@ -60,7 +80,88 @@ CREATE TABLE recipes (
 CREATE TABLE interactions (
     user_id BIGINT, recipe_id BIGINT, date DATE, rating INTEGER, review VARCHAR
 );
+CREATE TABLE quarantine (file VARCHAR, line BIGINT, reason VARCHAR, detail VARCHAR, raw VARCHAR);
+CREATE TABLE ingest_files (
+    file VARCHAR, table_name VARCHAR, rows_read BIGINT, rows_kept BIGINT, rows_quarantined BIGINT,
+    bytes BIGINT, mtime_ns BIGINT, blake3 VARCHAR
+);
+CREATE TABLE ingest_meta (key VARCHAR, value VARCHAR);
 ";
+
+/// Why a row was quarantined. The names are stable: they appear in the
+/// `quarantine` table, the log and the data-quality page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Reason {
+    /// Not as many fields as the header.
+    ColumnCount,
+    /// A quoted field that never closes.
+    UnterminatedQuote,
+    /// Text right after a closing quote.
+    StrayQuote,
+    /// Bytes that are not UTF-8.
+    InvalidUtf8,
+    /// An integer field that is not an integer.
+    NotANumber,
+    /// A rating outside 0..5.
+    RatingOutOfRange,
+    /// A date that cannot be read (or only guessed).
+    UnreadableDate,
+    /// A Python-list column that is not a list literal.
+    BadList,
+    /// A recipe id seen before in the file.
+    DuplicateId,
+}
+
+impl Reason {
+    /// The stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::ColumnCount => "column_count",
+            Reason::UnterminatedQuote => "unterminated_quote",
+            Reason::StrayQuote => "stray_quote",
+            Reason::InvalidUtf8 => "invalid_utf8",
+            Reason::NotANumber => "not_a_number",
+            Reason::RatingOutOfRange => "rating_out_of_range",
+            Reason::UnreadableDate => "unreadable_date",
+            Reason::BadList => "bad_list",
+            Reason::DuplicateId => "duplicate_id",
+        }
+    }
+}
+
+/// Settings of one ingest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IngestOptions {
+    /// The directory with the CSV files.
+    pub data_dir: PathBuf,
+    /// The DuckDB file to write.
+    pub db: PathBuf,
+    /// Re-read the files even when their fingerprints are unchanged.
+    pub force: bool,
+    /// The largest share of quarantined rows (0..1) a file may have.
+    pub max_quarantine: f64,
+    /// DuckDB's memory limit (`512MB`, `1GB`).
+    pub memory_limit: String,
+    /// DuckDB's worker threads.
+    pub threads: usize,
+    /// Show a progress bar (only on a terminal).
+    pub progress: bool,
+}
+
+impl IngestOptions {
+    /// Defaults: 1% quarantine at most, 512 MB and 2 threads for DuckDB, force off.
+    pub fn new(data_dir: impl Into<PathBuf>, db: impl Into<PathBuf>) -> IngestOptions {
+        IngestOptions {
+            data_dir: data_dir.into(),
+            db: db.into(),
+            force: false,
+            max_quarantine: 0.01,
+            memory_limit: "512MB".into(),
+            threads: 2,
+            progress: true,
+        }
+    }
+}
 
 /// What ingest read from one input file.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -69,53 +170,272 @@ pub struct Dataset {
     pub file: String,
     /// The table it fills.
     pub table: String,
-    /// Data rows read (header excluded).
+    /// Data rows read (header and empty lines excluded).
     pub rows_read: u64,
     /// Rows stored in the table.
     pub rows_kept: u64,
+    /// Rows stored in `quarantine` instead.
+    pub rows_quarantined: u64,
+    /// Quarantined rows per reason.
+    pub reasons: BTreeMap<String, u64>,
     /// Size in bytes.
     pub bytes: u64,
     /// BLAKE3 hash of the content, hex.
     pub blake3: String,
 }
 
-/// Reads both files of `data_dir` into a new DuckDB file at `db`.
-pub fn run(data_dir: &Path, db: &Path) -> anyhow::Result<Vec<Dataset>> {
-    let recipes = data_dir.join(RECIPES_FILE);
-    let interactions = data_dir.join(INTERACTIONS_FILE);
-    for file in [&recipes, &interactions] {
-        let meta = std::fs::metadata(file).with_context(|| format!("cannot read input file `{}`", file.display()))?;
-        if meta.len() == 0 {
-            anyhow::bail!("input file `{}` is empty", file.display());
+/// The outcome of ingest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ingested {
+    /// One entry per input file, in reading order.
+    pub datasets: Vec<Dataset>,
+    /// True when the inputs were unchanged and the database was reused.
+    pub skipped: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Recipes,
+    Interactions,
+    SplitInteractions,
+}
+
+impl Kind {
+    fn header(self) -> &'static [&'static str] {
+        match self {
+            Kind::Recipes => &RECIPES_HEADER,
+            Kind::Interactions => &INTERACTIONS_HEADER,
+            Kind::SplitInteractions => &SPLIT_HEADER,
         }
     }
-    if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
+
+    fn table(self) -> &'static str {
+        match self {
+            Kind::Recipes => "recipes",
+            _ => "interactions",
+        }
+    }
+}
+
+struct Input {
+    path: PathBuf,
+    file: String,
+    kind: Kind,
+}
+
+/// The files to read: `RAW_recipes.csv`, and `RAW_interactions.csv` or, when
+/// it is absent, the Kaggle split files that are present.
+fn inputs(data_dir: &Path) -> anyhow::Result<Vec<Input>> {
+    let file = |name: &str, kind| Input { path: data_dir.join(name), file: name.to_string(), kind };
+    let mut list = vec![file(RECIPES_FILE, Kind::Recipes)];
+    if data_dir.join(INTERACTIONS_FILE).exists() {
+        list.push(file(INTERACTIONS_FILE, Kind::Interactions));
+    } else {
+        let split: Vec<Input> = SPLIT_FILES
+            .iter()
+            .filter(|f| data_dir.join(f).exists())
+            .map(|f| file(f, Kind::SplitInteractions))
+            .collect();
+        if split.is_empty() {
+            anyhow::bail!(
+                "input file `{}` not found (nor the Kaggle split files {})",
+                data_dir.join(INTERACTIONS_FILE).display(),
+                SPLIT_FILES.join(", ")
+            );
+        }
+        list.extend(split);
+    }
+    for input in &list {
+        let meta = std::fs::metadata(&input.path)
+            .with_context(|| format!("cannot read input file `{}`", input.path.display()))?;
+        if !meta.is_file() {
+            anyhow::bail!("input file `{}` is not a file", input.path.display());
+        }
+        if meta.len() == 0 {
+            anyhow::bail!("input file `{}` is empty", input.path.display());
+        }
+    }
+    Ok(list)
+}
+
+fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+}
+
+/// Reads the inputs into the database, or reuses it when nothing changed.
+pub fn run(opts: &IngestOptions) -> anyhow::Result<Ingested> {
+    let inputs = inputs(&opts.data_dir)?;
+    if !opts.force
+        && let Some(datasets) = unchanged(&opts.db, &inputs)
+    {
+        tracing::info!(db = %opts.db.display(), "inputs unchanged: ingest skipped (use --force-ingest to re-read)");
+        return Ok(Ingested { datasets, skipped: true });
+    }
+    if let Some(dir) = opts.db.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
     }
-    let tmp = temp_path(db);
+    let tmp = temp_path(&opts.db);
     remove_db(&tmp);
-    let result = (|| {
-        let conn =
-            duckdb::Connection::open(&tmp).with_context(|| format!("cannot create database `{}`", tmp.display()))?;
-        conn.execute_batch(SCHEMA).context("cannot create the tables")?;
-        let a = load_recipes(&conn, &recipes)?;
-        let b = load_interactions(&conn, &interactions)?;
-        conn.execute_batch("CHECKPOINT").context("cannot write the database")?;
-        drop(conn);
-        Ok(vec![a, b])
-    })();
+    let result = ingest_into(&tmp, &inputs, opts);
     match result {
         Ok(datasets) => {
-            remove_db(db);
-            std::fs::rename(&tmp, db)
-                .with_context(|| format!("cannot move `{}` to `{}`", tmp.display(), db.display()))?;
-            Ok(datasets)
+            remove_db(&opts.db);
+            std::fs::rename(&tmp, &opts.db)
+                .with_context(|| format!("cannot move `{}` to `{}`", tmp.display(), opts.db.display()))?;
+            Ok(Ingested { datasets, skipped: false })
         }
         Err(e) => {
             remove_db(&tmp);
             Err(e)
         }
     }
+}
+
+/// Opens a DuckDB file with the configured memory limit and threads.
+pub fn open(path: &Path, read_only: bool, memory_limit: &str, threads: usize) -> anyhow::Result<duckdb::Connection> {
+    let mut config = duckdb::Config::default()
+        .max_memory(memory_limit)
+        .with_context(|| format!("invalid memory limit `{memory_limit}`"))?
+        .threads(threads.max(1) as i64)
+        .context("cannot set DuckDB threads")?;
+    if read_only {
+        config = config.access_mode(duckdb::AccessMode::ReadOnly).context("cannot configure DuckDB")?;
+    }
+    duckdb::Connection::open_with_flags(path, config)
+        .with_context(|| format!("cannot open database `{}`", path.display()))
+}
+
+fn ingest_into(tmp: &Path, inputs: &[Input], opts: &IngestOptions) -> anyhow::Result<Vec<Dataset>> {
+    let conn = open(tmp, false, &opts.memory_limit, opts.threads)?;
+    conn.execute_batch(SCHEMA).context("cannot create the tables")?;
+    let mut datasets = Vec::new();
+    let mut fingerprints = Vec::new();
+    for input in inputs {
+        let meta = std::fs::metadata(&input.path)
+            .with_context(|| format!("cannot read input file `{}`", input.path.display()))?;
+        let dataset = load(&conn, input, opts.progress)?;
+        fingerprints.push(mtime_ns(&meta));
+        datasets.push(dataset);
+    }
+    finish_lists(&conn)?;
+    check_quarantine(&conn, &datasets, opts.max_quarantine)?;
+    {
+        let mut app = conn.appender("ingest_files").context("cannot write `ingest_files`")?;
+        for (d, mtime) in datasets.iter().zip(&fingerprints) {
+            app.append_row(duckdb::params![
+                d.file,
+                d.table,
+                d.rows_read as i64,
+                d.rows_kept as i64,
+                d.rows_quarantined as i64,
+                d.bytes as i64,
+                mtime,
+                d.blake3
+            ])?;
+        }
+        app.flush().context("cannot write `ingest_files`")?;
+    }
+    conn.execute("INSERT INTO ingest_meta VALUES ('schema', ?)", [SCHEMA_VERSION])
+        .context("cannot write `ingest_meta`")?;
+    conn.execute_batch("CHECKPOINT").context("cannot write the database")?;
+    Ok(datasets)
+}
+
+/// Fails when a file has more quarantined rows than allowed, naming the
+/// commonest reasons with an example line each.
+fn check_quarantine(conn: &duckdb::Connection, datasets: &[Dataset], max: f64) -> anyhow::Result<()> {
+    for d in datasets {
+        if d.rows_read == 0 || (d.rows_quarantined as f64) <= max * d.rows_read as f64 {
+            continue;
+        }
+        let mut reasons: Vec<(&String, &u64)> = d.reasons.iter().collect();
+        reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let mut parts = Vec::new();
+        for (reason, n) in reasons.iter().take(3) {
+            let example: Option<(i64, String)> = conn
+                .query_row(
+                    "SELECT line, detail FROM quarantine WHERE file = ? AND reason = ? ORDER BY line LIMIT 1",
+                    [d.file.as_str(), reason.as_str()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .ok();
+            match example {
+                Some((line, detail)) => parts.push(format!("{n} {reason} (e.g. line {line}: {detail})")),
+                None => parts.push(format!("{n} {reason}")),
+            }
+        }
+        anyhow::bail!(
+            "too many rows quarantined in `{}`: {} of {} ({:.2}%, the limit is {}%): {}; raise `--max-quarantine` to accept them",
+            d.file,
+            d.rows_quarantined,
+            d.rows_read,
+            100.0 * d.rows_quarantined as f64 / d.rows_read as f64,
+            max * 100.0,
+            parts.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// The stored datasets when the database holds exactly these inputs, unchanged.
+fn unchanged(db: &Path, inputs: &[Input]) -> Option<Vec<Dataset>> {
+    if !db.is_file() {
+        return None;
+    }
+    let conn = open(db, true, "256MB", 1).ok()?;
+    let schema: String = conn.query_row("SELECT value FROM ingest_meta WHERE key = 'schema'", [], |r| r.get(0)).ok()?;
+    if schema != SCHEMA_VERSION {
+        return None;
+    }
+    let mut stmt = conn
+        .prepare("SELECT file, table_name, rows_read, rows_kept, rows_quarantined, bytes, mtime_ns, blake3 FROM ingest_files")
+        .ok()?;
+    let stored: Vec<(Dataset, i64)> = stmt
+        .query_map([], |r| {
+            Ok((
+                Dataset {
+                    file: r.get(0)?,
+                    table: r.get(1)?,
+                    rows_read: r.get::<_, i64>(2)? as u64,
+                    rows_kept: r.get::<_, i64>(3)? as u64,
+                    rows_quarantined: r.get::<_, i64>(4)? as u64,
+                    reasons: BTreeMap::new(),
+                    bytes: r.get::<_, i64>(5)? as u64,
+                    blake3: r.get(7)?,
+                },
+                r.get(6)?,
+            ))
+        })
+        .ok()?
+        .collect::<Result<_, _>>()
+        .ok()?;
+    if stored.len() != inputs.len() {
+        return None;
+    }
+    let mut datasets = Vec::new();
+    for input in inputs {
+        let (mut d, mtime) = stored.iter().find(|(d, _)| d.file == input.file).cloned()?;
+        let meta = std::fs::metadata(&input.path).ok()?;
+        if meta.len() != d.bytes {
+            return None;
+        }
+        if mtime_ns(&meta) != mtime {
+            // touched but maybe not changed: compare the content
+            let data = std::fs::read(&input.path).ok()?;
+            if blake3::hash(&data).to_hex().as_str() != d.blake3 {
+                return None;
+            }
+        }
+        let mut q = conn.prepare("SELECT reason, count(*) FROM quarantine WHERE file = ? GROUP BY reason").ok()?;
+        let reasons: Vec<(String, i64)> =
+            q.query_map([&d.file], |r| Ok((r.get(0)?, r.get(1)?))).ok()?.collect::<Result<_, _>>().ok()?;
+        d.reasons = reasons.into_iter().map(|(k, v)| (k, v as u64)).collect();
+        datasets.push(d);
+    }
+    Some(datasets)
 }
 
 fn temp_path(db: &Path) -> PathBuf {
@@ -132,205 +452,376 @@ fn remove_db(path: &Path) {
     let _ = std::fs::remove_file(PathBuf::from(wal));
 }
 
-/// A reader that hashes and counts what passes through it.
-struct Hashing<R> {
-    inner: R,
-    hasher: blake3::Hasher,
-    bytes: u64,
+fn int(field: &str, name: &str) -> Result<i64, (Reason, String)> {
+    let t = field.trim();
+    // spreadsheets may re-save integers as `38.0`
+    let t = match t.split_once('.') {
+        Some((i, frac)) if !frac.is_empty() && frac.bytes().all(|b| b == b'0') => i,
+        _ => t,
+    };
+    t.parse().map_err(|_| (Reason::NotANumber, format!("`{name}` must be an integer, found `{}`", clip(field))))
 }
 
-impl<R: Read> Read for Hashing<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.bytes += n as u64;
-        Ok(n)
+fn clip(s: &str) -> String {
+    if s.chars().count() > 60 { format!("{}…", s.chars().take(60).collect::<String>()) } else { s.to_string() }
+}
+
+fn list(field: &str, name: &str) -> Result<Db, (Reason, String)> {
+    let items = pylist::parse_strings(field).map_err(|e| (Reason::BadList, format!("`{name}`: {e}")))?;
+    Ok(if items.is_empty() { Db::Null } else { Db::List(items.into_iter().map(Db::Text).collect()) })
+}
+
+/// The parts of an ambiguous slash date: `a/b/year`.
+type SlashParts = (u32, u32, i32);
+
+/// A row waiting for its file's slash-date order.
+struct Pending {
+    span: Span,
+    row: Vec<Db>,
+    column: usize,
+    a: u32,
+    b: u32,
+    y: i32,
+    text: String,
+}
+
+fn days(d: chrono::NaiveDate) -> i32 {
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    (d - epoch).num_days() as i32
+}
+
+/// Parses a date field into the row at `column`; an ambiguous slash date is
+/// stored as `Null` and reported through the returned triple.
+fn date_field(
+    field: &str,
+    name: &str,
+    order: &mut SlashOrder,
+) -> Result<(Db, Option<SlashParts>), (Reason, String)> {
+    match date::parse(field, order) {
+        Ok(Parsed::Date(d)) => Ok((Db::Date32(days(d)), None)),
+        Ok(Parsed::Ambiguous(a, b, y)) => Ok((Db::Null, Some((a, b, y)))),
+        Err(e) => Err((Reason::UnreadableDate, format!("`{name}`: {e}"))),
     }
 }
 
-/// An error in an input file at a line.
-fn at(path: &Path, line: u64, message: impl std::fmt::Display) -> anyhow::Error {
-    anyhow::anyhow!("{}:{line}: {message}", path.display())
+struct Loader<'c, 'd> {
+    file: &'d str,
+    data: &'d [u8],
+    table: duckdb::Appender<'c>,
+    quarantine: duckdb::Appender<'c>,
+    order: SlashOrder,
+    pending: Vec<Pending>,
+    stats: Dataset,
 }
 
-/// Opens a CSV file, checks its header and calls `row` for each record with
-/// its line number. Returns (rows read, bytes, hash).
-fn read_csv(
-    path: &Path,
-    header: &[&str],
-    mut row: impl FnMut(&csv::StringRecord, u64) -> anyhow::Result<()>,
-) -> anyhow::Result<(u64, u64, String)> {
-    let file = std::fs::File::open(path).with_context(|| format!("cannot read input file `{}`", path.display()))?;
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(Hashing {
-        inner: std::io::BufReader::with_capacity(1 << 20, file),
-        hasher: blake3::Hasher::new(),
-        bytes: 0,
-    });
-    let found = reader.headers().map_err(|e| at(path, 1, e))?.clone();
-    let found: Vec<&str> = found.iter().map(|h| h.trim_start_matches('\u{feff}')).collect();
-    if found != header {
-        return Err(at(path, 1, format!("expected the header `{}`, found `{}`", header.join(","), found.join(","))));
+impl Loader<'_, '_> {
+    fn keep(&mut self, row: Vec<Db>, span: Span) -> anyhow::Result<()> {
+        self.table
+            .append_row(duckdb::appender_params_from_iter(row))
+            .with_context(|| format!("{}:{}: cannot store the row", self.file, span.line))?;
+        self.stats.rows_kept += 1;
+        Ok(())
     }
-    let mut record = csv::StringRecord::new();
-    let mut rows = 0u64;
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {
-                rows += 1;
-                let line = record.position().map_or(0, |p| p.line());
-                row(&record, line)?;
+
+    fn reject(&mut self, span: Span, reason: Reason, detail: &str) -> anyhow::Result<()> {
+        let raw = &self.data[span.start..span.end.min(span.start + 4096)];
+        self.quarantine
+            .append_row(duckdb::params![
+                self.file,
+                span.line as i64,
+                reason.as_str(),
+                detail,
+                String::from_utf8_lossy(raw).into_owned()
+            ])
+            .with_context(|| format!("{}: cannot write the quarantine", self.file))?;
+        self.stats.rows_quarantined += 1;
+        *self.stats.reasons.entry(reason.as_str().to_string()).or_default() += 1;
+        Ok(())
+    }
+
+    /// Keeps a parsed row, or holds it while its slash date is ambiguous.
+    fn accept(
+        &mut self,
+        mut row: Vec<Db>,
+        span: Span,
+        ambiguous: Option<(usize, u32, u32, i32, String)>,
+    ) -> anyhow::Result<()> {
+        if let Some((column, a, b, y, text)) = ambiguous {
+            if self.order == SlashOrder::Unknown {
+                self.pending.push(Pending { span, row, column, a, b, y, text });
+                return Ok(());
             }
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                return Err(at(path, line, e));
+            match date::resolve(a, b, y, self.order) {
+                Ok(d) => row[column] = Db::Date32(days(d)),
+                Err(e) => return self.reject(span, Reason::UnreadableDate, &e),
             }
         }
+        self.keep(row, span)?;
+        self.flush_pending()
     }
-    let hashing = reader.into_inner();
-    // read to the end so the hash covers the whole file
-    let mut rest = Vec::new();
-    let mut hashing = hashing;
-    hashing.read_to_end(&mut rest).with_context(|| format!("cannot read `{}`", path.display()))?;
-    Ok((rows, hashing.bytes, hashing.hasher.finalize().to_hex().to_string()))
-}
 
-fn int(field: &str, name: &str) -> Result<i64, String> {
-    field.trim().parse().map_err(|_| format!("`{name}` must be an integer, found `{field}`"))
-}
-
-/// Parses a `YYYY-MM-DD` date into days since 1970-01-01.
-pub fn date_days(field: &str, name: &str) -> Result<i32, String> {
-    let d = NaiveDate::parse_from_str(field.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("`{name}` must be a date `YYYY-MM-DD`, found `{field}`"))?;
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
-    Ok((d - epoch).num_days() as i32)
-}
-
-fn list(items: Vec<String>) -> Db {
-    if items.is_empty() { Db::Null } else { Db::List(items.into_iter().map(Db::Text).collect()) }
-}
-
-fn text(s: &str) -> Db {
-    Db::Text(s.to_string())
-}
-
-fn load_recipes(conn: &duckdb::Connection, path: &Path) -> anyhow::Result<Dataset> {
-    let mut app = conn.appender("recipes").context("cannot append to `recipes`")?;
-    let mut kept = 0u64;
-    let (rows, bytes, hash) = read_csv(path, &RECIPES_HEADER, |r, line| {
-        let parsed = (|| -> Result<Vec<Db>, String> {
-            let nutrition = pylist::parse_floats(&r[6]).map_err(|e| format!("`nutrition`: {e}"))?;
-            if nutrition.len() != 7 {
-                return Err(format!("`nutrition` must hold 7 numbers, found {}", nutrition.len()));
+    /// Stores held rows once the file's date order is known; at the end of
+    /// the file, held rows whose order is still unknown are quarantined.
+    fn flush_pending(&mut self) -> anyhow::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        if self.order == SlashOrder::Unknown {
+            return Ok(());
+        }
+        for mut p in std::mem::take(&mut self.pending) {
+            match date::resolve(p.a, p.b, p.y, self.order) {
+                Ok(d) => {
+                    p.row[p.column] = Db::Date32(days(d));
+                    self.keep(p.row, p.span)?;
+                }
+                Err(e) => self.reject(p.span, Reason::UnreadableDate, &e)?,
             }
-            let mut v = vec![
-                text(&r[0]),
-                Db::BigInt(int(&r[1], "id")?),
-                Db::BigInt(int(&r[2], "minutes")?),
-                Db::BigInt(int(&r[3], "contributor_id")?),
-                Db::Date32(date_days(&r[4], "submitted")?),
-                list(pylist::parse_strings(&r[5]).map_err(|e| format!("`tags`: {e}"))?),
-            ];
-            v.extend(nutrition.into_iter().map(Db::Double));
-            v.push(Db::BigInt(int(&r[7], "n_steps")?));
-            v.push(list(pylist::parse_strings(&r[8]).map_err(|e| format!("`steps`: {e}"))?));
-            v.push(text(&r[9]));
-            v.push(list(pylist::parse_strings(&r[10]).map_err(|e| format!("`ingredients`: {e}"))?));
-            v.push(Db::BigInt(int(&r[11], "n_ingredients")?));
-            Ok(v)
-        })()
-        .map_err(|m| at(path, line, m))?;
-        app.append_row(duckdb::appender_params_from_iter(parsed)).map_err(|e| at(path, line, e))?;
-        kept += 1;
+        }
         Ok(())
-    })?;
-    app.flush().context("cannot write `recipes`")?;
-    drop(app);
+    }
+
+    fn finish(&mut self) -> anyhow::Result<()> {
+        for p in std::mem::take(&mut self.pending) {
+            let detail =
+                format!("ambiguous date `{}`: no date in the file tells whether it is day/month or month/day", p.text);
+            self.reject(p.span, Reason::UnreadableDate, &detail)?;
+        }
+        self.table.flush().with_context(|| format!("cannot write the rows of `{}`", self.file))?;
+        self.quarantine.flush().with_context(|| format!("cannot write the quarantine of `{}`", self.file))?;
+        Ok(())
+    }
+}
+
+/// Reads one file into its table.
+fn load(conn: &duckdb::Connection, input: &Input, progress: bool) -> anyhow::Result<Dataset> {
+    let started = Instant::now();
+    let path = &input.path;
+    let data = std::fs::read(path).with_context(|| format!("cannot read input file `{}`", path.display()))?;
+    let hash = blake3::hash(&data).to_hex().to_string();
+    let mut splitter = Splitter::new(&data);
+    let mut fields: Vec<Cow<'_, [u8]>> = Vec::new();
+    let header: Vec<String> = match splitter.next_record(&mut fields) {
+        Some(Ok(_)) => fields.iter().map(|f| String::from_utf8_lossy(f).trim().to_string()).collect(),
+        Some(Err(_)) => anyhow::bail!("{}:1: cannot read the header line", path.display()),
+        None => anyhow::bail!("input file `{}` is empty", path.display()),
+    };
+    let expected = input.kind.header();
+    if header != expected {
+        anyhow::bail!(
+            "{}:1: expected the header `{}`, found `{}`",
+            path.display(),
+            expected.join(","),
+            header.join(",")
+        );
+    }
+    let bar = progress_bar(progress, data.len() as u64, &input.file);
+    let mut loader = Loader {
+        file: &input.file,
+        data: &data,
+        table: conn
+            .appender(input.kind.table())
+            .with_context(|| format!("cannot append to `{}`", input.kind.table()))?,
+        quarantine: conn.appender("quarantine").context("cannot append to `quarantine`")?,
+        order: SlashOrder::Unknown,
+        pending: Vec::new(),
+        stats: Dataset {
+            file: input.file.clone(),
+            table: input.kind.table().to_string(),
+            rows_read: 0,
+            rows_kept: 0,
+            rows_quarantined: 0,
+            reasons: BTreeMap::new(),
+            bytes: data.len() as u64,
+            blake3: hash,
+        },
+    };
+    let mut seen_ids: HashMap<i64, u64> = HashMap::new();
+    while let Some(record) = splitter.next_record(&mut fields) {
+        loader.stats.rows_read += 1;
+        if let Some(bar) = &bar
+            && loader.stats.rows_read.is_multiple_of(8192)
+        {
+            bar.set_position(record.map_or_else(|(s, _)| s.end, |s| s.end) as u64);
+        }
+        let span = match record {
+            Ok(span) => span,
+            Err((span, damage)) => {
+                let (reason, detail) = match damage {
+                    Damage::UnterminatedQuote => (Reason::UnterminatedQuote, "a quoted field is never closed"),
+                    Damage::StrayQuote => (Reason::StrayQuote, "text follows a closing quote"),
+                };
+                loader.reject(span, reason, detail)?;
+                continue;
+            }
+        };
+        if fields.len() != expected.len() {
+            let detail = format!("expected {} fields, found {}", expected.len(), fields.len());
+            loader.reject(span, Reason::ColumnCount, &detail)?;
+            continue;
+        }
+        let mut text: Vec<&str> = Vec::with_capacity(expected.len());
+        let mut utf8_error = None;
+        for (i, f) in fields.iter().enumerate() {
+            match std::str::from_utf8(f) {
+                Ok(s) => text.push(s),
+                Err(e) => {
+                    utf8_error = Some(format!("`{}` is not valid UTF-8 (byte {})", expected[i], e.valid_up_to()));
+                    break;
+                }
+            }
+        }
+        if let Some(detail) = utf8_error {
+            loader.reject(span, Reason::InvalidUtf8, &detail)?;
+            continue;
+        }
+        let parsed = match input.kind {
+            Kind::Recipes => recipe_row(&text, &mut loader.order),
+            Kind::Interactions | Kind::SplitInteractions => interaction_row(&text, &mut loader.order, input.kind),
+        };
+        match parsed {
+            Ok((row, ambiguous)) => {
+                if input.kind == Kind::Recipes
+                    && let Db::BigInt(id) = row[1]
+                {
+                    if let Some(first) = seen_ids.get(&id) {
+                        let detail = format!("recipe id {id} is already on line {first}");
+                        loader.reject(span, Reason::DuplicateId, &detail)?;
+                        continue;
+                    }
+                    seen_ids.insert(id, span.line);
+                }
+                loader.accept(row, span, ambiguous)?;
+            }
+            Err((reason, detail)) => loader.reject(span, reason, &detail)?,
+        }
+    }
+    loader.finish()?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let stats = loader.stats;
+    let secs = started.elapsed().as_secs_f64();
+    tracing::info!(
+        file = %stats.file,
+        rows = stats.rows_kept,
+        quarantined = stats.rows_quarantined,
+        seconds = format!("{secs:.2}"),
+        mb_per_s = format!("{:.0}", stats.bytes as f64 / 1e6 / secs.max(1e-9)),
+        "ingested"
+    );
+    Ok(stats)
+}
+
+fn progress_bar(enabled: bool, len: u64, file: &str) -> Option<indicatif::ProgressBar> {
+    if !enabled || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    let style =
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+            .map(|s| s.progress_chars("=> "))
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_message(file.to_string());
+    Some(bar)
+}
+
+type Ambiguous = Option<(usize, u32, u32, i32, String)>;
+
+fn recipe_row(r: &[&str], order: &mut SlashOrder) -> Result<(Vec<Db>, Ambiguous), (Reason, String)> {
+    let nutrition = pylist::parse_floats(r[6]).map_err(|e| (Reason::BadList, format!("`nutrition`: {e}")))?;
+    if nutrition.len() != 7 {
+        return Err((Reason::BadList, format!("`nutrition` must hold 7 numbers, found {}", nutrition.len())));
+    }
+    let (submitted, ambiguous) = date_field(r[4], "submitted", order)?;
+    let mut v = vec![
+        Db::Text(r[0].to_string()),
+        Db::BigInt(int(r[1], "id")?),
+        Db::BigInt(int(r[2], "minutes")?),
+        Db::BigInt(int(r[3], "contributor_id")?),
+        submitted,
+        list(r[5], "tags")?,
+    ];
+    v.extend(nutrition.into_iter().map(Db::Double));
+    v.push(Db::BigInt(int(r[7], "n_steps")?));
+    v.push(list(r[8], "steps")?);
+    v.push(Db::Text(r[9].to_string()));
+    v.push(list(r[10], "ingredients")?);
+    v.push(Db::BigInt(int(r[11], "n_ingredients")?));
+    Ok((v, ambiguous.map(|(a, b, y)| (4, a, b, y, r[4].to_string()))))
+}
+
+fn interaction_row(r: &[&str], order: &mut SlashOrder, kind: Kind) -> Result<(Vec<Db>, Ambiguous), (Reason, String)> {
+    let rating = int(r[3], "rating")?;
+    if !(0..=5).contains(&rating) {
+        return Err((Reason::RatingOutOfRange, format!("`rating` must be 0..5, found {rating}")));
+    }
+    let (date, ambiguous) = date_field(r[2], "date", order)?;
+    let review = if kind == Kind::Interactions { Db::Text(r[4].to_string()) } else { Db::Null };
+    let row = vec![
+        Db::BigInt(int(r[0], "user_id")?),
+        Db::BigInt(int(r[1], "recipe_id")?),
+        date,
+        Db::Int(rating as i32),
+        review,
+    ];
+    Ok((row, ambiguous.map(|(a, b, y)| (2, a, b, y, r[2].to_string()))))
+}
+
+/// Fills the list columns' NULLs (empty lists) once all rows are in.
+pub fn finish_lists(conn: &duckdb::Connection) -> anyhow::Result<()> {
     conn.execute_batch(
         "UPDATE recipes SET tags = coalesce(tags, []), steps = coalesce(steps, []), ingredients = coalesce(ingredients, [])",
     )
-    .context("cannot complete `recipes`")?;
-    Ok(Dataset {
-        file: RECIPES_FILE.into(),
-        table: "recipes".into(),
-        rows_read: rows,
-        rows_kept: kept,
-        bytes,
-        blake3: hash,
-    })
-}
-
-fn load_interactions(conn: &duckdb::Connection, path: &Path) -> anyhow::Result<Dataset> {
-    let mut app = conn.appender("interactions").context("cannot append to `interactions`")?;
-    let mut kept = 0u64;
-    let (rows, bytes, hash) = read_csv(path, &INTERACTIONS_HEADER, |r, line| {
-        let parsed = (|| -> Result<[Db; 5], String> {
-            let rating = int(&r[3], "rating")?;
-            if !(0..=5).contains(&rating) {
-                return Err(format!("`rating` must be 0..5, found {rating}"));
-            }
-            Ok([
-                Db::BigInt(int(&r[0], "user_id")?),
-                Db::BigInt(int(&r[1], "recipe_id")?),
-                Db::Date32(date_days(&r[2], "date")?),
-                Db::Int(rating as i32),
-                text(&r[4]),
-            ])
-        })()
-        .map_err(|m| at(path, line, m))?;
-        app.append_row(duckdb::appender_params_from_iter(parsed)).map_err(|e| at(path, line, e))?;
-        kept += 1;
-        Ok(())
-    })?;
-    app.flush().context("cannot write `interactions`")?;
-    Ok(Dataset {
-        file: INTERACTIONS_FILE.into(),
-        table: "interactions".into(),
-        rows_read: rows,
-        rows_kept: kept,
-        bytes,
-        blake3: hash,
-    })
+    .context("cannot complete `recipes`")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn parses_dates() {
-        assert_eq!(date_days("1970-01-02", "d"), Ok(1));
-        assert!(date_days("02/01/1970", "date").unwrap_err().contains("`date` must be a date"));
+    const RECIPES_HEAD: &str =
+        "name,id,minutes,contributor_id,submitted,tags,nutrition,n_steps,steps,description,ingredients,n_ingredients\n";
+
+    fn opts(dir: &Path) -> IngestOptions {
+        let mut o = IngestOptions::new(dir, dir.join("x.duckdb"));
+        o.progress = false;
+        o
+    }
+
+    fn write(dir: &Path, name: &str, text: &str) {
+        std::fs::write(dir.join(name), text).unwrap();
     }
 
     #[test]
     fn loads_quoted_multiline_and_lists() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join(RECIPES_FILE),
-            "name,id,minutes,contributor_id,submitted,tags,nutrition,n_steps,steps,description,ingredients,n_ingredients\n\
-             a  b,38,2147483647,1,2005-01-02,\"['x', \"\"it's\"\"]\",\"[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.5]\",1,['s'],\"two\nlines\",\"['salt, pepper']\",1\n\
-             ,39,0,2,2006-01-02,[],\"[0.0, 0, 0, 0, 0, 0, 0]\",0,[],,[],0\n",
-        )
-        .unwrap();
-        std::fs::write(
-            dir.path().join(INTERACTIONS_FILE),
+        write(
+            dir.path(),
+            RECIPES_FILE,
+            &format!(
+                "{RECIPES_HEAD}a  b,38,2147483647,1,2005-01-02,\"['x', \"\"it's\"\"]\",\"[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.5]\",1,['s'],\"two\nlines\",\"['salt, pepper']\",1\n\
+                 ,39,0,2,2006-01-02,[],\"[0.0, 0, 0, 0, 0, 0, 0]\",0,[],,[],0\n"
+            ),
+        );
+        write(
+            dir.path(),
+            INTERACTIONS_FILE,
             "user_id,recipe_id,date,rating,review\n1,38,2008-03-01,0,\"a, \"\"b\"\"\nc\"\n2,999,2009-01-01,5,\n",
-        )
-        .unwrap();
-        let db = dir.path().join("x.duckdb");
-        let sets = run(dir.path(), &db).unwrap();
-        assert_eq!(sets[0].rows_read, 2);
-        assert_eq!(sets[1].rows_kept, 2);
-        assert_eq!(sets[0].blake3.len(), 64);
-        let conn = duckdb::Connection::open(&db).unwrap();
-        let (name, tags, n, sugar): (String, String, i64, f64) = conn
+        );
+        let out = run(&opts(dir.path())).unwrap();
+        assert!(!out.skipped);
+        assert_eq!(out.datasets[0].rows_read, 2);
+        assert_eq!(out.datasets[1].rows_kept, 2);
+        assert_eq!(out.datasets[0].blake3.len(), 64);
+        let conn = duckdb::Connection::open(dir.path().join("x.duckdb")).unwrap();
+        let (name, tag, n, carbs): (String, String, i64, f64) = conn
             .query_row("select name, tags[2], len(ingredients), carbohydrates from recipes where id = 38", [], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
             })
             .unwrap();
-        assert_eq!((name.as_str(), tags.as_str(), n, sugar), ("a  b", "it's", 1, 7.5));
+        assert_eq!((name.as_str(), tag.as_str(), n, carbs), ("a  b", "it's", 1, 7.5));
         let empty: i64 = conn.query_row("select len(tags) from recipes where id = 39", [], |r| r.get(0)).unwrap();
         assert_eq!(empty, 0);
         let review: String =
@@ -339,23 +830,82 @@ mod tests {
     }
 
     #[test]
-    fn errors_name_file_and_line() {
+    fn quarantines_bad_rows_and_enforces_the_limit() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join(RECIPES_FILE),
-            "name,id,minutes,contributor_id,submitted,tags,nutrition,n_steps,steps,description,ingredients,n_ingredients\n",
-        )
-        .unwrap();
-        std::fs::write(
-            dir.path().join(INTERACTIONS_FILE),
-            "user_id,recipe_id,date,rating,review\n1,2,2008-01-01,9,x\n",
-        )
-        .unwrap();
-        let err = run(dir.path(), &dir.path().join("x.duckdb")).unwrap_err().to_string();
-        assert!(err.contains("RAW_interactions.csv:2: `rating` must be 0..5, found 9"), "{err}");
-        assert!(!dir.path().join("x.duckdb").exists());
-        std::fs::remove_file(dir.path().join(RECIPES_FILE)).unwrap();
-        let err = run(dir.path(), &dir.path().join("x.duckdb")).unwrap_err().to_string();
-        assert!(err.contains("RAW_recipes.csv"), "{err}");
+        write(dir.path(), RECIPES_FILE, RECIPES_HEAD);
+        write(
+            dir.path(),
+            INTERACTIONS_FILE,
+            "user_id,recipe_id,date,rating,review\n1,2,2008-01-01,9,x\n1,2,2008-01-01,5,x\n",
+        );
+        let mut o = opts(dir.path());
+        let err = run(&o).unwrap_err().to_string();
+        assert!(err.contains("too many rows quarantined in `RAW_interactions.csv`: 1 of 2"), "{err}");
+        assert!(err.contains("rating_out_of_range (e.g. line 2: `rating` must be 0..5, found 9)"), "{err}");
+        assert!(!o.db.exists());
+        o.max_quarantine = 0.5;
+        let out = run(&o).unwrap();
+        assert_eq!(out.datasets[1].rows_quarantined, 1);
+        assert_eq!(out.datasets[1].reasons["rating_out_of_range"], 1);
+    }
+
+    #[test]
+    fn skips_unchanged_inputs_and_rereads_changed_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), RECIPES_FILE, RECIPES_HEAD);
+        write(dir.path(), INTERACTIONS_FILE, "user_id,recipe_id,date,rating,review\n1,2,2008-01-01,5,x\n");
+        let mut o = opts(dir.path());
+        assert!(!run(&o).unwrap().skipped);
+        let again = run(&o).unwrap();
+        assert!(again.skipped);
+        assert_eq!(again.datasets[1].rows_kept, 1);
+        // same bytes, new modification time: still unchanged
+        write(dir.path(), INTERACTIONS_FILE, "user_id,recipe_id,date,rating,review\n1,2,2008-01-01,5,x\n");
+        assert!(run(&o).unwrap().skipped);
+        write(dir.path(), INTERACTIONS_FILE, "user_id,recipe_id,date,rating,review\n1,2,2008-01-01,4,x\n");
+        assert!(!run(&o).unwrap().skipped);
+        o.force = true;
+        assert!(!run(&o).unwrap().skipped);
+    }
+
+    #[test]
+    fn reads_the_kaggle_split_files() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), RECIPES_FILE, RECIPES_HEAD);
+        write(
+            dir.path(),
+            "interactions_train.csv",
+            "user_id,recipe_id,date,rating,u,i\n1,2,2008-01-01,5,0,0\n3,4,2009-01-01,4,1,1\n",
+        );
+        write(dir.path(), "interactions_test.csv", "user_id,recipe_id,date,rating,u,i\n5,6,2010-01-01,3,2,2\n");
+        let out = run(&opts(dir.path())).unwrap();
+        let files: Vec<&str> = out.datasets.iter().map(|d| d.file.as_str()).collect();
+        assert_eq!(files, [RECIPES_FILE, "interactions_train.csv", "interactions_test.csv"]);
+        let conn = duckdb::Connection::open(dir.path().join("x.duckdb")).unwrap();
+        let n: i64 =
+            conn.query_row("select count(*) from interactions where review is null", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 3);
+    }
+
+    #[test]
+    fn errors_name_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), RECIPES_FILE, RECIPES_HEAD);
+        let err = run(&opts(dir.path())).unwrap_err().to_string();
+        assert!(err.contains("RAW_interactions.csv") && err.contains("not found"), "{err}");
+        write(dir.path(), INTERACTIONS_FILE, "");
+        let err = run(&opts(dir.path())).unwrap_err().to_string();
+        assert!(err.contains("RAW_interactions.csv") && err.contains("empty"), "{err}");
+        write(dir.path(), INTERACTIONS_FILE, "user,recipe\n");
+        let err = run(&opts(dir.path())).unwrap_err().to_string();
+        assert!(err.contains("RAW_interactions.csv:1: expected the header"), "{err}");
+    }
+
+    #[test]
+    fn integers_accept_spreadsheet_forms_only() {
+        assert_eq!(int(" 38 ", "id"), Ok(38));
+        assert_eq!(int("38.0", "id"), Ok(38));
+        assert_eq!(int("38.5", "id").unwrap_err().0, Reason::NotANumber);
+        assert_eq!(int("x", "id").unwrap_err().0, Reason::NotANumber);
     }
 }

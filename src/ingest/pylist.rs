@@ -193,6 +193,10 @@ impl Parser<'_> {
                     format!("escape U+{v:X} is not a character, in the string starting at byte {start}")
                 })?
             }
+            b'N' => {
+                // `\N{NAME}` needs Unicode's name table; `repr` never writes it
+                return Err(format!("named escape `\\N` in the string starting at byte {start} is not supported"));
+            }
             _ => {
                 // Python keeps unknown escapes as written
                 out.push('\\');

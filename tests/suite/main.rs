@@ -4,4 +4,7 @@ mod build;
 mod cli;
 mod common;
 mod errors;
+mod ingest;
+mod properties;
+mod pylist;
 mod snapshots;
