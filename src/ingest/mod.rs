@@ -21,6 +21,7 @@
 //! - `quarantine(file, line, reason, detail, raw)`
 //! - `ingest_files(file, table_name, rows_read, rows_kept, rows_quarantined, bytes, mtime_ns, blake3)`
 
+pub mod batch;
 pub mod date;
 pub mod pylist;
 pub mod records;
@@ -66,16 +67,55 @@ pub const SPLIT_HEADER: [&str; 6] = ["user_id", "recipe_id", "date", "rating", "
 pub const NUTRIENTS: [&str; 7] =
     ["calories", "total_fat", "sugar", "sodium", "protein", "saturated_fat", "carbohydrates"];
 
+/// Turns the encoded list columns of `recipes_raw` (see [`encode_list`]) into
+/// `VARCHAR[]` columns of `recipes`, in one vectorised statement.
+const FINISH_RECIPES: &str = "
+CREATE MACRO decode_list(s) AS CASE
+    WHEN s IS NULL THEN []::VARCHAR[]
+    WHEN contains(s, chr(30)) THEN list_transform(string_split(s, chr(31)),
+        lambda x: replace(replace(x, chr(30) || '1', chr(31)), chr(30) || '0', chr(30)))
+    ELSE string_split(s, chr(31))
+END;
+CREATE TABLE recipes AS SELECT
+    name, id, minutes, contributor_id, submitted, decode_list(tags) AS tags,
+    calories, total_fat, sugar, sodium, protein, saturated_fat, carbohydrates,
+    n_steps, decode_list(steps) AS steps, description, decode_list(ingredients) AS ingredients, n_ingredients
+FROM recipes_raw;
+DROP TABLE recipes_raw;
+DROP MACRO decode_list;
+";
+
+/// Encodes a list of strings as one text for a fast columnar load: items
+/// joined by U+001F, with U+001E escaping (U+001E → U+001E `0`, U+001F →
+/// U+001E `1`); the empty list is NULL. [`FINISH_RECIPES`] decodes it.
+pub fn encode_list(items: &[String]) -> Option<String> {
+    if items.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(items.iter().map(|s| s.len() + 1).sum());
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push('\u{1f}');
+        }
+        if item.contains(['\u{1e}', '\u{1f}']) {
+            out.push_str(&item.replace('\u{1e}', "\u{1e}0").replace('\u{1f}', "\u{1e}1"));
+        } else {
+            out.push_str(item);
+        }
+    }
+    Some(out)
+}
+
 /// Changes whenever the tables change shape, so an older database is rebuilt.
 const SCHEMA_VERSION: &str = "mangetamain-ingest-2";
 
 const SCHEMA: &str = "
-CREATE TABLE recipes (
+CREATE TABLE recipes_raw (
     name VARCHAR, id BIGINT, minutes BIGINT, contributor_id BIGINT, submitted DATE,
-    tags VARCHAR[],
+    tags VARCHAR,
     calories DOUBLE, total_fat DOUBLE, sugar DOUBLE, sodium DOUBLE, protein DOUBLE,
     saturated_fat DOUBLE, carbohydrates DOUBLE,
-    n_steps BIGINT, steps VARCHAR[], description VARCHAR, ingredients VARCHAR[], n_ingredients BIGINT
+    n_steps BIGINT, steps VARCHAR, description VARCHAR, ingredients VARCHAR, n_ingredients BIGINT
 );
 CREATE TABLE interactions (
     user_id BIGINT, recipe_id BIGINT, date DATE, rating INTEGER, review VARCHAR
@@ -209,9 +249,20 @@ impl Kind {
         }
     }
 
+    fn columns(self) -> &'static [batch::Col] {
+        use batch::Col::*;
+        match self {
+            Kind::Recipes => &[
+                Text, BigInt, BigInt, BigInt, Date, Text, Double, Double, Double, Double, Double, Double, Double,
+                BigInt, Text, Text, Text, BigInt,
+            ],
+            _ => &[BigInt, BigInt, Date, Int, Text],
+        }
+    }
+
     fn table(self) -> &'static str {
         match self {
-            Kind::Recipes => "recipes",
+            Kind::Recipes => "recipes_raw",
             _ => "interactions",
         }
     }
@@ -320,7 +371,7 @@ fn ingest_into(tmp: &Path, inputs: &[Input], opts: &IngestOptions) -> anyhow::Re
         fingerprints.push(mtime_ns(&meta));
         datasets.push(dataset);
     }
-    finish_lists(&conn)?;
+    conn.execute_batch(FINISH_RECIPES).context("cannot complete `recipes`")?;
     check_quarantine(&conn, &datasets, opts.max_quarantine)?;
     {
         let mut app = conn.appender("ingest_files").context("cannot write `ingest_files`")?;
@@ -468,7 +519,7 @@ fn clip(s: &str) -> String {
 
 fn list(field: &str, name: &str) -> Result<Db, (Reason, String)> {
     let items = pylist::parse_strings(field).map_err(|e| (Reason::BadList, format!("`{name}`: {e}")))?;
-    Ok(if items.is_empty() { Db::Null } else { Db::List(items.into_iter().map(Db::Text).collect()) })
+    Ok(encode_list(&items).map_or(Db::Null, Db::Text))
 }
 
 /// The parts of an ambiguous slash date: `a/b/year`.
@@ -492,11 +543,7 @@ fn days(d: chrono::NaiveDate) -> i32 {
 
 /// Parses a date field into the row at `column`; an ambiguous slash date is
 /// stored as `Null` and reported through the returned triple.
-fn date_field(
-    field: &str,
-    name: &str,
-    order: &mut SlashOrder,
-) -> Result<(Db, Option<SlashParts>), (Reason, String)> {
+fn date_field(field: &str, name: &str, order: &mut SlashOrder) -> Result<(Db, Option<SlashParts>), (Reason, String)> {
     match date::parse(field, order) {
         Ok(Parsed::Date(d)) => Ok((Db::Date32(days(d)), None)),
         Ok(Parsed::Ambiguous(a, b, y)) => Ok((Db::Null, Some((a, b, y)))),
@@ -508,6 +555,9 @@ struct Loader<'c, 'd> {
     file: &'d str,
     data: &'d [u8],
     table: duckdb::Appender<'c>,
+    batch: batch::Batch,
+    /// Time spent handing batches to DuckDB (reported at debug level).
+    store_time: std::time::Duration,
     quarantine: duckdb::Appender<'c>,
     order: SlashOrder,
     pending: Vec<Pending>,
@@ -516,9 +566,14 @@ struct Loader<'c, 'd> {
 
 impl Loader<'_, '_> {
     fn keep(&mut self, row: Vec<Db>, span: Span) -> anyhow::Result<()> {
-        self.table
-            .append_row(duckdb::appender_params_from_iter(row))
-            .with_context(|| format!("{}:{}: cannot store the row", self.file, span.line))?;
+        self.batch.push(row);
+        if self.batch.len() >= batch::ROWS {
+            let t = Instant::now();
+            self.batch
+                .flush(&mut self.table)
+                .with_context(|| format!("{}:{}: cannot store the rows", self.file, span.line))?;
+            self.store_time += t.elapsed();
+        }
         self.stats.rows_kept += 1;
         Ok(())
     }
@@ -587,6 +642,7 @@ impl Loader<'_, '_> {
                 format!("ambiguous date `{}`: no date in the file tells whether it is day/month or month/day", p.text);
             self.reject(p.span, Reason::UnreadableDate, &detail)?;
         }
+        self.batch.flush(&mut self.table).with_context(|| format!("cannot write the rows of `{}`", self.file))?;
         self.table.flush().with_context(|| format!("cannot write the rows of `{}`", self.file))?;
         self.quarantine.flush().with_context(|| format!("cannot write the quarantine of `{}`", self.file))?;
         Ok(())
@@ -622,6 +678,8 @@ fn load(conn: &duckdb::Connection, input: &Input, progress: bool) -> anyhow::Res
         table: conn
             .appender(input.kind.table())
             .with_context(|| format!("cannot append to `{}`", input.kind.table()))?,
+        batch: batch::Batch::new(input.kind.columns()),
+        store_time: std::time::Duration::ZERO,
         quarantine: conn.appender("quarantine").context("cannot append to `quarantine`")?,
         order: SlashOrder::Unknown,
         pending: Vec::new(),
@@ -700,6 +758,7 @@ fn load(conn: &duckdb::Connection, input: &Input, progress: bool) -> anyhow::Res
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
+    tracing::debug!(file = %input.file, store_ms = loader.store_time.as_millis() as u64, "time storing batches");
     let stats = loader.stats;
     let secs = started.elapsed().as_secs_f64();
     tracing::info!(
@@ -767,14 +826,6 @@ fn interaction_row(r: &[&str], order: &mut SlashOrder, kind: Kind) -> Result<(Ve
         review,
     ];
     Ok((row, ambiguous.map(|(a, b, y)| (2, a, b, y, r[2].to_string()))))
-}
-
-/// Fills the list columns' NULLs (empty lists) once all rows are in.
-pub fn finish_lists(conn: &duckdb::Connection) -> anyhow::Result<()> {
-    conn.execute_batch(
-        "UPDATE recipes SET tags = coalesce(tags, []), steps = coalesce(steps, []), ingredients = coalesce(ingredients, [])",
-    )
-    .context("cannot complete `recipes`")
 }
 
 #[cfg(test)]
@@ -899,6 +950,37 @@ mod tests {
         write(dir.path(), INTERACTIONS_FILE, "user,recipe\n");
         let err = run(&opts(dir.path())).unwrap_err().to_string();
         assert!(err.contains("RAW_interactions.csv:1: expected the header"), "{err}");
+    }
+
+    #[test]
+    fn lists_survive_the_encoding() {
+        let conn = duckdb::Connection::open_in_memory().unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        let cases: Vec<Vec<String>> = vec![
+            vec![],
+            vec![String::new()],
+            vec!["a".into(), String::new(), "b, c".into()],
+            vec!["x\u{1e}0y".into(), "\u{1f}".into(), "\u{1e}1".into(), "\u{1e}".into()],
+        ];
+        for (i, items) in cases.iter().enumerate() {
+            conn.execute(
+                "INSERT INTO recipes_raw (id, tags) VALUES (?, ?)",
+                duckdb::params![i as i64, encode_list(items)],
+            )
+            .unwrap();
+        }
+        conn.execute_batch(FINISH_RECIPES).unwrap();
+        for (i, items) in cases.iter().enumerate() {
+            let n: i64 =
+                conn.query_row("select len(tags) from recipes where id = ?", [i as i64], |r| r.get(0)).unwrap();
+            assert_eq!(n as usize, items.len(), "case {i}");
+            for (k, item) in items.iter().enumerate() {
+                let got: String = conn
+                    .query_row("select tags[?] from recipes where id = ?", [k as i64 + 1, i as i64], |r| r.get(0))
+                    .unwrap();
+                assert_eq!(&got, item, "case {i} item {k}");
+            }
+        }
     }
 
     #[test]

@@ -132,10 +132,11 @@ impl Parser<'_> {
                 self.escape(&mut out, start)?;
                 continue;
             }
-            // copy one whole UTF-8 character
-            let ch = self.src[self.i..].chars().next().ok_or("invalid text")?;
-            out.push(ch);
-            self.i += ch.len_utf8();
+            // copy the plain run up to the next quote, backslash or line break
+            // (all ASCII, so the cut is on a character boundary)
+            let run = memchr::memchr3(quote, b'\\', b'\n', &self.s[self.i..]).map_or(self.s.len(), |k| k + self.i);
+            out.push_str(&self.src[self.i..run]);
+            self.i = run;
         }
     }
 
