@@ -109,8 +109,16 @@ impl Batch {
 
     /// Hands the rows to `app` and starts a new batch.
     pub fn flush(&mut self, app: &mut duckdb::Appender<'_>) -> duckdb::Result<()> {
+        match self.take()? {
+            Some(batch) => app.append_record_batch(batch),
+            None => Ok(()),
+        }
+    }
+
+    /// The rows as a record batch (none when empty); starts a new batch.
+    pub fn take(&mut self) -> duckdb::Result<Option<RecordBatch>> {
         if self.rows == 0 {
-            return Ok(());
+            return Ok(None);
         }
         let arrays: Vec<ArrayRef> = self
             .builders
@@ -127,9 +135,9 @@ impl Batch {
             })
             .collect();
         self.rows = 0;
-        let batch = RecordBatch::try_new(self.schema.clone(), arrays)
-            .map_err(|e| duckdb::Error::ToSqlConversionFailure(Box::new(e)))?;
-        app.append_record_batch(batch)
+        RecordBatch::try_new(self.schema.clone(), arrays)
+            .map(Some)
+            .map_err(|e| duckdb::Error::ToSqlConversionFailure(Box::new(e)))
     }
 }
 

@@ -97,13 +97,18 @@ pub fn encode_list(items: &[String]) -> Option<String> {
         if i > 0 {
             out.push('\u{1f}');
         }
-        if item.contains(['\u{1e}', '\u{1f}']) {
-            out.push_str(&item.replace('\u{1e}', "\u{1e}0").replace('\u{1f}', "\u{1e}1"));
-        } else {
-            out.push_str(item);
-        }
+        push_encoded(&mut out, item);
     }
     Some(out)
+}
+
+/// Appends one list item with the escapes of [`encode_list`].
+fn push_encoded(out: &mut String, item: &str) {
+    if item.contains(['\u{1e}', '\u{1f}']) {
+        out.push_str(&item.replace('\u{1e}', "\u{1e}0").replace('\u{1f}', "\u{1e}1"));
+    } else {
+        out.push_str(item);
+    }
 }
 
 /// Changes whenever the tables change shape, so an older database is rebuilt.
@@ -518,8 +523,17 @@ fn clip(s: &str) -> String {
 }
 
 fn list(field: &str, name: &str) -> Result<Db, (Reason, String)> {
-    let items = pylist::parse_strings(field).map_err(|e| (Reason::BadList, format!("`{name}`: {e}")))?;
-    Ok(encode_list(&items).map_or(Db::Null, Db::Text))
+    let mut out = String::with_capacity(field.len());
+    let mut first = true;
+    let n = pylist::for_each_string(field, |item| {
+        if !first {
+            out.push('\u{1f}');
+        }
+        first = false;
+        push_encoded(&mut out, item);
+    })
+    .map_err(|e| (Reason::BadList, format!("`{name}`: {e}")))?;
+    Ok(if n == 0 { Db::Null } else { Db::Text(out) })
 }
 
 /// The parts of an ambiguous slash date: `a/b/year`.
@@ -551,28 +565,45 @@ fn date_field(field: &str, name: &str, order: &mut SlashOrder) -> Result<(Db, Op
     }
 }
 
-struct Loader<'c, 'd> {
+/// What the parsing thread hands to the thread that owns the appenders.
+enum Msg {
+    /// Kept rows.
+    Rows(duckdb::arrow::record_batch::RecordBatch),
+    /// A quarantined row: line, reason, detail, raw text.
+    Reject(u64, Reason, String, String),
+}
+
+/// The parsing side of a file's ingest: it decides what is kept and what is
+/// quarantined, and sends both to the storing side, so parsing and storing
+/// run on the two cores at once.
+struct Loader<'d> {
     file: &'d str,
     data: &'d [u8],
-    table: duckdb::Appender<'c>,
+    tx: std::sync::mpsc::SyncSender<Msg>,
     batch: batch::Batch,
-    /// Time spent handing batches to DuckDB (reported at debug level).
-    store_time: std::time::Duration,
-    quarantine: duckdb::Appender<'c>,
     order: SlashOrder,
     pending: Vec<Pending>,
     stats: Dataset,
 }
 
-impl Loader<'_, '_> {
+impl Loader<'_> {
+    fn send(&self, msg: Msg) -> anyhow::Result<()> {
+        // the storing side stopped: its own error is the one reported
+        self.tx.send(msg).map_err(|_| anyhow::anyhow!("{}: ingest stopped", self.file))
+    }
+
+    fn send_batch(&mut self, span: Span) -> anyhow::Result<()> {
+        let taken = self.batch.take().with_context(|| format!("{}:{}: cannot store the rows", self.file, span.line))?;
+        match taken {
+            Some(b) => self.send(Msg::Rows(b)),
+            None => Ok(()),
+        }
+    }
+
     fn keep(&mut self, row: Vec<Db>, span: Span) -> anyhow::Result<()> {
         self.batch.push(row);
         if self.batch.len() >= batch::ROWS {
-            let t = Instant::now();
-            self.batch
-                .flush(&mut self.table)
-                .with_context(|| format!("{}:{}: cannot store the rows", self.file, span.line))?;
-            self.store_time += t.elapsed();
+            self.send_batch(span)?;
         }
         self.stats.rows_kept += 1;
         Ok(())
@@ -580,15 +611,7 @@ impl Loader<'_, '_> {
 
     fn reject(&mut self, span: Span, reason: Reason, detail: &str) -> anyhow::Result<()> {
         let raw = &self.data[span.start..span.end.min(span.start + 4096)];
-        self.quarantine
-            .append_row(duckdb::params![
-                self.file,
-                span.line as i64,
-                reason.as_str(),
-                detail,
-                String::from_utf8_lossy(raw).into_owned()
-            ])
-            .with_context(|| format!("{}: cannot write the quarantine", self.file))?;
+        self.send(Msg::Reject(span.line, reason, detail.to_string(), String::from_utf8_lossy(raw).into_owned()))?;
         self.stats.rows_quarantined += 1;
         *self.stats.reasons.entry(reason.as_str().to_string()).or_default() += 1;
         Ok(())
@@ -642,10 +665,7 @@ impl Loader<'_, '_> {
                 format!("ambiguous date `{}`: no date in the file tells whether it is day/month or month/day", p.text);
             self.reject(p.span, Reason::UnreadableDate, &detail)?;
         }
-        self.batch.flush(&mut self.table).with_context(|| format!("cannot write the rows of `{}`", self.file))?;
-        self.table.flush().with_context(|| format!("cannot write the rows of `{}`", self.file))?;
-        self.quarantine.flush().with_context(|| format!("cannot write the quarantine of `{}`", self.file))?;
-        Ok(())
+        self.send_batch(Span { line: 0, start: 0, end: 0 })
     }
 }
 
@@ -671,16 +691,15 @@ fn load(conn: &duckdb::Connection, input: &Input, progress: bool) -> anyhow::Res
             header.join(",")
         );
     }
-    let bar = progress_bar(progress, data.len() as u64, &input.file);
-    let mut loader = Loader {
+    let mut table =
+        conn.appender(input.kind.table()).with_context(|| format!("cannot append to `{}`", input.kind.table()))?;
+    let mut quarantine = conn.appender("quarantine").context("cannot append to `quarantine`")?;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(4);
+    let loader = Loader {
         file: &input.file,
         data: &data,
-        table: conn
-            .appender(input.kind.table())
-            .with_context(|| format!("cannot append to `{}`", input.kind.table()))?,
+        tx,
         batch: batch::Batch::new(input.kind.columns()),
-        store_time: std::time::Duration::ZERO,
-        quarantine: conn.appender("quarantine").context("cannot append to `quarantine`")?,
         order: SlashOrder::Unknown,
         pending: Vec::new(),
         stats: Dataset {
@@ -694,10 +713,57 @@ fn load(conn: &duckdb::Connection, input: &Input, progress: bool) -> anyhow::Res
             blake3: hash,
         },
     };
+    let bar = progress_bar(progress, data.len() as u64, &input.file);
+    let (parsed, stored) = std::thread::scope(|scope| {
+        let parser = scope.spawn(|| parse(loader, splitter, input.kind, bar.as_ref()));
+        let stored = (|| -> anyhow::Result<()> {
+            for msg in rx {
+                match msg {
+                    Msg::Rows(b) => table
+                        .append_record_batch(b)
+                        .with_context(|| format!("cannot store the rows of `{}`", input.file))?,
+                    Msg::Reject(line, reason, detail, raw) => quarantine
+                        .append_row(duckdb::params![input.file, line as i64, reason.as_str(), detail, raw])
+                        .with_context(|| format!("cannot write the quarantine of `{}`", input.file))?,
+                }
+            }
+            table.flush().with_context(|| format!("cannot write the rows of `{}`", input.file))?;
+            quarantine.flush().with_context(|| format!("cannot write the quarantine of `{}`", input.file))?;
+            Ok(())
+        })();
+        let parsed = parser.join().unwrap_or_else(|_| Err(anyhow::anyhow!("{}: the parser stopped", input.file)));
+        (parsed, stored)
+    });
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    stored?;
+    let stats = parsed?;
+    let secs = started.elapsed().as_secs_f64();
+    tracing::info!(
+        file = %stats.file,
+        rows = stats.rows_kept,
+        quarantined = stats.rows_quarantined,
+        seconds = format!("{secs:.2}"),
+        mb_per_s = format!("{:.0}", stats.bytes as f64 / 1e6 / secs.max(1e-9)),
+        "ingested"
+    );
+    Ok(stats)
+}
+
+/// The parsing side: reads every record after the header.
+fn parse(
+    mut loader: Loader<'_>,
+    mut splitter: Splitter<'_>,
+    kind: Kind,
+    bar: Option<&indicatif::ProgressBar>,
+) -> anyhow::Result<Dataset> {
+    let expected = kind.header();
+    let mut fields: Vec<Cow<'_, [u8]>> = Vec::new();
     let mut seen_ids: HashMap<i64, u64> = HashMap::new();
     while let Some(record) = splitter.next_record(&mut fields) {
         loader.stats.rows_read += 1;
-        if let Some(bar) = &bar
+        if let Some(bar) = bar
             && loader.stats.rows_read.is_multiple_of(8192)
         {
             bar.set_position(record.map_or_else(|(s, _)| s.end, |s| s.end) as u64);
@@ -733,13 +799,13 @@ fn load(conn: &duckdb::Connection, input: &Input, progress: bool) -> anyhow::Res
             loader.reject(span, Reason::InvalidUtf8, &detail)?;
             continue;
         }
-        let parsed = match input.kind {
+        let parsed = match kind {
             Kind::Recipes => recipe_row(&text, &mut loader.order),
-            Kind::Interactions | Kind::SplitInteractions => interaction_row(&text, &mut loader.order, input.kind),
+            Kind::Interactions | Kind::SplitInteractions => interaction_row(&text, &mut loader.order, kind),
         };
         match parsed {
             Ok((row, ambiguous)) => {
-                if input.kind == Kind::Recipes
+                if kind == Kind::Recipes
                     && let Db::BigInt(id) = row[1]
                 {
                     if let Some(first) = seen_ids.get(&id) {
@@ -755,21 +821,7 @@ fn load(conn: &duckdb::Connection, input: &Input, progress: bool) -> anyhow::Res
         }
     }
     loader.finish()?;
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
-    tracing::debug!(file = %input.file, store_ms = loader.store_time.as_millis() as u64, "time storing batches");
-    let stats = loader.stats;
-    let secs = started.elapsed().as_secs_f64();
-    tracing::info!(
-        file = %stats.file,
-        rows = stats.rows_kept,
-        quarantined = stats.rows_quarantined,
-        seconds = format!("{secs:.2}"),
-        mb_per_s = format!("{:.0}", stats.bytes as f64 / 1e6 / secs.max(1e-9)),
-        "ingested"
-    );
-    Ok(stats)
+    Ok(loader.stats)
 }
 
 fn progress_bar(enabled: bool, len: u64, file: &str) -> Option<indicatif::ProgressBar> {
@@ -980,6 +1032,15 @@ mod tests {
                     .unwrap();
                 assert_eq!(&got, item, "case {i} item {k}");
             }
+        }
+    }
+
+    #[test]
+    fn list_fields_encode_like_encode_list() {
+        for src in ["[]", "['']", "['', 'a']", "['a', '', 'b, c']", "['x\\x1ey', '\\x1f']"] {
+            let items = pylist::parse_strings(src).unwrap();
+            let expected = encode_list(&items).map_or(Db::Null, Db::Text);
+            assert_eq!(list(src, "tags").unwrap(), expected, "{src}");
         }
     }
 

@@ -8,17 +8,30 @@
 
 /// Parses a list of string literals: `['a', "b's", 'c\'d']`.
 pub fn parse_strings(src: &str) -> Result<Vec<String>, String> {
-    parse_list(src, |p| {
-        let mut item = p.string()?;
+    let mut items = Vec::new();
+    for_each_string(src, |item| items.push(item.to_string()))?;
+    Ok(items)
+}
+
+/// Parses a list of string literals, handing each item to `f` as it is read
+/// (one buffer for all items: no allocation per item). Returns the count.
+pub fn for_each_string(src: &str, mut f: impl FnMut(&str)) -> Result<usize, String> {
+    let mut item = String::new();
+    let counts = parse_list(src, |p| {
+        item.clear();
+        p.string_into(&mut item)?;
         // adjacent literals concatenate, as in Python
         loop {
             p.skip_ws();
             match p.peek() {
-                Some(b'\'' | b'"') => item.push_str(&p.string()?),
-                _ => return Ok(item),
+                Some(b'\'' | b'"') => p.string_into(&mut item)?,
+                _ => break,
             }
         }
-    })
+        f(&item);
+        Ok(())
+    })?;
+    Ok(counts.len())
 }
 
 /// Parses a list of numbers: `[51.5, 0.0, 13.0]`.
@@ -108,28 +121,28 @@ impl Parser<'_> {
     /// One quoted string literal (with an optional `u`/`r` prefix is not
     /// supported: the files never hold them, and `literal_eval` of `repr` never
     /// produces them).
-    fn string(&mut self) -> Result<String, String> {
+    /// Appends the value of one quoted string literal to `out`.
+    fn string_into(&mut self, out: &mut String) -> Result<(), String> {
         let quote = match self.peek() {
             Some(q @ (b'\'' | b'"')) => q,
             _ => return Err(self.unexpected("a quoted string")),
         };
         let start = self.i;
         self.i += 1;
-        let mut out = String::new();
         loop {
             let Some(b) = self.peek() else {
                 return Err(format!("unterminated string starting at byte {start}"));
             };
             if b == quote {
                 self.i += 1;
-                return Ok(out);
+                return Ok(());
             }
             if b == b'\n' {
                 return Err(format!("line break inside the string starting at byte {start}"));
             }
             if b == b'\\' {
                 self.i += 1;
-                self.escape(&mut out, start)?;
+                self.escape(out, start)?;
                 continue;
             }
             // copy the plain run up to the next quote, backslash or line break
