@@ -558,7 +558,7 @@ pub fn write(out: &Path, opts: SampleOptions) -> anyhow::Result<()> {
         .from_writer(std::io::BufWriter::with_capacity(1 << 20, create(&inter_path)?));
     w.write_record(INTERACTIONS_HEADER).with_context(|| format!("cannot write `{}`", inter_path.display()))?;
     for (i, &user) in by_user.iter().enumerate() {
-        let r = order[rng.skewed(opts.recipes, 2.2)];
+        let r = order[rng.skewed(opts.recipes, 1.6)];
         let user_id = 1_533 + u64::from(user) * stride;
         let delay = (-rng.unit().max(1e-12).ln() * 900.0) as i64;
         let mut date = dates[r] + chrono::Duration::days(delay);
