@@ -7,4 +7,5 @@ mod errors;
 mod ingest;
 mod properties;
 mod pylist;
+mod report;
 mod snapshots;
