@@ -27,8 +27,15 @@ pub struct OutputFile {
 }
 
 /// The templates every site needs.
-pub const REQUIRED: [&str; 6] =
-    ["base.html", "page.html", "404.html", "partials/chart.html", "partials/table.html", "partials/kpis.html"];
+pub const REQUIRED: [&str; 7] = [
+    "base.html",
+    "page.html",
+    "404.html",
+    "partials/chart.html",
+    "partials/table.html",
+    "partials/kpis.html",
+    "partials/pages.html",
+];
 
 /// Loaded templates and the stylesheet.
 pub struct Templates {
@@ -240,6 +247,21 @@ impl Templates {
         ctx.insert("csv_name", &csv_name);
         ctx.insert("table", &table_view(table, columns, &spec.labels, &spec.formats, spec.limit));
         self.render("partials/table.html", &ctx)
+    }
+
+    /// Links to generated pages: (slug, title) pairs.
+    pub fn pages(&self, title: &str, links: &[(String, String)]) -> Result<String, SourceError> {
+        #[derive(Serialize)]
+        struct Link<'a> {
+            href: String,
+            title: &'a str,
+        }
+        let links: Vec<Link<'_>> =
+            links.iter().map(|(slug, t)| Link { href: format!("{slug}.html"), title: t }).collect();
+        let mut ctx = tera::Context::new();
+        ctx.insert("title", title);
+        ctx.insert("links", &links);
+        self.render("partials/pages.html", &ctx)
     }
 
     /// KPI tiles; `values` holds each tile's formatted value.

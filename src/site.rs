@@ -115,8 +115,64 @@ pub fn build(opts: &BuildOptions) -> anyhow::Result<BuildSummary> {
 
     let t = Instant::now();
     let conn = ingest::open(&opts.db, true, &opts.memory_limit, opts.threads)?;
-    let tables = query::run_all(&conn, &queries)?;
+    let mut tables = query::run_all(&conn, &queries)?;
+    // pages generated from data: expanded once their query has run, then
+    // their own queries run
+    let mut pages = pages;
+    let mut generated: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    let mut instances = Vec::new();
+    for template in pages.iter().filter(|p| p.template.is_some()) {
+        let Some(generate) = &template.meta.generate else { continue };
+        let rows = tables.get(&generate.query).ok_or_else(|| {
+            SourceError::new(
+                Location { path: template.source.clone(), line: 1, column: 1 },
+                format!(
+                    "unknown query `{}` in `[generate]` (known: {})",
+                    generate.query,
+                    queries.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            )
+        })?;
+        let expanded = content::generate::expand(template, rows)?;
+        generated.insert(
+            template.template_name(),
+            expanded
+                .iter()
+                .map(|p| (p.slug.clone(), p.meta.nav_title.clone().unwrap_or_else(|| p.meta.title.clone())))
+                .collect(),
+        );
+        instances.extend(expanded);
+    }
+    if !instances.is_empty() {
+        let more = query::collect(instances.iter().flat_map(|p| p.queries.iter()))?;
+        for (name, spec) in &more {
+            if let Some(first) = queries.get(name) {
+                return Err(SourceError::new(
+                    spec.defined_at.clone(),
+                    format!("generated query `{name}` is also defined at {}", first.defined_at),
+                )
+                .into());
+            }
+        }
+        let mut known = queries.clone();
+        known.extend(more.clone());
+        check_query_names(&instances, &known, &config, &config_path, &opts.root)?;
+        tables.extend(query::run_all(&conn, &more)?);
+        tracing::info!(pages = instances.len(), queries = more.len(), "generated pages");
+    }
     drop(conn);
+    pages.retain(|p| p.template.is_none());
+    let mut slugs: BTreeMap<&str, &Path> = BTreeMap::new();
+    for page in pages.iter().chain(&instances) {
+        if let Some(other) = slugs.insert(&page.slug, &page.source) {
+            return Err(SourceError::new(
+                Location { path: page.source.clone(), line: 1, column: 1 },
+                format!("page name `{}` is also produced by `{}`", page.slug, other.display()),
+            )
+            .into());
+        }
+    }
+    pages.extend(instances);
     timed("query", t, ());
     tracing::info!(queries = tables.len(), "queries ran");
 
@@ -124,7 +180,7 @@ pub fn build(opts: &BuildOptions) -> anyhow::Result<BuildSummary> {
     let mut views = Vec::new();
     let mut charts = 0;
     for page in &pages {
-        let (view, n) = render_page(page, &tables, &templates)?;
+        let (view, n) = render_page(page, &tables, &templates, &generated)?;
         charts += n;
         views.push(view);
     }
@@ -242,6 +298,7 @@ fn render_page(
     page: &Page,
     tables: &BTreeMap<String, Table>,
     templates: &Templates,
+    generated: &BTreeMap<String, Vec<(String, String)>>,
 ) -> Result<(PageView, usize), SourceError> {
     let mut md = String::new();
     let mut blocks = Vec::new();
@@ -300,6 +357,19 @@ fn render_page(
                         }
                         let id = unique_id(&format!("table-{}", spec.query.value));
                         templates.table(&id, spec, &columns, table)?
+                    }
+                    Directive::Pages(spec) => {
+                        let links = generated.get(&spec.template.value).ok_or_else(|| {
+                            SourceError::new(
+                                spec.template.location.clone(),
+                                format!(
+                                    "no pages are generated from `{}` (templates: {})",
+                                    spec.template.value,
+                                    generated.keys().cloned().collect::<Vec<_>>().join(", ")
+                                ),
+                            )
+                        })?;
+                        templates.pages(&spec.title, links)?
                     }
                     Directive::Kpis(spec) => {
                         let values =

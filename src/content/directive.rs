@@ -63,6 +63,15 @@ pub struct KpiSpec {
     pub defined_at: Location,
 }
 
+/// A list of links to the pages generated from a template.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PagesSpec {
+    /// The template's name (its file stem, e.g. `tag` for `content/tag.md`).
+    pub template: Located<String>,
+    /// A heading above the list.
+    pub title: String,
+}
+
 /// Any directive.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Directive {
@@ -72,6 +81,8 @@ pub enum Directive {
     Table(TableSpec),
     /// KPI tiles.
     Kpis(KpiSpec),
+    /// Links to generated pages.
+    Pages(PagesSpec),
 }
 
 impl Directive {
@@ -80,7 +91,7 @@ impl Directive {
         match self {
             Directive::Chart(c) => vec![&c.query],
             Directive::Table(t) => vec![&t.query],
-            Directive::Kpis(_) => Vec::new(),
+            Directive::Kpis(_) | Directive::Pages(_) => Vec::new(),
         }
     }
 }
@@ -132,6 +143,14 @@ struct RawTile {
     value: Spanned<String>,
     #[serde(default)]
     note: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPages {
+    template: Spanned<String>,
+    #[serde(default)]
+    title: String,
 }
 
 #[derive(Deserialize)]
@@ -283,6 +302,10 @@ pub fn parse(name: &str, body: &str, src: &Source<'_>) -> Result<Directive, Sour
                 return Err(SourceError::new(defined_at, "`kpis` needs at least one `[[tile]]`"));
             }
             Ok(Directive::Kpis(KpiSpec { tiles, defined_at }))
+        }
+        "pages" => {
+            let raw: RawPages = toml::from_str(body).map_err(toml_err)?;
+            Ok(Directive::Pages(PagesSpec { template: src.located(raw.template), title: raw.title }))
         }
         other => Err(SourceError::new(defined_at, format!("unknown directive `{other}`"))),
     }

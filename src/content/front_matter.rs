@@ -31,6 +31,21 @@ pub struct FrontMatter {
     /// A shorter title for the navigation.
     #[serde(default)]
     pub nav_title: Option<String>,
+    /// Makes this page a template: one page per row of a query.
+    #[serde(default)]
+    pub generate: Option<Generate>,
+}
+
+/// `[generate]`: one page per row of `query`; the page's text may use
+/// `{{ row.COLUMN }}` (the value as text) and `{{ row.COLUMN | sql }}` (the
+/// value as an SQL literal).
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Generate {
+    /// The query with one row per page.
+    pub query: String,
+    /// The output name of each page, e.g. `tag-{{ row.tag }}`; made a valid slug.
+    pub slug: String,
 }
 
 fn yes() -> bool {

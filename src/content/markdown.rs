@@ -43,7 +43,7 @@ pub fn scan(text: &str, body_offset: usize, path: &Path) -> Result<(Vec<QuerySpe
                 };
                 let word = info.split_whitespace().next().unwrap_or("");
                 let named_sql = word == "sql" && info.split_whitespace().nth(1).is_some();
-                if named_sql || matches!(word, "chart" | "table" | "kpis") {
+                if named_sql || matches!(word, "chart" | "table" | "kpis" | "pages") {
                     let first_line = body[range.clone()].find('\n').map_or(range.end, |i| range.start + i + 1);
                     current = Some(Special {
                         range: range.clone(),

@@ -8,6 +8,7 @@
 pub mod directive;
 pub mod expr;
 pub mod front_matter;
+pub mod generate;
 pub mod markdown;
 
 use crate::error::SourceError;
@@ -42,6 +43,10 @@ pub struct Page {
     pub queries: Vec<QuerySpec>,
     /// The body, split into pieces.
     pub pieces: Vec<Piece>,
+    /// For a page with `[generate]`: its whole text, expanded once per row.
+    pub template: Option<String>,
+    /// For a page generated from a template: the template's name (its file stem).
+    pub generated_from: Option<String>,
 }
 
 impl Page {
@@ -50,10 +55,29 @@ impl Page {
         format!("{}.html", self.slug)
     }
 
-    /// Parses one page. `display` is how messages name the file.
+    /// The name other pages use for this template (its file stem).
+    pub fn template_name(&self) -> String {
+        self.source.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+    }
+
+    /// Parses one page. `display` is how messages name the file. A template
+    /// (`[generate]`) is checked with placeholder values and kept as text.
     pub fn parse(text: &str, display: &Path) -> Result<Page, SourceError> {
         let split = front_matter::split(text, display)?;
         let meta = front_matter::parse(&split, text, display)?;
+        if meta.generate.is_some() {
+            let probe = generate::substitute(text, display, &|_| Some("x".to_string()), true)?;
+            let mut page = Page::parse_body(&probe, display, meta.clone())?;
+            page.template = Some(text.to_string());
+            page.queries.clear();
+            page.pieces.clear();
+            return Ok(page);
+        }
+        Page::parse_body(text, display, meta)
+    }
+
+    fn parse_body(text: &str, display: &Path, meta: FrontMatter) -> Result<Page, SourceError> {
+        let split = front_matter::split(text, display)?;
         let (queries, pieces) = markdown::scan(text, split.body_offset, display)?;
         let slug = match &meta.slug {
             Some(s) => s.clone(),
@@ -65,7 +89,7 @@ impl Page {
                 format!("the file name gives the invalid slug `{slug}`: rename the file or set `slug`"),
             ));
         }
-        Ok(Page { source: display.to_path_buf(), meta, slug, queries, pieces })
+        Ok(Page { source: display.to_path_buf(), meta, slug, queries, pieces, template: None, generated_from: None })
     }
 }
 

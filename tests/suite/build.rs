@@ -154,4 +154,36 @@ fn can_build_the_project_site() {
     let ratings = site.read("data/rating_distribution.csv");
     assert_eq!(ratings.lines().count(), 7, "all six ratings: {ratings}");
     assert!(index.contains("Five-star reviews are"));
+    // one page per top-20 tag, linked from the recipes page
+    let top_tags = site.read("data/top_tags.csv");
+    let recipes = site.read("recipes.html");
+    assert_eq!(top_tags.lines().count(), 21);
+    for line in top_tags.lines().skip(1) {
+        let tag = line.split(',').next().unwrap();
+        let page = format!("tag-{tag}.html");
+        assert!(site.public().join(&page).is_file(), "{page}");
+        assert!(recipes.contains(&format!("href=\"{page}\"")), "{page} not linked");
+    }
+}
+
+#[test]
+fn generates_one_page_per_row() {
+    let site = Site::fixture("minimal");
+    site.write(
+        "content/rating.md",
+        "+++\ntitle = \"Rating {{ row.rating }}\"\nin_nav = false\n[generate]\nquery = \"ratings\"\nslug = \"rating-{{ row.rating }}\"\n+++\n\n```sql count\nselect count(*) as n from interactions where rating = {{ row.rating }}\n```\n\n{{ count.n | int }} reviews have {{ row.rating }} stars.\n",
+    );
+    site.write(
+        "content/list.md",
+        "+++\ntitle = \"List\"\n+++\n\n```pages\ntemplate = \"rating\"\ntitle = \"By rating\"\n```\n",
+    );
+    site.build().unwrap();
+    for r in 0..6 {
+        assert!(site.public().join(format!("rating-{r}.html")).is_file(), "rating-{r}.html");
+    }
+    assert!(site.read("rating-5.html").contains("3 reviews have 5 stars."));
+    assert_eq!(site.read("data/count__rating_5.csv"), "n\n3\n");
+    let list = site.read("list.html");
+    assert!(list.contains("<a href=\"rating-0.html\">Rating 0</a>"), "{list}");
+    assert!(!site.read("index.html").contains("rating-0.html"), "generated pages stay out of the navigation");
 }

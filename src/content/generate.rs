@@ -1,0 +1,196 @@
+//! Generated pages: a page with `[generate]` in its front matter is a
+//! template, expanded into one page per row of a query (one page per top tag,
+//! say). `{{ row.COLUMN }}` becomes the row's value as text and
+//! `{{ row.COLUMN | sql }}` as an SQL string literal. The queries of each
+//! generated page are renamed `NAME__SLUG`, so every page has its own results
+//! and its own CSV downloads.
+
+use super::directive::Directive;
+use super::{Page, Piece, front_matter, markdown};
+use crate::error::{Location, SourceError};
+use crate::table::{Table, Value};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Replaces every `{{ row.COLUMN }}` / `{{ row.COLUMN | sql }}` of `text`;
+/// `value` gives a column's text, `None` for an unknown column.
+/// With `escape`, text values are escaped for Markdown.
+pub fn substitute(
+    text: &str,
+    path: &Path,
+    value: &dyn Fn(&str) -> Option<String>,
+    escape: bool,
+) -> Result<String, SourceError> {
+    let mut out = String::with_capacity(text.len());
+    let mut pos = 0;
+    while let Some(start) = text[pos..].find("{{").map(|i| i + pos) {
+        let Some(end) = text[start..].find("}}").map(|i| i + start + 2) else { break };
+        let inner = text[start + 2..end - 2].trim();
+        let Some(rest) = inner.strip_prefix("row.") else {
+            out.push_str(&text[pos..end]);
+            pos = end;
+            continue;
+        };
+        let (column, filter) = match rest.split_once('|') {
+            Some((c, f)) => (c.trim(), Some(f.trim())),
+            None => (rest.trim(), None),
+        };
+        let at = || Location::at(path, text, start);
+        let v = value(column).ok_or_else(|| SourceError::new(at(), format!("unknown column `{column}` in `row`")))?;
+        out.push_str(&text[pos..start]);
+        match filter {
+            None if escape => out.push_str(&markdown::escape_inline(&v)),
+            None => out.push_str(&v),
+            Some("sql") => out.push_str(&format!("'{}'", v.replace('\'', "''"))),
+            Some(other) => {
+                return Err(SourceError::new(
+                    at(),
+                    format!("unknown filter `{other}` for `row` (expected `sql` or none)"),
+                ));
+            }
+        }
+        pos = end;
+    }
+    out.push_str(&text[pos..]);
+    Ok(out)
+}
+
+/// A file name from any text: lowercase letters and digits, other runs as `-`.
+pub fn slugify(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            out.push(c);
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').to_string()
+}
+
+/// Expands a template page into one page per row of `rows`.
+pub fn expand(template: &Page, rows: &Table) -> Result<Vec<Page>, SourceError> {
+    let (Some(text), Some(generate)) = (&template.template, &template.meta.generate) else {
+        return Ok(Vec::new());
+    };
+    let path = template.source.as_path();
+    let mut pages = Vec::new();
+    let mut slugs: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, row) in rows.rows.iter().enumerate() {
+        let value = |column: &str| {
+            rows.column_index(column).map(|c| match &row[c] {
+                Value::Null => String::new(),
+                v => v.to_csv_field(),
+            })
+        };
+        let expanded = substitute(text, path, &value, true)?;
+        let slug = slugify(&substitute(&generate.slug, path, &value, false)?);
+        if !front_matter::is_valid_slug(&slug) {
+            return Err(SourceError::new(
+                Location::at(path, text, text.find("slug").unwrap_or(0)),
+                format!("row {} of `{}` gives an empty page name", i + 1, generate.query),
+            ));
+        }
+        if let Some(first) = slugs.insert(slug.clone(), i) {
+            return Err(SourceError::new(
+                Location::at(path, text, text.find("slug").unwrap_or(0)),
+                format!("rows {} and {} of `{}` give the same page name `{slug}`", first + 1, i + 1, generate.query),
+            ));
+        }
+        let split = front_matter::split(&expanded, path)?;
+        let mut meta = front_matter::parse(&split, &expanded, path)?;
+        meta.generate = None;
+        let mut page = Page::parse_body(&expanded, path, meta)?;
+        page.slug = slug.clone();
+        page.generated_from = Some(template.template_name());
+        let suffix = slug.replace('-', "_");
+        let renamed: BTreeMap<String, String> =
+            page.queries.iter().map(|q| (q.name.clone(), format!("{}__{suffix}", q.name))).collect();
+        for q in &mut page.queries {
+            q.name = renamed[&q.name].clone();
+        }
+        for piece in &mut page.pieces {
+            rename(piece, &renamed);
+        }
+        pages.push(page);
+    }
+    Ok(pages)
+}
+
+fn rename(piece: &mut Piece, names: &BTreeMap<String, String>) {
+    let apply = |name: &mut String| {
+        if let Some(new) = names.get(name.as_str()) {
+            *name = new.clone();
+        }
+    };
+    match piece {
+        Piece::Markdown(_) => {}
+        Piece::Value(v) => apply(&mut v.value.query),
+        Piece::Directive(d) => match d.as_mut() {
+            Directive::Chart(c) => apply(&mut c.query.value),
+            Directive::Table(t) => apply(&mut t.query.value),
+            Directive::Kpis(k) => {
+                for t in &mut k.tiles {
+                    apply(&mut t.value.value.query);
+                }
+            }
+            Directive::Pages(_) => {}
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::{Column, ColumnType};
+
+    #[test]
+    fn substitutes_text_and_sql() {
+        let v = |c: &str| (c == "tag").then(|| "st-patrick's-day".to_string());
+        let out = substitute("a {{ row.tag }} b {{row.tag|sql}} {{ q.n }}", Path::new("t.md"), &v, true).unwrap();
+        assert_eq!(out, "a st-patrick's-day b 'st-patrick''s-day' {{ q.n }}");
+        let e = substitute("x\n {{ row.nope }}", Path::new("t.md"), &v, true).unwrap_err();
+        assert_eq!((e.location.line, e.location.column), (2, 2));
+        assert!(
+            substitute("{{ row.tag | int }}", Path::new("t.md"), &v, true)
+                .unwrap_err()
+                .message
+                .contains("unknown filter")
+        );
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slugify("tag-St Patrick's Day!"), "tag-st-patrick-s-day");
+        assert_eq!(slugify("60-minutes-or-less"), "60-minutes-or-less");
+        assert_eq!(slugify("!!"), "");
+    }
+
+    #[test]
+    fn expands_one_page_per_row_with_renamed_queries() {
+        let text = "+++\ntitle = \"Tag {{ row.tag }}\"\n[generate]\nquery = \"top\"\nslug = \"tag-{{ row.tag }}\"\n+++\n\n```sql stats\nselect count(*) as n from recipes where list_contains(tags, {{ row.tag | sql }})\n```\n\n{{ stats.n }} recipes, {{ kpis.n }} in all.\n";
+        let template = Page::parse(text, Path::new("content/tag.md")).unwrap();
+        assert!(template.template.is_some());
+        let rows = Table {
+            columns: vec![Column { name: "tag".into(), kind: ColumnType::Text }],
+            rows: vec![vec![Value::Text("easy".into())], vec![Value::Text("mom's".into())]],
+        };
+        let pages = expand(&template, &rows).unwrap();
+        assert_eq!(pages.len(), 2);
+        assert_eq!(pages[1].slug, "tag-mom-s");
+        assert_eq!(pages[1].meta.title, "Tag mom's");
+        assert_eq!(pages[1].queries[0].name, "stats__tag_mom_s");
+        assert!(pages[1].queries[0].sql.contains("'mom''s'"));
+        let queries: Vec<&str> = pages[0]
+            .pieces
+            .iter()
+            .filter_map(|p| match p {
+                Piece::Value(v) => Some(v.value.query.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(queries, ["stats__tag_easy", "kpis"]);
+        let dup = Table { rows: vec![vec![Value::Text("a b".into())], vec![Value::Text("a-b".into())]], ..rows };
+        assert!(expand(&template, &dup).unwrap_err().message.contains("same page name"));
+    }
+}
