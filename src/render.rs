@@ -214,6 +214,7 @@ impl Templates {
     pub fn chart(&self, id: &str, spec: &chart::ChartSpec, svg: &str, table: &Table) -> Result<String, SourceError> {
         let mut columns = vec![table.column_index(&spec.x.value).unwrap_or(0)];
         columns.extend(spec.y.iter().filter_map(|y| table.column_index(&y.value)));
+        columns.extend(spec.value.iter().filter_map(|v| table.column_index(&v.value)));
         let mut formats = BTreeMap::new();
         if let Some(f) = spec.x_format {
             formats.insert(spec.x.value.clone(), f);

@@ -12,6 +12,7 @@ const VALUE: f64 = 13.0;
 pub(super) struct Frame {
     pub x0: f64,
     pub x1: f64,
+    pub y0: f64,
     pub y1: f64,
     pub scale: Scale,
 }
@@ -24,7 +25,8 @@ pub(super) fn value_axis(canvas: &mut Canvas, data: &Data<'_>, min: f64, max: f6
     let labels: Vec<Tick> = axis::label_axis(&ticks, data.percent(), spec.log);
     let label_w = labels.iter().map(|t| text_width(&t.label, TICK)).fold(0.0, f64::max);
     let x0 = (label_w + 12.0).max(36.0);
-    let x1 = WIDTH as f64 - 14.0;
+    // a second axis on the right for the counts behind a line
+    let x1 = WIDTH as f64 - if data.counts.is_some() { 52.0 } else { 14.0 };
     let y0 = if spec.y_label.is_some() { 34.0 } else { 14.0 };
     let y1 = canvas.height as f64 - if spec.x_label.is_some() { 50.0 } else { 30.0 };
     let scale = Scale { lo: ticks[0], hi: *ticks.last().unwrap_or(&1.0), from: y1, to: y0, log: spec.log };
@@ -39,7 +41,7 @@ pub(super) fn value_axis(canvas: &mut Canvas, data: &Data<'_>, min: f64, max: f6
     if let Some(label) = &spec.x_label {
         canvas.text((x0 + x1) / 2.0, canvas.height as f64 - 12.0, label.clone(), TICK, Role::Muted, Align::Middle);
     }
-    Frame { x0, x1, y1, scale }
+    Frame { x0, x1, y0, y1, scale }
 }
 
 /// Every `k`-th label, with `k` the smallest step at which labels of the given

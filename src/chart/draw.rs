@@ -25,6 +25,8 @@ pub enum Align {
 pub enum Shape {
     /// A filled rectangle.
     Rect { x0: f64, y0: f64, x1: f64, y1: f64, role: Role },
+    /// A filled rectangle drawn with an opacity (0..1): heat map cells, count bars.
+    Shade { x0: f64, y0: f64, x1: f64, y1: f64, role: Role, alpha: f64 },
     /// A polyline.
     Line { points: Vec<(f64, f64)>, role: Role, width: u32 },
     /// A filled circle.
@@ -55,6 +57,12 @@ impl Canvas {
         self.shapes.push(Shape::Rect { x0: x0.min(x1), y0: y0.min(y1), x1: x0.max(x1), y1: y0.max(y1), role });
     }
 
+    /// Adds a translucent rectangle (opacity `alpha`, rounded to 1/100).
+    pub fn shade(&mut self, x0: f64, y0: f64, x1: f64, y1: f64, role: Role, alpha: f64) {
+        let alpha = (alpha.clamp(0.0, 1.0) * 100.0).round() / 100.0;
+        self.shapes.push(Shape::Shade { x0: x0.min(x1), y0: y0.min(y1), x1: x0.max(x1), y1: y0.max(y1), role, alpha });
+    }
+
     /// Adds a line through `points`.
     pub fn line(&mut self, points: Vec<(f64, f64)>, role: Role, width: u32) {
         self.shapes.push(Shape::Line { points, role, width });
@@ -80,6 +88,10 @@ impl Canvas {
                     Shape::Rect { x0, y0, x1, y1, role } => {
                         let (a, b) = ((px(*x0), px(*y0)), (px(*x1), px(*y1)));
                         root.draw(&Rectangle::new([a, b], role.color().filled()))?;
+                    }
+                    Shape::Shade { x0, y0, x1, y1, role, alpha } => {
+                        let (a, b) = ((px(*x0), px(*y0)), (px(*x1), px(*y1)));
+                        root.draw(&Rectangle::new([a, b], role.color().mix(*alpha).filled()))?;
                     }
                     Shape::Line { points, role, width } => {
                         let pts: Vec<(i32, i32)> = points.iter().map(|&(x, y)| (px(x), px(y))).collect();

@@ -54,6 +54,29 @@ pub fn draw(data: &Data<'_>) -> Canvas {
     }
     c.line(vec![(f.x0, f.y1), (f.x1, f.y1)], Role::Axis, 1);
 
+    if let Some(counts) = &data.counts {
+        // the count behind each point: light bars on their own axis, right
+        let cmax = counts.iter().flatten().copied().fold(0.0, f64::max);
+        let cticks = axis::integer_ticks(0.0, cmax.max(1.0), 4);
+        let cscale = Scale { lo: 0.0, hi: *cticks.last().unwrap_or(&1.0), from: f.y1, to: f.y0, log: false };
+        let spacing = (xscale.to - xscale.from) / (data.x.len().max(2) - 1) as f64;
+        let half = (spacing * 0.3).clamp(0.5, 14.0);
+        for (x, v) in xs.iter().zip(counts) {
+            if let (Some(x), Some(v)) = (x, v) {
+                let cx = xscale.map(*x);
+                c.shade(cx - half, f.y1, cx + half, cscale.map(*v), Role::Series(1), 0.3);
+            }
+        }
+        for t in axis::label_ticks(&cticks, false) {
+            c.text(f.x1 + 6.0, cscale.map(t.value), t.label, TICK, Role::Muted, Align::Start);
+        }
+        let name = data.spec.value.as_ref().map(|v| v.value.replace('_', " ")).unwrap_or_default();
+        let w = text_width(&name, TICK);
+        let lx = WIDTH as f64 - 8.0 - w;
+        c.text(lx, 12.0, name, TICK, Role::Text, Align::Start);
+        c.shade(lx - 16.0, 6.0, lx - 6.0, 18.0, Role::Series(1), 0.3);
+    }
+
     let many = data.x.len() > 40;
     for (s, values) in data.y.iter().enumerate() {
         // a NULL breaks the line

@@ -10,6 +10,7 @@
 pub mod axis;
 pub mod bar;
 pub mod draw;
+pub mod heatmap;
 pub mod line;
 
 use crate::content::directive::Located;
@@ -29,6 +30,8 @@ pub enum ChartKind {
     Line,
     /// Touching bars over numeric bins (`x` is each bin's lower edge).
     Histogram,
+    /// A grid of cells: `x` across, `y` down, `value` as the shade.
+    HeatMap,
 }
 
 impl ChartKind {
@@ -39,6 +42,7 @@ impl ChartKind {
             ChartKind::HBar => "horizontal bar chart",
             ChartKind::Line => "line chart",
             ChartKind::Histogram => "histogram",
+            ChartKind::HeatMap => "heat map",
         }
     }
 }
@@ -70,6 +74,9 @@ pub struct ChartSpec {
     pub y_format: Option<Format>,
     /// Legend names for the series (default: the `y` column names).
     pub series: Vec<String>,
+    /// A heat map's cell value column; for a line chart, a count drawn as
+    /// light bars on a second axis (the number behind each point).
+    pub value: Option<Located<String>>,
     /// Where the directive starts.
     pub defined_at: Location,
 }
@@ -163,6 +170,8 @@ pub struct Data<'a> {
     pub y: Vec<Vec<Option<f64>>>,
     /// Legend names.
     pub names: Vec<String>,
+    /// The count behind each point (a line chart's `value`), drawn as bars.
+    pub counts: Option<Vec<Option<f64>>>,
 }
 
 impl Data<'_> {
@@ -187,7 +196,7 @@ impl Data<'_> {
     }
 }
 
-fn column(table: &Table, query: &str, name: &Located<String>) -> Result<usize, SourceError> {
+pub(crate) fn column(table: &Table, query: &str, name: &Located<String>) -> Result<usize, SourceError> {
     table.column_index(&name.value).ok_or_else(|| {
         SourceError::new(
             name.location.clone(),
@@ -215,6 +224,9 @@ pub fn render(spec: &ChartSpec, table: &Table, id: &str) -> Result<Chart, Source
     if spec.kind == ChartKind::Histogram && x_kind == ColumnType::Date {
         return Err(SourceError::new(spec.x.location.clone(), "a histogram needs numeric bins on `x`"));
     }
+    if spec.kind == ChartKind::HeatMap {
+        return heatmap::render(spec, table, id);
+    }
     let mut y = Vec::new();
     for name in &spec.y {
         let yi = column(table, query, name)?;
@@ -232,9 +244,25 @@ pub fn render(spec: &ChartSpec, table: &Table, id: &str) -> Result<Chart, Source
             format!("`log = true` but query `{query}` has negative values"),
         ));
     }
+    let counts = match &spec.value {
+        Some(v) if spec.kind == ChartKind::Line => {
+            let vi = column(table, query, v)?;
+            if table.columns[vi].kind != ColumnType::Number {
+                return Err(SourceError::new(
+                    v.location.clone(),
+                    format!("column `{}` of query `{query}` is not numeric", v.value),
+                ));
+            }
+            Some(table.rows.iter().map(|r| r[vi].as_f64()).collect::<Vec<_>>())
+        }
+        Some(v) => {
+            return Err(SourceError::new(v.location.clone(), "`value` applies to `heatmap` and `line` charts only"));
+        }
+        None => None,
+    };
     let names =
         if spec.series.is_empty() { spec.y.iter().map(|n| n.value.clone()).collect() } else { spec.series.clone() };
-    let data = Data { spec, x: table.rows.iter().map(|r| &r[xi]).collect(), x_kind, y, names };
+    let data = Data { spec, x: table.rows.iter().map(|r| &r[xi]).collect(), x_kind, y, names, counts };
     let canvas = if table.rows.is_empty() {
         let mut c = draw::Canvas::new(WIDTH, 120);
         c.text(WIDTH as f64 / 2.0, 60.0, "No data", 15.0, Role::Muted, draw::Align::Middle);
@@ -245,9 +273,20 @@ pub fn render(spec: &ChartSpec, table: &Table, id: &str) -> Result<Chart, Source
             ChartKind::HBar => bar::horizontal(&data),
             ChartKind::Histogram => bar::histogram(&data),
             ChartKind::Line => line::draw(&data),
+            ChartKind::HeatMap => unreachable!("heat maps return above"),
         }
     };
     let description = describe(&data);
+    finish(spec, &canvas, id, description)
+}
+
+/// Turns a laid-out canvas into the accessible SVG.
+pub(crate) fn finish(
+    spec: &ChartSpec,
+    canvas: &draw::Canvas,
+    id: &str,
+    description: String,
+) -> Result<Chart, SourceError> {
     let inner = canvas
         .to_svg()
         .map_err(|e| SourceError::new(spec.defined_at.clone(), format!("cannot draw chart `{}`: {e}", spec.title)))?;

@@ -118,6 +118,8 @@ struct RawChart {
     y_format: Option<Spanned<String>>,
     #[serde(default)]
     series: Vec<String>,
+    #[serde(default)]
+    value: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -230,16 +232,23 @@ pub fn parse(name: &str, body: &str, src: &Source<'_>) -> Result<Directive, Sour
                 "hbar" => ChartKind::HBar,
                 "line" => ChartKind::Line,
                 "histogram" => ChartKind::Histogram,
+                "heatmap" => ChartKind::HeatMap,
                 other => {
                     return Err(src.error(
                         raw.kind.span().start + 1,
-                        format!("unknown chart kind `{other}` (expected one of: bar, hbar, line, histogram)"),
+                        format!("unknown chart kind `{other}` (expected one of: bar, hbar, line, histogram, heatmap)"),
                     ));
                 }
             };
             let y = src.names(&raw.y, "y")?;
             if y.is_empty() {
                 return Err(SourceError::new(defined_at, "`y` must name at least one column"));
+            }
+            if kind == ChartKind::HeatMap && raw.value.is_none() {
+                return Err(SourceError::new(
+                    defined_at,
+                    "a `heatmap` needs `value`, the column that shades each cell",
+                ));
             }
             if kind != ChartKind::Line && y.len() > 1 {
                 return Err(SourceError::new(
@@ -271,6 +280,7 @@ pub fn parse(name: &str, body: &str, src: &Source<'_>) -> Result<Directive, Sour
                 x_format,
                 y_format,
                 series: raw.series,
+                value: raw.value.map(|v| src.located(v)),
                 defined_at,
             }))
         }

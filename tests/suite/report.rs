@@ -73,3 +73,13 @@ fn the_bundled_sample_matches_an_independent_computation() {
     let site = build_with(&data);
     independent_check(&data, &site);
 }
+
+#[test]
+fn report_pages_main_snapshots() {
+    let data = repo().join("tests/fixtures/data/report");
+    let site = build_with(&data);
+    for page in ["index", "trends", "recipes", "top-recipes", "quality", "about", "tag-easy"] {
+        let html = site.read(&format!("{page}.html"));
+        insta::assert_snapshot!(format!("report_{page}_main"), crate::common::main_of(&html));
+    }
+}

@@ -31,6 +31,7 @@ fn spec(kind: ChartKind, x: &str, y: &[&str]) -> ChartSpec {
         x_format: None,
         y_format: Some(Format::Int),
         series: Vec::new(),
+        value: None,
         defined_at: at(),
     }
 }
@@ -138,4 +139,45 @@ fn page_main_snapshot() {
     insta::assert_snapshot!("minimal_index_main", main_of(&index));
     let about = site.read("about.html");
     insta::assert_snapshot!("minimal_about_main", main_of(&about));
+}
+
+#[test]
+fn svg_heatmap() {
+    let table = Table {
+        columns: vec![
+            Column { name: "year".into(), kind: ColumnType::Number },
+            Column { name: "rating".into(), kind: ColumnType::Number },
+            Column { name: "share".into(), kind: ColumnType::Number },
+        ],
+        rows: [(2001, 1, 0.1), (2001, 2, 0.9), (2002, 1, 0.0), (2002, 2, 1.0)]
+            .iter()
+            .map(|&(y, r, s)| vec![Value::Int(y), Value::Int(r), Value::Float(s)])
+            .collect(),
+    };
+    let mut s = spec(ChartKind::HeatMap, "year", &["rating"]);
+    s.value = Some(named("share"));
+    s.y_format = Some(Format::Pct(0));
+    let chart = chart::render(&s, &table, "h").unwrap();
+    roxmltree::Document::parse(&chart.svg).unwrap();
+    assert!(chart.description.contains("Largest: 100% at year 2002, 2"), "{}", chart.description);
+    insta::assert_snapshot!(chart.svg);
+}
+
+#[test]
+fn svg_line_with_counts() {
+    let mut s = spec(ChartKind::Line, "bin", &["b"]);
+    s.value = Some(named("a"));
+    insta::assert_snapshot!(svg(&s));
+}
+
+#[test]
+fn value_must_exist_and_be_numeric() {
+    let mut s = spec(ChartKind::Line, "bin", &["b"]);
+    s.value = Some(named("label"));
+    assert!(chart::render(&s, &table(), "c").unwrap_err().message.contains("not numeric"));
+    s.value = Some(named("nope"));
+    assert!(chart::render(&s, &table(), "c").unwrap_err().message.contains("unknown column `nope`"));
+    let mut b = spec(ChartKind::Bar, "label", &["a"]);
+    b.value = Some(named("b"));
+    assert!(chart::render(&b, &table(), "c").unwrap_err().message.contains("`value` applies to"));
 }
