@@ -18,8 +18,8 @@ for page in "$site"/*.html; do
   name="$(basename "$page" .html)"
   for mode in desktop phone; do
     case $mode in
-      desktop) size=1280,2400 ;;
-      phone) size=390,2400 ;;
+      desktop) size=1280,3600 ;;
+      phone) size=390,5200 ;;
     esac
     for theme in light dark; do
       flags=()

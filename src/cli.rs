@@ -17,12 +17,18 @@ pub struct Cli {
     /// Only warnings and errors.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// Log lines as text or as one JSON object per line (for log collectors).
+    #[arg(long, global = true, value_enum, default_value_t = crate::logging::LogFormat::Text)]
+    pub log_format: crate::logging::LogFormat,
+    /// Also write the log to this file, rotated daily, keeping 14 old files.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
 }
 
-const EXIT_CODES: &str = "Exit codes: 0 success, 1 build failed (the published site is left as it was), 2 usage error.";
+const EXIT_CODES: &str = "Exit codes: 0 success, 1 build failed (the published site is left as it was), 2 usage error, 75 another build is running for the same output.";
 
 /// The commands.
 #[derive(Debug, Subcommand)]

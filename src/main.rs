@@ -14,12 +14,27 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    mangetamain::logging::init(cli.verbose, cli.quiet);
+    let _guard = match mangetamain::logging::init(cli.verbose, cli.quiet, cli.log_format, cli.log_file.as_deref()) {
+        Ok(guard) => guard,
+        Err(e) => {
+            eprintln!("{}", mangetamain::error::report(&e));
+            return ExitCode::from(1);
+        }
+    };
+    let json = cli.log_format == mangetamain::logging::LogFormat::Json;
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{}", mangetamain::error::report(&e));
-            ExitCode::from(1)
+            if json {
+                tracing::error!(error = %mangetamain::error::report(&e), "build failed");
+            } else {
+                eprintln!("{}", mangetamain::error::report(&e));
+            }
+            if e.downcast_ref::<mangetamain::publish::Locked>().is_some() {
+                ExitCode::from(75)
+            } else {
+                ExitCode::from(1)
+            }
         }
     }
 }

@@ -142,6 +142,63 @@ fn normalize(dir: &str, target: &str) -> Option<String> {
     Some(parts.join("/"))
 }
 
+/// Another build holds the lock on the same output.
+#[derive(Debug, thiserror::Error)]
+#[error("another build is running for `{out}` ({holder}); lock file `{lock}`")]
+pub struct Locked {
+    /// The output directory.
+    pub out: String,
+    /// Who holds it, as it wrote itself into the lock file.
+    pub holder: String,
+    /// The lock file.
+    pub lock: String,
+}
+
+/// Holds the output's lock until dropped; the operating system releases it
+/// when the process ends in any way, so a crashed build leaves no stale lock.
+#[derive(Debug)]
+pub struct Lock {
+    _file: std::fs::File,
+}
+
+/// Takes the lock of output `out` (the file `.NAME.lock` beside it), or fails
+/// with [`Locked`] naming the process that holds it.
+pub fn lock(out: &Path) -> anyhow::Result<Lock> {
+    use std::io::{Read, Seek};
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).with_context(|| format!("cannot create `{}`", parent.display()))?;
+    }
+    let path = sibling_named(out, "lock");
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .with_context(|| format!("cannot open the lock file `{}`", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let holder =
+                if holder.trim().is_empty() { "process unknown".to_string() } else { holder.trim().to_string() };
+            return Err(Locked { out: out.display().to_string(), holder, lock: path.display().to_string() }.into());
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(e).with_context(|| format!("cannot lock `{}`", path.display()));
+        }
+    }
+    file.set_len(0).and_then(|_| file.rewind()).with_context(|| format!("cannot write `{}`", path.display()))?;
+    writeln!(file, "process {}", std::process::id()).with_context(|| format!("cannot write `{}`", path.display()))?;
+    Ok(Lock { _file: file })
+}
+
+fn sibling_named(out: &Path, tag: &str) -> PathBuf {
+    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "public".into());
+    out.with_file_name(format!(".{name}.{tag}"))
+}
+
 fn sibling(out: &Path, tag: &str) -> PathBuf {
     let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "public".into());
     out.with_file_name(format!(".{name}.{tag}-{}", std::process::id()))
@@ -240,6 +297,18 @@ mod tests {
         precompress(&mut b).unwrap();
         assert_eq!(a, b);
         assert_eq!(a.iter().map(|f| f.rel_path.as_str()).collect::<Vec<_>>(), ["index.html", "index.html.gz", "x.png"]);
+    }
+
+    #[test]
+    fn one_lock_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        let first = lock(&out).unwrap();
+        let err = lock(&out).unwrap_err();
+        let locked = err.downcast_ref::<Locked>().expect("a Locked error");
+        assert_eq!(locked.holder, format!("process {}", std::process::id()));
+        drop(first);
+        lock(&out).unwrap();
     }
 
     #[test]

@@ -89,6 +89,8 @@ fn timed<T>(stage: &str, started: Instant, value: T) -> T {
 
 /// Builds the site described by `opts`.
 pub fn build(opts: &BuildOptions) -> anyhow::Result<BuildSummary> {
+    // one build per output at a time (it also guards the database)
+    let _lock = publish::lock(&opts.out_dir)?;
     let t = Instant::now();
     let config_path = opts.root.join("content/site.toml");
     let config = Config::from_file(&config_path, &display(&config_path, &opts.root))?;

@@ -74,3 +74,44 @@ fn sample_writes_deterministic_files_that_build() {
     let totals = site.read("data/totals.csv");
     assert!(totals.starts_with("n,mean_rating,last_date,share_5star\n3000,"), "{totals}");
 }
+
+#[test]
+fn a_second_build_on_the_same_output_exits_75() {
+    let site = Site::fixture("minimal");
+    let held = mangetamain::publish::lock(&site.public()).unwrap();
+    let out = bin().args(["build", "--root"]).arg(site.root()).output().unwrap();
+    assert_eq!(out.status.code(), Some(75));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("another build is running") && stderr.contains(&format!("process {}", std::process::id())),
+        "{stderr}"
+    );
+    assert!(!site.public().exists());
+    drop(held);
+    let out = bin().args(["build", "--root"]).arg(site.root()).output().unwrap();
+    assert!(out.status.success());
+}
+
+#[test]
+fn logs_json_lines_and_to_a_file() {
+    let site = Site::fixture("minimal");
+    let log = site.root().join("logs/build.log");
+    let out = bin()
+        .args(["build", "--log-format", "json", "--root"])
+        .arg(site.root())
+        .arg("--log-file")
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for line in stderr.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON: {line}: {e}"));
+        assert!(v.get("level").is_some(), "{line}");
+    }
+    assert!(stderr.contains("\"published\""), "{stderr}");
+    let files: Vec<_> = std::fs::read_dir(site.root().join("logs")).unwrap().flatten().collect();
+    assert_eq!(files.len(), 1, "one dated log file");
+    let written = std::fs::read_to_string(files[0].path()).unwrap();
+    assert!(written.lines().any(|l| l.contains("\"published\"")), "{written}");
+}
