@@ -199,65 +199,140 @@ fn sibling_named(out: &Path, tag: &str) -> PathBuf {
     out.with_file_name(format!(".{name}.{tag}"))
 }
 
-fn sibling(out: &Path, tag: &str) -> PathBuf {
-    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "public".into());
-    out.with_file_name(format!(".{name}.{tag}-{}", std::process::id()))
+/// The directory holding the editions of output `out`: `.NAME.editions` beside it.
+pub fn editions_dir(out: &Path) -> PathBuf {
+    sibling_named(out, "editions")
 }
 
-/// Removes leftovers of interrupted runs (`.public.staging-*`, `.public.old-*`).
-fn remove_debris(out: &Path) {
-    let Some(parent) = out.parent() else { return };
-    let parent = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
+/// Removes leftovers of interrupted runs (`.NAME.link-*`, `.NAME.old-*`,
+/// unfinished editions) and every edition but `keep`.
+fn remove_debris(out: &Path, keep: &[&str]) {
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
     let Some(name) = out.file_name().map(|n| n.to_string_lossy().into_owned()) else { return };
-    let Ok(entries) = std::fs::read_dir(parent) else { return };
-    for entry in entries.flatten() {
-        let file = entry.file_name().to_string_lossy().into_owned();
-        if file.starts_with(&format!(".{name}.staging-")) || file.starts_with(&format!(".{name}.old-")) {
-            let _ = std::fs::remove_dir_all(entry.path());
+    if let Ok(entries) = std::fs::read_dir(parent) {
+        for entry in entries.flatten() {
+            let file = entry.file_name().to_string_lossy().into_owned();
+            if file.starts_with(&format!(".{name}.link-")) {
+                let _ = std::fs::remove_file(entry.path());
+            } else if file.starts_with(&format!(".{name}.old-")) || file.starts_with(&format!(".{name}.staging-")) {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+    if let Ok(entries) = std::fs::read_dir(editions_dir(out)) {
+        for entry in entries.flatten() {
+            let file = entry.file_name().to_string_lossy().into_owned();
+            if !keep.contains(&file.as_str()) {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
         }
     }
 }
 
-/// Writes `files` as the site at `out`, replacing what was there only once the
-/// whole new site is on disk.
+/// The edition `out` points to now, if it is a link into the editions.
+fn current_edition(out: &Path) -> Option<String> {
+    let target = std::fs::read_link(out).ok()?;
+    target.file_name().map(|n| n.to_string_lossy().into_owned())
+}
+
+/// Publishes `files` as the site at `out`.
+///
+/// The site is written complete into a new directory under
+/// `.NAME.editions/`, named by a hash of its content, then `out` (a symbolic
+/// link) is switched to it with one `rename`: a reader, nginx included, sees
+/// the old site or the new one, never a mix, and a build that dies at any
+/// moment leaves the old site in place. The previous edition is kept for
+/// readers still on it; older ones are removed. An `out` that is still a
+/// plain directory (from an older version) is replaced once.
 pub fn write(out: &Path, files: &[OutputFile]) -> anyhow::Result<()> {
-    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).with_context(|| format!("cannot create `{}`", parent.display()))?;
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "public".into());
+    let editions = editions_dir(out);
+    std::fs::create_dir_all(&editions).with_context(|| format!("cannot create `{}`", editions.display()))?;
+    let previous = current_edition(out);
+    remove_debris(out, &previous.iter().map(String::as_str).collect::<Vec<_>>());
+
+    let mut hasher = blake3::Hasher::new();
+    for f in files {
+        hasher.update(f.rel_path.as_bytes());
+        hasher.update(&[0]);
+        hasher.update(&(f.contents.len() as u64).to_le_bytes());
+        hasher.update(&f.contents);
     }
-    remove_debris(out);
-    let staging = sibling(out, "staging");
-    let result = (|| -> anyhow::Result<()> {
-        std::fs::create_dir_all(&staging).with_context(|| format!("cannot create `{}`", staging.display()))?;
-        for f in files {
-            let path = staging.join(&f.rel_path);
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+    let edition = hasher.finalize().to_hex()[..16].to_string();
+    let target = editions.join(&edition);
+    if !target.is_dir() {
+        let staging = editions.join(format!("{edition}.tmp-{}", std::process::id()));
+        let result = (|| -> anyhow::Result<()> {
+            std::fs::create_dir_all(&staging).with_context(|| format!("cannot create `{}`", staging.display()))?;
+            for f in files {
+                let path = staging.join(&f.rel_path);
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+                }
+                write_file(&path, &f.contents)?;
             }
-            std::fs::write(&path, &f.contents).with_context(|| format!("cannot write `{}`", path.display()))?;
+            std::fs::rename(&staging, &target)
+                .with_context(|| format!("cannot move `{}` to `{}`", staging.display(), target.display()))
+        })();
+        if let Err(e) = result {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(e);
         }
-        Ok(())
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(e);
     }
-    let old = sibling(out, "old");
-    let had_old = out.exists();
-    if had_old {
+
+    // switch the link: a new link, renamed over the old one
+    let link = parent.join(format!(".{name}.link-{}", std::process::id()));
+    let _ = std::fs::remove_file(&link);
+    let relative = PathBuf::from(format!(".{name}.editions")).join(&edition);
+    symlink(&relative, &link).with_context(|| format!("cannot create the link `{}`", link.display()))?;
+    let is_plain_dir = std::fs::symlink_metadata(out).map(|m| m.is_dir()).unwrap_or(false);
+    if is_plain_dir {
+        let old = parent.join(format!(".{name}.old-{}", std::process::id()));
         std::fs::rename(out, &old)
             .with_context(|| format!("cannot move the previous site `{}` aside", out.display()))?;
-    }
-    if let Err(e) = std::fs::rename(&staging, out) {
-        if had_old {
+        if let Err(e) = std::fs::rename(&link, out) {
             let _ = std::fs::rename(&old, out);
+            return Err(e).with_context(|| format!("cannot publish into `{}`", out.display()));
         }
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(e).with_context(|| format!("cannot move the new site into `{}`", out.display()));
-    }
-    if had_old {
         let _ = std::fs::remove_dir_all(&old);
+    } else {
+        std::fs::rename(&link, out).with_context(|| format!("cannot publish into `{}`", out.display()))?;
     }
+    let mut keep = vec![edition.as_str()];
+    if let Some(p) = &previous {
+        keep.push(p);
+    }
+    remove_debris(out, &keep);
     Ok(())
+}
+
+/// Writes a file and makes sure its bytes reached the disk before the site
+/// is switched to it.
+fn write_file(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    let mut f = std::fs::File::create(path).with_context(|| format!("cannot write `{}`", path.display()))?;
+    f.write_all(contents).with_context(|| format!("cannot write `{}`", path.display()))?;
+    if std::env::var_os("MANGETAMAIN_FAIL_WRITE").is_some_and(|v| path.ends_with(&v)) {
+        // a test hook: simulate a full disk on one file
+        anyhow::bail!("cannot write `{}`: no space left on device (simulated)", path.display());
+    }
+    f.sync_data().with_context(|| format!("cannot write `{}`", path.display()))
+}
+
+#[cfg(unix)]
+fn symlink(target: &Path, link: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(target, link)
+}
+
+#[cfg(not(unix))]
+fn symlink(_target: &Path, _link: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::other("publishing needs symbolic links (a Unix system)"))
 }
 
 #[cfg(test)]
@@ -320,7 +395,16 @@ mod tests {
         assert_eq!(std::fs::read_to_string(out.join("index.html")).unwrap(), "two");
         assert!(!out.join("old.html").exists());
         assert!(out.join("data/q.csv").exists());
-        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name()).collect();
-        assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+        let mut leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        leftovers.sort();
+        assert_eq!(leftovers, [".public.editions", "public"]);
+        assert!(std::fs::symlink_metadata(&out).unwrap().file_type().is_symlink());
+        // the previous edition stays for readers still on it, no more
+        write(&out, &[file("index.html", "three")]).unwrap();
+        assert_eq!(std::fs::read_dir(editions_dir(&out)).unwrap().count(), 2);
     }
 }

@@ -6,6 +6,7 @@ mod common;
 mod errors;
 mod ingest;
 mod properties;
+mod publish;
 mod pylist;
 mod report;
 mod snapshots;
