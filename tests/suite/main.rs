@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod errors;
 mod ingest;
+mod nginx;
 mod properties;
 mod publish;
 mod pylist;
