@@ -187,3 +187,22 @@ fn generates_one_page_per_row() {
     assert!(list.contains("<a href=\"rating-0.html\">Rating 0</a>"), "{list}");
     assert!(!site.read("index.html").contains("rating-0.html"), "generated pages stay out of the navigation");
 }
+
+#[test]
+fn the_sample_site_keeps_its_budgets() {
+    let site = Site::project();
+    site.build().unwrap();
+    let tree = snapshot_tree(&site.public());
+    let total: usize = tree.iter().map(|(_, b)| b.len()).sum();
+    assert!(total < 5 * 1024 * 1024, "the whole site is {total} bytes");
+    for (path, bytes) in tree.iter().filter(|(p, _)| p.ends_with(".html")) {
+        assert!(bytes.len() <= 250 * 1024, "{path} is {} bytes of HTML", bytes.len());
+        let html = String::from_utf8_lossy(bytes);
+        for attr in ["src=\"http", "src=\"//", "href=\"//", "url(http", "@import"] {
+            assert!(!html.contains(attr), "{path} loads something from elsewhere ({attr})");
+        }
+    }
+    let css = tree.iter().find(|(p, _)| p.starts_with("style.") && p.ends_with(".css")).unwrap();
+    let css = String::from_utf8_lossy(&css.1);
+    assert!(!css.contains("url(") && !css.contains("@import"), "the stylesheet loads nothing");
+}
