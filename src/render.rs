@@ -211,7 +211,13 @@ fn csv_link(query: &str) -> (String, String) {
 
 impl Templates {
     /// The `<figure>` of a chart.
-    pub fn chart(&self, id: &str, spec: &chart::ChartSpec, svg: &str, table: &Table) -> Result<String, SourceError> {
+    pub fn chart(
+        &self,
+        id: &str,
+        spec: &chart::ChartSpec,
+        drawn: &chart::Chart,
+        table: &Table,
+    ) -> Result<String, SourceError> {
         let mut columns = vec![table.column_index(&spec.x.value).unwrap_or(0)];
         columns.extend(spec.y.iter().filter_map(|y| table.column_index(&y.value)));
         columns.extend(spec.value.iter().filter_map(|v| table.column_index(&v.value)));
@@ -231,7 +237,8 @@ impl Templates {
         ctx.insert("id", id);
         ctx.insert("title", &spec.title);
         ctx.insert("caption", &spec.caption);
-        ctx.insert("svg", svg);
+        ctx.insert("svg", &drawn.svg);
+        ctx.insert("svg_narrow", &drawn.svg_narrow);
         ctx.insert("csv", &csv);
         ctx.insert("csv_name", &csv_name);
         ctx.insert("table", &table_view(table, &columns, &labels, &formats, None));

@@ -322,7 +322,7 @@ fn render_page(
                         let id = unique_id(&format!("chart-{}", spec.query.value));
                         let drawn = chart::render(spec, table, &id)?;
                         charts += 1;
-                        templates.chart(&id, spec, &drawn.svg, table)?
+                        templates.chart(&id, spec, &drawn, table)?
                     }
                     Directive::Table(spec) => {
                         let table = &tables[&spec.query.value];

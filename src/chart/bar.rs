@@ -3,7 +3,7 @@
 
 use super::axis::{self, Scale, Tick, text_width};
 use super::draw::{Align, Canvas};
-use super::{Data, Role, TICK, WIDTH};
+use super::{Data, Role, TICK};
 
 const HEIGHT: f64 = 330.0;
 const VALUE: f64 = 13.0;
@@ -26,7 +26,7 @@ pub(super) fn value_axis(canvas: &mut Canvas, data: &Data<'_>, min: f64, max: f6
     let label_w = labels.iter().map(|t| text_width(&t.label, TICK)).fold(0.0, f64::max);
     let x0 = (label_w + 12.0).max(36.0);
     // a second axis on the right for the counts behind a line
-    let x1 = WIDTH as f64 - if data.counts.is_some() { 52.0 } else { 14.0 };
+    let x1 = data.width as f64 - if data.counts.is_some() { 52.0 } else { 14.0 };
     let y0 = if spec.y_label.is_some() { 34.0 } else { 14.0 };
     let y1 = canvas.height as f64 - if spec.x_label.is_some() { 50.0 } else { 30.0 };
     let scale = Scale { lo: ticks[0], hi: *ticks.last().unwrap_or(&1.0), from: y1, to: y0, log: spec.log };
@@ -56,7 +56,7 @@ pub fn label_step(widths: &[f64], spacing: f64, gap: f64) -> usize {
 
 /// Vertical bars, one per row, in row order.
 pub fn vertical(data: &Data<'_>) -> Canvas {
-    let mut c = Canvas::new(WIDTH, HEIGHT as u32);
+    let mut c = Canvas::new(data.width, HEIGHT as u32);
     let values = &data.y[0];
     let max = values.iter().flatten().copied().fold(0.0, f64::max);
     let min = values.iter().flatten().copied().fold(0.0, f64::min);
@@ -97,14 +97,14 @@ pub fn horizontal(data: &Data<'_>) -> Canvas {
     let top = if data.spec.y_label.is_some() { 30.0 } else { 10.0 };
     let bottom = if data.spec.x_label.is_some() { 50.0 } else { 30.0 };
     let height = top + ROW * n as f64 + bottom;
-    let mut c = Canvas::new(WIDTH, height.round() as u32);
+    let mut c = Canvas::new(data.width, height.round() as u32);
     let labels: Vec<String> = (0..n).map(|i| data.x_label(i)).collect();
-    let max_label = WIDTH as f64 * 0.4;
+    let max_label = data.width as f64 * 0.4;
     let label_w = labels.iter().map(|l| text_width(l, TICK)).fold(0.0, f64::max).min(max_label);
     let value_labels: Vec<String> = values.iter().map(|v| v.map(|v| data.y_label(v)).unwrap_or_default()).collect();
     let value_w = value_labels.iter().map(|l| text_width(l, VALUE)).fold(0.0, f64::max);
     let x0 = label_w + 14.0;
-    let x1 = WIDTH as f64 - value_w - 12.0;
+    let x1 = data.width as f64 - value_w - 12.0;
     let (y0, y1) = (top, top + ROW * n as f64);
     let max = values.iter().flatten().copied().fold(0.0, f64::max);
     let ticks = axis::value_ticks(0.0, max, data.spec.log, true, 4);
@@ -142,7 +142,7 @@ pub fn horizontal(data: &Data<'_>) -> Canvas {
 /// Touching bars over numeric bins; `x` is each bin's lower edge and bins are
 /// as wide as the smallest gap between consecutive edges.
 pub fn histogram(data: &Data<'_>) -> Canvas {
-    let mut c = Canvas::new(WIDTH, HEIGHT as u32);
+    let mut c = Canvas::new(data.width, HEIGHT as u32);
     let values = &data.y[0];
     let xs: Vec<f64> = data.x.iter().map(|v| v.as_f64().unwrap_or(0.0)).collect();
     let mut sorted = xs.clone();

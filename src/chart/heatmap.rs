@@ -5,7 +5,7 @@
 use super::axis::text_width;
 use super::bar::label_step;
 use super::draw::{Align, Canvas};
-use super::{Chart, ChartSpec, Role, TICK, WIDTH, column};
+use super::{ChartSpec, Role, TICK, column, draw};
 use crate::error::SourceError;
 use crate::format::Format;
 use crate::table::{ColumnType, Table, Value};
@@ -21,7 +21,7 @@ fn label(v: &Value, format: Option<Format>) -> String {
 }
 
 /// Checks the columns and draws the heat map.
-pub fn render(spec: &ChartSpec, table: &Table, id: &str) -> Result<Chart, SourceError> {
+pub fn layout(spec: &ChartSpec, table: &Table, width: u32) -> Result<(draw::Canvas, String), SourceError> {
     let query = &spec.query.value;
     let xi = column(table, query, &spec.x)?;
     let yi = column(table, query, &spec.y[0])?;
@@ -56,10 +56,10 @@ pub fn render(spec: &ChartSpec, table: &Table, id: &str) -> Result<Chart, Source
     let top = if spec.y_label.is_some() { 30.0 } else { 10.0 };
     let y_w = ys.iter().map(|l| text_width(l, TICK)).fold(0.0, f64::max);
     let x0 = y_w + 16.0;
-    let x1 = WIDTH as f64 - 10.0;
+    let x1 = width as f64 - 10.0;
     let y1 = top + ROW * ys.len() as f64;
     let height = y1 + 30.0 + if spec.x_label.is_some() { 20.0 } else { 0.0 } + 30.0;
-    let mut c = Canvas::new(WIDTH, height.round() as u32);
+    let mut c = Canvas::new(width, height.round() as u32);
     let band = (x1 - x0) / xs.len().max(1) as f64;
     c.rect(x0, top, x1, y1, Role::Grid);
     for &(cx, cy, v) in &cells {
@@ -117,5 +117,5 @@ pub fn render(spec: &ChartSpec, table: &Table, id: &str) -> Result<Chart, Source
     if let Some((x, y, v)) = biggest {
         description.push_str(&format!(" Largest: {} at {} {}, {}.", value_label(v), spec.x.value, xs[x], ys[y]));
     }
-    super::finish(spec, &c, id, description)
+    Ok((c, description))
 }

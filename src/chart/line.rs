@@ -4,7 +4,7 @@
 use super::axis::{self, Scale, Tick, text_width};
 use super::bar::{label_step, value_axis};
 use super::draw::{Align, Canvas};
-use super::{Data, Role, TICK, WIDTH};
+use super::{Data, Role, TICK};
 use crate::table::{ColumnType, Value};
 
 const HEIGHT: u32 = 330;
@@ -18,7 +18,7 @@ fn x_number(v: &Value) -> Option<f64> {
 
 /// Draws the lines.
 pub fn draw(data: &Data<'_>) -> Canvas {
-    let mut c = Canvas::new(WIDTH, HEIGHT);
+    let mut c = Canvas::new(data.width, HEIGHT);
     let xs: Vec<Option<f64>> = data.x.iter().map(|v| x_number(v)).collect();
     let present: Vec<f64> = xs.iter().flatten().copied().collect();
     let (xmin, xmax) = present.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
@@ -72,7 +72,7 @@ pub fn draw(data: &Data<'_>) -> Canvas {
         }
         let name = data.spec.value.as_ref().map(|v| v.value.replace('_', " ")).unwrap_or_default();
         let w = text_width(&name, TICK);
-        let lx = WIDTH as f64 - 8.0 - w;
+        let lx = data.width as f64 - 8.0 - w;
         c.text(lx, 12.0, name, TICK, Role::Text, Align::Start);
         c.shade(lx - 16.0, 6.0, lx - 6.0, 18.0, Role::Series(1), 0.3);
     }

@@ -84,8 +84,11 @@ pub struct ChartSpec {
 /// A drawn chart.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Chart {
-    /// The complete `<svg>` element.
+    /// The complete `<svg>` element, laid out for a wide screen.
     pub svg: String,
+    /// The same chart laid out for a phone ([`NARROW`] wide), so its text stays
+    /// readable; the stylesheet shows one or the other.
+    pub svg_narrow: String,
     /// A sentence describing the data, for the SVG's `<desc>`.
     pub description: String,
 }
@@ -155,6 +158,8 @@ pub fn hex((r, g, b): (u8, u8, u8)) -> String {
 
 /// Width of every chart's viewBox.
 pub const WIDTH: u32 = 560;
+/// Width of the phone layout's viewBox.
+pub const NARROW: u32 = 360;
 /// Tick label size.
 pub const TICK: f64 = 14.0;
 
@@ -172,6 +177,8 @@ pub struct Data<'a> {
     pub names: Vec<String>,
     /// The count behind each point (a line chart's `value`), drawn as bars.
     pub counts: Option<Vec<Option<f64>>>,
+    /// The viewBox width to lay out for.
+    pub width: u32,
 }
 
 impl Data<'_> {
@@ -225,7 +232,9 @@ pub fn render(spec: &ChartSpec, table: &Table, id: &str) -> Result<Chart, Source
         return Err(SourceError::new(spec.x.location.clone(), "a histogram needs numeric bins on `x`"));
     }
     if spec.kind == ChartKind::HeatMap {
-        return heatmap::render(spec, table, id);
+        let (wide, description) = heatmap::layout(spec, table, WIDTH)?;
+        let (narrow, _) = heatmap::layout(spec, table, NARROW)?;
+        return finish(spec, &wide, &narrow, id, description);
     }
     let mut y = Vec::new();
     for name in &spec.y {
@@ -262,35 +271,45 @@ pub fn render(spec: &ChartSpec, table: &Table, id: &str) -> Result<Chart, Source
     };
     let names =
         if spec.series.is_empty() { spec.y.iter().map(|n| n.value.clone()).collect() } else { spec.series.clone() };
-    let data = Data { spec, x: table.rows.iter().map(|r| &r[xi]).collect(), x_kind, y, names, counts };
-    let canvas = if table.rows.is_empty() {
-        let mut c = draw::Canvas::new(WIDTH, 120);
-        c.text(WIDTH as f64 / 2.0, 60.0, "No data", 15.0, Role::Muted, draw::Align::Middle);
-        c
-    } else {
-        match spec.kind {
-            ChartKind::Bar => bar::vertical(&data),
-            ChartKind::HBar => bar::horizontal(&data),
-            ChartKind::Histogram => bar::histogram(&data),
-            ChartKind::Line => line::draw(&data),
-            ChartKind::HeatMap => unreachable!("heat maps return above"),
-        }
-    };
+    let mut data =
+        Data { spec, x: table.rows.iter().map(|r| &r[xi]).collect(), x_kind, y, names, counts, width: WIDTH };
+    let wide = lay_out(&data, table.rows.is_empty());
+    data.width = NARROW;
+    let narrow = lay_out(&data, table.rows.is_empty());
     let description = describe(&data);
-    finish(spec, &canvas, id, description)
+    finish(spec, &wide, &narrow, id, description)
 }
 
-/// Turns a laid-out canvas into the accessible SVG.
-pub(crate) fn finish(
+/// The shapes of a (non heat map) chart at `data.width`.
+fn lay_out(data: &Data<'_>, empty: bool) -> draw::Canvas {
+    if empty {
+        let mut c = draw::Canvas::new(data.width, 120);
+        c.text(data.width as f64 / 2.0, 60.0, "No data", 15.0, Role::Muted, draw::Align::Middle);
+        return c;
+    }
+    match data.spec.kind {
+        ChartKind::Bar => bar::vertical(data),
+        ChartKind::HBar => bar::horizontal(data),
+        ChartKind::Histogram => bar::histogram(data),
+        ChartKind::Line | ChartKind::HeatMap => line::draw(data),
+    }
+}
+
+/// Turns the two laid-out canvases into accessible SVGs.
+fn finish(
     spec: &ChartSpec,
-    canvas: &draw::Canvas,
+    wide: &draw::Canvas,
+    narrow: &draw::Canvas,
     id: &str,
     description: String,
 ) -> Result<Chart, SourceError> {
-    let inner = canvas
-        .to_svg()
-        .map_err(|e| SourceError::new(spec.defined_at.clone(), format!("cannot draw chart `{}`: {e}", spec.title)))?;
-    Ok(Chart { svg: wrap(&inner, canvas.width, canvas.height, id, &spec.title, &description), description })
+    let svg = |canvas: &draw::Canvas, id: &str| -> Result<String, SourceError> {
+        let inner = canvas.to_svg().map_err(|e| {
+            SourceError::new(spec.defined_at.clone(), format!("cannot draw chart `{}`: {e}", spec.title))
+        })?;
+        Ok(wrap(&inner, canvas.width, canvas.height, id, &spec.title, &description))
+    };
+    Ok(Chart { svg: svg(wide, id)?, svg_narrow: svg(narrow, &format!("{id}-narrow"))?, description })
 }
 
 /// A sentence on the data for screen readers: what is drawn, how many points,

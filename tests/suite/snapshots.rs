@@ -106,26 +106,28 @@ fn chart_text_does_not_overlap() {
             ChartKind::Histogram => "bin",
             _ => "label",
         };
-        let out = svg(&spec(kind, x, &["a"]));
-        let doc = roxmltree::Document::parse(&out).unwrap();
-        let mut boxes = Vec::new();
-        for t in doc.descendants().filter(|n| n.has_tag_name("text")) {
-            let x: f64 = t.attribute("x").unwrap().parse().unwrap();
-            let y: f64 = t.attribute("y").unwrap().parse().unwrap();
-            let size: f64 = t.attribute("font-size").unwrap().parse().unwrap();
-            let text = t.text().unwrap_or("");
-            let w = chart::axis::text_width(text, size);
-            let x0 = match t.attribute("text-anchor") {
-                Some("middle") => x - w / 2.0,
-                Some("end") => x - w,
-                _ => x,
-            };
-            boxes.push((x0, y - size / 2.0, x0 + w, y + size / 2.0, text.to_string()));
-        }
-        for (i, a) in boxes.iter().enumerate() {
-            for b in &boxes[i + 1..] {
-                let overlap = a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3;
-                assert!(!overlap, "{kind:?}: `{}` overlaps `{}`", a.4, b.4);
+        let chart = chart::render(&spec(kind, x, &["a"]), &table(), "c").unwrap();
+        for out in [chart.svg, chart.svg_narrow] {
+            let doc = roxmltree::Document::parse(&out).unwrap();
+            let mut boxes = Vec::new();
+            for t in doc.descendants().filter(|n| n.has_tag_name("text")) {
+                let x: f64 = t.attribute("x").unwrap().parse().unwrap();
+                let y: f64 = t.attribute("y").unwrap().parse().unwrap();
+                let size: f64 = t.attribute("font-size").unwrap().parse().unwrap();
+                let text = t.text().unwrap_or("");
+                let w = chart::axis::text_width(text, size);
+                let x0 = match t.attribute("text-anchor") {
+                    Some("middle") => x - w / 2.0,
+                    Some("end") => x - w,
+                    _ => x,
+                };
+                boxes.push((x0, y - size / 2.0, x0 + w, y + size / 2.0, text.to_string()));
+            }
+            for (i, a) in boxes.iter().enumerate() {
+                for b in &boxes[i + 1..] {
+                    let overlap = a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3;
+                    assert!(!overlap, "{kind:?}: `{}` overlaps `{}`", a.4, b.4);
+                }
             }
         }
     }
