@@ -46,16 +46,149 @@ fn normalize(sql: &str) -> String {
     sql.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Runs every query on `conn`, in name order.
+/// Results of earlier builds, reused while the data (`key`: the inputs'
+/// hashes and the generator version) and a query's exact SQL are unchanged,
+/// so a rebuild with unchanged data runs no query at all. Kept in a JSON file
+/// beside the database; any problem reading it just means an empty cache.
+#[derive(Debug, Default)]
+pub struct Cache {
+    key: String,
+    old: BTreeMap<String, (String, Table)>,
+    new: BTreeMap<String, (String, Table)>,
+    /// Queries answered from the cache in this build.
+    pub hits: usize,
+}
+
+impl Cache {
+    /// The cache at `path` if it was written for `key`, else an empty one.
+    pub fn load(path: &std::path::Path, key: &str) -> Cache {
+        let mut cache = Cache { key: key.to_string(), ..Cache::default() };
+        let Ok(text) = std::fs::read_to_string(path) else { return cache };
+        let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else { return cache };
+        if json["key"].as_str() != Some(key) {
+            return cache;
+        }
+        if let Some(entries) = json["entries"].as_object() {
+            for (name, e) in entries {
+                if let (Some(sql), Some(table)) = (e["sql"].as_str(), table_from_json(&e["table"])) {
+                    cache.old.insert(name.clone(), (sql.to_string(), table));
+                }
+            }
+        }
+        cache
+    }
+
+    /// Writes the entries used in this build (a new file, renamed into place).
+    pub fn save(&self, path: &std::path::Path) -> anyhow::Result<()> {
+        use anyhow::Context;
+        let entries: serde_json::Map<String, serde_json::Value> = self
+            .new
+            .iter()
+            .filter_map(|(n, (sql, t))| {
+                table_to_json(t).map(|t| (n.clone(), serde_json::json!({ "sql": sql, "table": t })))
+            })
+            .collect();
+        let text = serde_json::json!({ "key": self.key, "entries": entries }).to_string();
+        let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+        std::fs::write(&tmp, text).with_context(|| format!("cannot write `{}`", tmp.display()))?;
+        std::fs::rename(&tmp, path).with_context(|| format!("cannot write `{}`", path.display()))
+    }
+}
+
+fn table_to_json(t: &Table) -> Option<serde_json::Value> {
+    use serde_json::json;
+    let columns: Vec<serde_json::Value> = t
+        .columns
+        .iter()
+        .map(|c| {
+            let kind = match c.kind {
+                ColumnType::Number => "n",
+                ColumnType::Text => "t",
+                ColumnType::Date => "d",
+            };
+            json!([c.name, kind])
+        })
+        .collect();
+    let mut rows = Vec::with_capacity(t.rows.len());
+    for r in &t.rows {
+        let mut cells = Vec::with_capacity(r.len());
+        for v in r {
+            cells.push(match v {
+                Value::Null => json!(null),
+                Value::Bool(b) => json!({ "b": b }),
+                Value::Int(i) => json!({ "i": i }),
+                // JSON has no NaN or infinity: such a table is not cached
+                Value::Float(f) if !f.is_finite() => return None,
+                Value::Float(f) => json!({ "f": f }),
+                Value::Text(s) => json!({ "t": s }),
+                Value::Date(d) => json!({ "d": d.format("%Y-%m-%d").to_string() }),
+            });
+        }
+        rows.push(serde_json::Value::Array(cells));
+    }
+    Some(json!({ "columns": columns, "rows": rows }))
+}
+
+fn table_from_json(v: &serde_json::Value) -> Option<Table> {
+    let columns = v["columns"]
+        .as_array()?
+        .iter()
+        .map(|c| {
+            let kind = match c[1].as_str()? {
+                "n" => ColumnType::Number,
+                "d" => ColumnType::Date,
+                _ => ColumnType::Text,
+            };
+            Some(Column { name: c[0].as_str()?.to_string(), kind })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let rows = v["rows"]
+        .as_array()?
+        .iter()
+        .map(|r| {
+            r.as_array()?
+                .iter()
+                .map(|c| {
+                    if c.is_null() {
+                        return Some(Value::Null);
+                    }
+                    let (k, x) = c.as_object()?.iter().next()?;
+                    Some(match k.as_str() {
+                        "b" => Value::Bool(x.as_bool()?),
+                        "i" => Value::Int(x.as_i64()?),
+                        "f" => Value::Float(x.as_f64()?),
+                        "t" => Value::Text(x.as_str()?.to_string()),
+                        "d" => Value::Date(NaiveDate::parse_from_str(x.as_str()?, "%Y-%m-%d").ok()?),
+                        _ => return None,
+                    })
+                })
+                .collect::<Option<Vec<_>>>()
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(Table { columns, rows })
+}
+
+/// Runs every query on `conn`, in name order, or takes its result from `cache`.
 pub fn run_all(
     conn: &duckdb::Connection,
     queries: &BTreeMap<String, QuerySpec>,
+    cache: &mut Cache,
 ) -> anyhow::Result<BTreeMap<String, Table>> {
     let mut tables = BTreeMap::new();
     for (name, spec) in queries {
-        let started = std::time::Instant::now();
-        let table = run(conn, spec)?;
-        tracing::debug!(query = %name, rows = table.rows.len(), ms = started.elapsed().as_millis() as u64, "query ran");
+        let table = match cache.old.get(name) {
+            Some((sql, table)) if *sql == spec.sql => {
+                cache.hits += 1;
+                table.clone()
+            }
+            _ => {
+                let started = std::time::Instant::now();
+                let table = run(conn, spec)?;
+                tracing::debug!(query = %name, rows = table.rows.len(), ms = started.elapsed().as_millis() as u64, "query ran");
+                table
+            }
+        };
+        cache.new.insert(name.clone(), (spec.sql.clone(), table.clone()));
         tables.insert(name.clone(), table);
     }
     Ok(tables)
@@ -68,10 +201,19 @@ pub fn run(conn: &duckdb::Connection, spec: &QuerySpec) -> Result<Table, SourceE
     let mut rows = stmt.query([]).map_err(fail)?;
     let mut out: Vec<Vec<Value>> = Vec::new();
     let mut width = None;
+    // columns of SQL type NULL (`select null as x`) hold nothing to read
+    let mut null_columns: Option<Vec<bool>> = None;
     while let Some(row) = rows.next().map_err(fail)? {
         let n = *width.get_or_insert_with(|| row.as_ref().column_count());
+        let nulls = null_columns.get_or_insert_with(|| {
+            (0..n).map(|i| row.as_ref().column_type(i) == duckdb::arrow::datatypes::DataType::Null).collect()
+        });
         let mut values = Vec::with_capacity(n);
-        for i in 0..n {
+        for (i, &null) in nulls.iter().enumerate() {
+            if null {
+                values.push(Value::Null);
+                continue;
+            }
             let v = row.get_ref(i).map_err(fail)?;
             values.push(to_value(v).map_err(|m| sql_error(spec, &m))?);
         }
@@ -187,6 +329,30 @@ mod tests {
         let e = collect([&a, &c]).unwrap_err();
         assert_eq!(e.location.line, 12);
         assert!(e.message.contains("p.md:1:1"), "{}", e.message);
+    }
+
+    #[test]
+    fn cached_results_are_exact_and_keyed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.json");
+        let conn = duckdb::Connection::open_in_memory().unwrap();
+        let sql = "select 0.1 + 0.2 as f, 'a\"b' as t, date '2008-03-01' as d, null as n, 2147483648 as i, true as b";
+        let queries: BTreeMap<String, QuerySpec> = [("q".to_string(), spec("q", sql, 1))].into();
+        let mut cache = Cache::load(&path, "k1");
+        let first = run_all(&conn, &queries, &mut cache).unwrap();
+        assert_eq!(cache.hits, 0);
+        cache.save(&path).unwrap();
+        let mut again = Cache::load(&path, "k1");
+        assert_eq!(run_all(&conn, &queries, &mut again).unwrap(), first);
+        assert_eq!(again.hits, 1);
+        // other data, or other SQL: run again
+        let mut other = Cache::load(&path, "k2");
+        run_all(&conn, &queries, &mut other).unwrap();
+        assert_eq!(other.hits, 0);
+        let changed: BTreeMap<String, QuerySpec> = [("q".to_string(), spec("q", "select 1 as f", 1))].into();
+        let mut stale = Cache::load(&path, "k1");
+        assert_eq!(run_all(&conn, &changed, &mut stale).unwrap()["q"].rows[0][0], Value::Int(1));
+        assert_eq!(stale.hits, 0);
     }
 
     #[test]

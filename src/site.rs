@@ -117,7 +117,14 @@ pub fn build(opts: &BuildOptions) -> anyhow::Result<BuildSummary> {
 
     let t = Instant::now();
     let conn = ingest::open(&opts.db, true, &opts.memory_limit, opts.threads)?;
-    let mut tables = query::run_all(&conn, &queries)?;
+    // results of the last build are reused while data and SQL are unchanged
+    let cache_path = opts.db.with_extension("queries.json");
+    let mut key = format!("{} {}\n", env!("CARGO_PKG_VERSION"), ingest::SCHEMA_VERSION);
+    for d in &datasets {
+        key.push_str(&format!("{} {}\n", d.file, d.blake3));
+    }
+    let mut cache = query::Cache::load(&cache_path, &key);
+    let mut tables = query::run_all(&conn, &queries, &mut cache)?;
     // pages generated from data: expanded once their query has run, then
     // their own queries run
     let mut pages = pages;
@@ -159,10 +166,16 @@ pub fn build(opts: &BuildOptions) -> anyhow::Result<BuildSummary> {
         let mut known = queries.clone();
         known.extend(more.clone());
         check_query_names(&instances, &known, &config, &config_path, &opts.root)?;
-        tables.extend(query::run_all(&conn, &more)?);
+        tables.extend(query::run_all(&conn, &more, &mut cache)?);
         tracing::info!(pages = instances.len(), queries = more.len(), "generated pages");
     }
     drop(conn);
+    if let Err(e) = cache.save(&cache_path) {
+        tracing::warn!("cannot keep query results for the next build: {e:#}");
+    }
+    if cache.hits > 0 {
+        tracing::info!(reused = cache.hits, "query results reused (data and SQL unchanged)");
+    }
     pages.retain(|p| p.template.is_none());
     let mut slugs: BTreeMap<&str, &Path> = BTreeMap::new();
     for page in pages.iter().chain(&instances) {

@@ -112,7 +112,7 @@ fn push_encoded(out: &mut String, item: &str) {
 }
 
 /// Changes whenever the tables change shape, so an older database is rebuilt.
-const SCHEMA_VERSION: &str = "mangetamain-ingest-2";
+pub const SCHEMA_VERSION: &str = "mangetamain-ingest-2";
 
 const SCHEMA: &str = "
 CREATE TABLE recipes_raw (
