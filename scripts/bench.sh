@@ -24,7 +24,7 @@ measure() { # label, command...
 }
 for run in 1 2 3; do
   measure "reference (duckdb read_csv + queries), run $run" python3 scripts/reference.py "$data" "$work/reference.duckdb"
-  rm -f "$work/site.duckdb"
+  rm -f "$work/site.duckdb" "$work/site.queries.json"
   measure "mangetamain cold build, run $run" "$bin" -q build --data "$data" --out "$work/public" --db "$work/site.duckdb"
   measure "mangetamain rebuild, unchanged data, run $run" "$bin" -q build --data "$data" --out "$work/public" --db "$work/site.duckdb"
 done
