@@ -202,7 +202,7 @@ pub fn table_view(
                 .collect()
         })
         .collect();
-    TableView { headers: headers.into_iter().map(|h| Cell { text: h.text, numeric: h.numeric }).collect(), rows }
+    TableView { headers, rows }
 }
 
 fn csv_link(query: &str) -> (String, String) {

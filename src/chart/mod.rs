@@ -291,6 +291,7 @@ fn lay_out(data: &Data<'_>, empty: bool) -> draw::Canvas {
         ChartKind::Bar => bar::vertical(data),
         ChartKind::HBar => bar::horizontal(data),
         ChartKind::Histogram => bar::histogram(data),
+        // heat maps are laid out by `heatmap::layout` before `Data` exists
         ChartKind::Line | ChartKind::HeatMap => line::draw(data),
     }
 }
