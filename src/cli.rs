@@ -39,6 +39,32 @@ pub enum Command {
     Check(SiteArgs),
     /// Write a deterministic Food.com-shaped data set (`RAW_recipes.csv`, `RAW_interactions.csv`).
     Sample(SampleArgs),
+    /// Archive the published site: `mangetamain-DATE.tar.gz`, `.zip` and a single `.html` file.
+    Archive(ArchiveArgs),
+    /// Preview: build in memory, serve on 127.0.0.1 and rebuild when content, templates or data change.
+    Serve(ServeArgs),
+}
+
+/// Options of `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// What to build (as for `build`; nothing is published, `--archive` is not used).
+    #[command(flatten)]
+    pub site: SiteArgs,
+    /// The port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, value_name = "PORT", default_value_t = 8000)]
+    pub port: u16,
+}
+
+impl ServeArgs {
+    /// Validated preview options.
+    pub fn into_options(self, source_date_epoch: Option<i64>) -> crate::serve::ServeOptions {
+        crate::serve::ServeOptions {
+            port: self.port,
+            build: self.site.into_options(false, source_date_epoch),
+            poll: std::time::Duration::from_millis(300),
+        }
+    }
 }
 
 /// Options shared by `build` and `check`.
@@ -68,6 +94,37 @@ pub struct SiteArgs {
     /// DuckDB's worker threads.
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: u16,
+    /// Also write this edition's archives (`.tar.gz`, `.zip`, single `.html`) into DIR,
+    /// and list the editions found there on an Editions page.
+    #[arg(long, value_name = "DIR")]
+    pub archive: Option<PathBuf>,
+    /// With `--archive`: keep only the newest N editions, removing older ones.
+    #[arg(long, value_name = "N", requires = "archive", value_parser = clap::value_parser!(u32).range(1..))]
+    pub keep: Option<u32>,
+}
+
+/// Options of `archive`.
+#[derive(Debug, Args)]
+pub struct ArchiveArgs {
+    /// The site directory; the published site is ROOT/public unless `--out` says otherwise.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub root: PathBuf,
+    /// The published site to archive [default: ROOT/public].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Where the archives are written.
+    #[arg(long, value_name = "DIR")]
+    pub archive: PathBuf,
+    /// Keep only the newest N editions, removing older ones.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub keep: Option<u32>,
+}
+
+impl ArchiveArgs {
+    /// The published site's directory.
+    pub fn site(&self) -> PathBuf {
+        self.out.clone().unwrap_or_else(|| self.root.join("public"))
+    }
 }
 
 /// `1`, `0.5` or `2%` as a fraction (0.01, 0.005, 0.02).
@@ -112,6 +169,8 @@ impl SiteArgs {
             max_quarantine: self.max_quarantine,
             memory_limit: self.memory_limit,
             threads: usize::from(self.threads),
+            archive: self.archive,
+            keep: self.keep.map(|k| k as usize),
         }
     }
 }
@@ -149,6 +208,15 @@ mod tests {
         assert_eq!(parse_percent("2.5%"), Ok(0.025));
         assert!(parse_percent("x").is_err());
         assert!(parse_percent("101").is_err());
+    }
+
+    #[test]
+    fn keep_needs_an_archive() {
+        assert!(Cli::try_parse_from(["mangetamain", "build", "--keep", "3"]).is_err());
+        assert!(Cli::try_parse_from(["mangetamain", "build", "--archive", "a", "--keep", "0"]).is_err());
+        let cli = Cli::try_parse_from(["mangetamain", "archive", "--archive", "a", "--root", "r"]).unwrap();
+        let Command::Archive(args) = cli.command else { panic!("not archive") };
+        assert_eq!(args.site(), PathBuf::from("r/public"));
     }
 
     #[test]

@@ -3,9 +3,11 @@
 //! A build reads raw CSV files into DuckDB (`ingest`), runs every named SQL
 //! query of the pages once (`query`), draws charts to SVG (`chart`), renders
 //! the Markdown pages through Tera templates (`content`, `render`) and writes
-//! a complete static site (`publish`). `site` runs the stages in order; the
+//! a complete static site (`publish`), with dated offline archives
+//! (`archive`); `serve` previews it while an author edits. `site` runs the stages in order; the
 //! binary only parses the command line and calls it.
 
+pub mod archive;
 pub mod chart;
 pub mod cli;
 pub mod config;
@@ -18,6 +20,7 @@ pub mod publish;
 pub mod query;
 pub mod render;
 pub mod sample;
+pub mod serve;
 pub mod site;
 pub mod table;
 

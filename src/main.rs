@@ -50,6 +50,14 @@ fn run(command: Command) -> anyhow::Result<()> {
             let summary = mangetamain::build(&args.into_options(false, epoch))?;
             tracing::info!(pages = summary.pages, charts = summary.charts, "check passed: the site would build");
         }
+        Command::Archive(args) => {
+            let site = args.site();
+            let written = mangetamain::archive::archive_published(&site, &args.archive, args.keep.map(|k| k as usize))?;
+            for path in written {
+                tracing::info!(archive = %path.display(), "archived");
+            }
+        }
+        Command::Serve(args) => mangetamain::serve::serve(&args.into_options(epoch))?,
         Command::Sample(args) => {
             mangetamain::sample::write(&args.out, args.options())?;
             tracing::info!(out = %args.out.display(), recipes = args.recipes, interactions = args.interactions, "sample written");

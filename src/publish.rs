@@ -11,7 +11,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Extensions written with a precompressed `.gz` twin for nginx `gzip_static`.
-pub const COMPRESSED: [&str; 7] = ["html", "css", "csv", "json", "xml", "txt", "svg"];
+/// `status.json` has none: it is rewritten by every run (see [`write`]) and small.
+pub const COMPRESSED: [&str; 6] = ["html", "css", "csv", "xml", "txt", "svg"];
 
 /// Adds a `.gz` twin to every compressible file. The gzip header carries no
 /// name and no time, so the bytes depend on the content only.
@@ -50,7 +51,7 @@ pub fn links(html: &str) -> Vec<String> {
 
 /// Decodes the character references an attribute value may hold (`&amp;`,
 /// `&#x2F;`, `&#47;`, ...), as a browser does before following a link.
-fn decode_entities(s: &str) -> String {
+pub fn decode_entities(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(i) = rest.find('&') {
@@ -90,8 +91,9 @@ fn decode_entities(s: &str) -> String {
 }
 
 /// Checks that every relative link of every HTML file names a file of the
-/// site, and that no page loads anything from elsewhere.
-pub fn check_links(files: &[OutputFile]) -> anyhow::Result<()> {
+/// site or one of `beside` (files served next to it, such as the archives),
+/// and that no page loads anything from elsewhere.
+pub fn check_links(files: &[OutputFile], beside: &BTreeSet<String>) -> anyhow::Result<()> {
     let names: BTreeSet<&str> = files.iter().map(|f| f.rel_path.as_str()).collect();
     let mut broken = Vec::new();
     for f in files.iter().filter(|f| f.rel_path.ends_with(".html")) {
@@ -115,7 +117,7 @@ pub fn check_links(files: &[OutputFile]) -> anyhow::Result<()> {
             }
             let dir = f.rel_path.rsplit_once('/').map_or("", |(d, _)| d);
             let resolved = normalize(dir, target);
-            if !resolved.as_deref().is_some_and(|r| names.contains(r)) {
+            if !resolved.as_deref().is_some_and(|r| names.contains(r) || beside.contains(r)) {
                 broken.push(format!("`{}` links to `{link}`, which the site does not contain", f.rel_path));
             }
         }
@@ -247,7 +249,12 @@ fn current_edition(out: &Path) -> Option<String> {
 /// moment leaves the old site in place. The previous edition is kept for
 /// readers still on it; older ones are removed. An `out` that is still a
 /// plain directory (from an older version) is replaced once.
-pub fn write(out: &Path, files: &[OutputFile]) -> anyhow::Result<()> {
+///
+/// `run` holds files that describe this run rather than the site (the
+/// `status.json` with build times): they take the place of the same-named
+/// files of `files` but are left out of the edition's name, so an unchanged
+/// site keeps its edition and only those files are replaced, each by a rename.
+pub fn write(out: &Path, files: &[OutputFile], run: &[OutputFile]) -> anyhow::Result<()> {
     let parent = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -272,6 +279,7 @@ pub fn write(out: &Path, files: &[OutputFile]) -> anyhow::Result<()> {
         let result = (|| -> anyhow::Result<()> {
             std::fs::create_dir_all(&staging).with_context(|| format!("cannot create `{}`", staging.display()))?;
             for f in files {
+                let f = run.iter().find(|r| r.rel_path == f.rel_path).unwrap_or(f);
                 let path = staging.join(&f.rel_path);
                 if let Some(dir) = path.parent() {
                     std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
@@ -284,6 +292,18 @@ pub fn write(out: &Path, files: &[OutputFile]) -> anyhow::Result<()> {
         if let Err(e) = result {
             let _ = std::fs::remove_dir_all(&staging);
             return Err(e);
+        }
+    } else {
+        for f in run {
+            let path = target.join(&f.rel_path);
+            let tmp = target.join(format!("{}.tmp-{}", f.rel_path, std::process::id()));
+            let result = write_file(&tmp, &f.contents).and_then(|_| {
+                std::fs::rename(&tmp, &path).with_context(|| format!("cannot replace `{}`", path.display()))
+            });
+            if let Err(e) = result {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e);
+            }
         }
     }
 
@@ -350,12 +370,12 @@ mod tests {
             file("a.html", "<a href=\"data/q.csv\">q</a>"),
             file("data/q.csv", ""),
         ];
-        check_links(&ok).unwrap();
+        check_links(&ok, &BTreeSet::new()).unwrap();
         let bad = [file("index.html", "<a href=\"nope.html\">x</a><img src=\"../up.png\">")];
-        let err = check_links(&bad).unwrap_err().to_string();
+        let err = check_links(&bad, &BTreeSet::new()).unwrap_err().to_string();
         assert!(err.contains("`nope.html`") && err.contains("`../up.png`"), "{err}");
         let ext = [file("index.html", "<img src=\"https://cdn.example/x.png\">")];
-        assert!(check_links(&ext).unwrap_err().to_string().contains("external resource"));
+        assert!(check_links(&ext, &BTreeSet::new()).unwrap_err().to_string().contains("external resource"));
     }
 
     #[test]
@@ -390,8 +410,8 @@ mod tests {
     fn write_replaces_the_site_whole() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("public");
-        write(&out, &[file("index.html", "one"), file("old.html", "x")]).unwrap();
-        write(&out, &[file("index.html", "two"), file("data/q.csv", "a\n")]).unwrap();
+        write(&out, &[file("index.html", "one"), file("old.html", "x")], &[]).unwrap();
+        write(&out, &[file("index.html", "two"), file("data/q.csv", "a\n")], &[]).unwrap();
         assert_eq!(std::fs::read_to_string(out.join("index.html")).unwrap(), "two");
         assert!(!out.join("old.html").exists());
         assert!(out.join("data/q.csv").exists());
@@ -404,7 +424,21 @@ mod tests {
         assert_eq!(leftovers, [".public.editions", "public"]);
         assert!(std::fs::symlink_metadata(&out).unwrap().file_type().is_symlink());
         // the previous edition stays for readers still on it, no more
-        write(&out, &[file("index.html", "three")]).unwrap();
+        write(&out, &[file("index.html", "three")], &[]).unwrap();
         assert_eq!(std::fs::read_dir(editions_dir(&out)).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn run_files_replace_theirs_without_a_new_edition() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        let site = [file("index.html", "one"), file("status.json", "{}")];
+        write(&out, &site, &[file("status.json", "{\"run\": 1}")]).unwrap();
+        assert_eq!(std::fs::read_to_string(out.join("status.json")).unwrap(), "{\"run\": 1}");
+        let edition = std::fs::read_link(&out).unwrap();
+        write(&out, &site, &[file("status.json", "{\"run\": 2}")]).unwrap();
+        assert_eq!(std::fs::read_link(&out).unwrap(), edition, "same site, same edition");
+        assert_eq!(std::fs::read_to_string(out.join("status.json")).unwrap(), "{\"run\": 2}");
+        assert_eq!(std::fs::read_dir(&out).unwrap().count(), 2, "no temporary file left");
     }
 }

@@ -356,6 +356,28 @@ mod tests {
     }
 
     #[test]
+    fn cached_floats_keep_every_bit() {
+        // shares like 36 / 2590 need the last digit of their shortest form
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.json");
+        let conn = duckdb::Connection::open_in_memory().unwrap();
+        let sql = "select i::double / 2590 as share, 1 / (i::double * 7) as inv from range(1, 3000) t(i)";
+        let queries: BTreeMap<String, QuerySpec> = [("q".to_string(), spec("q", sql, 1))].into();
+        let mut cache = Cache::load(&path, "k");
+        let fresh = run_all(&conn, &queries, &mut cache).unwrap();
+        cache.save(&path).unwrap();
+        let mut again = Cache::load(&path, "k");
+        let cached = run_all(&conn, &queries, &mut again).unwrap();
+        assert_eq!(again.hits, 1);
+        for (a, b) in fresh["q"].rows.iter().zip(&cached["q"].rows) {
+            for (x, y) in a.iter().zip(b) {
+                let (Value::Float(x), Value::Float(y)) = (x, y) else { panic!("not floats: {x:?} {y:?}") };
+                assert_eq!(x.to_bits(), y.to_bits(), "{x} came back as {y}");
+            }
+        }
+    }
+
+    #[test]
     fn runs_queries_into_tables() {
         let conn = duckdb::Connection::open_in_memory().unwrap();
         let t = run(

@@ -354,6 +354,8 @@ pub struct SiteInput<'a> {
     pub edition: Option<String>,
     /// The generator version.
     pub version: &'a str,
+    /// The site has an Editions page (`editions.html`), linked from the footer.
+    pub editions: bool,
 }
 
 /// Renders all pages, `404.html`, the stylesheet, `robots.txt` and (with a
@@ -388,6 +390,7 @@ pub fn site(templates: &Templates, input: &SiteInput<'_>, pages: &[PageView]) ->
         ctx.insert("stylesheet", &css_name);
         ctx.insert("edition", &input.edition);
         ctx.insert("version", input.version);
+        ctx.insert("editions", &input.editions);
         ctx.insert("description", description);
         ctx
     };

@@ -3,6 +3,7 @@
 //! every reference an author made (query, column, row) against what the
 //! queries returned. Tests drive [`build`]; the binary only calls it.
 
+use crate::archive;
 use crate::chart;
 use crate::config::Config;
 use crate::content::directive::{Directive, Located};
@@ -43,6 +44,10 @@ pub struct BuildOptions {
     pub memory_limit: String,
     /// DuckDB's worker threads.
     pub threads: usize,
+    /// Write the edition's archives here (`--archive`) and list them on an Editions page.
+    pub archive: Option<PathBuf>,
+    /// Keep only this many archived editions (`--keep`); all when `None`.
+    pub keep: Option<usize>,
 }
 
 impl BuildOptions {
@@ -61,6 +66,8 @@ impl BuildOptions {
             max_quarantine: 0.01,
             memory_limit: "512MB".into(),
             threads: 2,
+            archive: None,
+            keep: None,
         }
     }
 }
@@ -82,21 +89,45 @@ pub struct BuildSummary {
     pub written: bool,
 }
 
-fn timed<T>(stage: &str, started: Instant, value: T) -> T {
-    tracing::debug!(stage, ms = started.elapsed().as_millis() as u64, "stage done");
-    value
+/// The duration of each stage of one run, for the log and `status.json`.
+#[derive(Debug, Default)]
+struct Stages {
+    done: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Stages {
+    fn timed<T>(&mut self, stage: &'static str, started: Instant, value: T) -> T {
+        let took = started.elapsed();
+        tracing::debug!(stage, ms = took.as_millis() as u64, "stage done");
+        self.done.push((stage, took));
+        value
+    }
 }
 
 /// Builds the site described by `opts`.
 pub fn build(opts: &BuildOptions) -> anyhow::Result<BuildSummary> {
+    run(opts).map(|(summary, _)| summary)
+}
+
+/// Builds the site described by `opts` in memory and returns its files,
+/// `.gz` twins included: what `serve` shows. Nothing is written but the
+/// database; `opts.write` and `opts.archive` are not used.
+pub fn preview(opts: &BuildOptions) -> anyhow::Result<(BuildSummary, Vec<OutputFile>)> {
+    run(&BuildOptions { write: false, archive: None, ..opts.clone() })
+}
+
+fn run(opts: &BuildOptions) -> anyhow::Result<(BuildSummary, Vec<OutputFile>)> {
+    let started_at = chrono::Utc::now();
+    let started = Instant::now();
+    let mut stages = Stages::default();
     // one build per output at a time (it also guards the database)
     let _lock = publish::lock(&opts.out_dir)?;
     let t = Instant::now();
     let config_path = opts.root.join("content/site.toml");
     let config = Config::from_file(&config_path, &display(&config_path, &opts.root))?;
-    let pages = timed("content", t, content::load_all(&opts.root.join("content"), &opts.root)?);
+    let pages = stages.timed("content", t, content::load_all(&opts.root.join("content"), &opts.root)?);
     let t = Instant::now();
-    let templates = timed("templates", t, Templates::load(&opts.root.join("templates"), &opts.root)?);
+    let templates = stages.timed("templates", t, Templates::load(&opts.root.join("templates"), &opts.root)?);
     let queries = query::collect(pages.iter().flat_map(|p| p.queries.iter()))?;
     check_query_names(&pages, &queries, &config, &config_path, &opts.root)?;
     tracing::info!(pages = pages.len(), queries = queries.len(), "content loaded");
@@ -113,7 +144,7 @@ pub fn build(opts: &BuildOptions) -> anyhow::Result<BuildSummary> {
         progress: true,
     })?;
     let datasets = ingested.datasets;
-    timed("ingest", t, ());
+    stages.timed("ingest", t, ());
 
     let t = Instant::now();
     let conn = ingest::open(&opts.db, true, &opts.memory_limit, opts.threads)?;
@@ -188,11 +219,23 @@ pub fn build(opts: &BuildOptions) -> anyhow::Result<BuildSummary> {
         }
     }
     pages.extend(instances);
-    timed("query", t, ());
+    if opts.archive.is_some() && pages.iter().any(|p| format!("{}.html", p.slug) == archive::EDITIONS_PAGE) {
+        let page =
+            pages.iter().find(|p| format!("{}.html", p.slug) == archive::EDITIONS_PAGE).map(|p| p.source.clone());
+        return Err(SourceError::new(
+            Location { path: page.unwrap_or_default(), line: 1, column: 1 },
+            format!(
+                "with `--archive`, `{}` is the list of editions; give this page another name",
+                archive::EDITIONS_PAGE
+            ),
+        )
+        .into());
+    }
+    stages.timed("query", t, ());
     tracing::info!(queries = tables.len(), "queries ran");
 
     let t = Instant::now();
-    let mut views = Vec::new();
+    let mut views: Vec<PageView> = Vec::new();
     let mut charts = 0;
     for page in &pages {
         let (view, n) = render_page(page, &tables, &templates, &generated)?;
@@ -201,31 +244,66 @@ pub fn build(opts: &BuildOptions) -> anyhow::Result<BuildSummary> {
     }
     let edition = edition(opts, &config, &tables, &config_path)?;
     let version = env!("CARGO_PKG_VERSION");
-    let mut files =
-        render::site(&templates, &render::SiteInput { config: &config, edition: edition.clone(), version }, &views)?;
-    for (name, table) in &tables {
-        files.push(OutputFile { rel_path: format!("data/{name}.csv"), contents: table.to_csv().into_bytes() });
+    if opts.archive.is_some() {
+        views.push(editions_view(&[]));
     }
-    files.push(status_json(&edition, version, &datasets, &views, &tables, opts.source_date_epoch)?);
-    publish::check_links(&files)?;
-    publish::precompress(&mut files)?;
-    timed("render", t, ());
+    let input =
+        render::SiteInput { config: &config, edition: edition.clone(), version, editions: opts.archive.is_some() };
+    let render_all = |views: &[PageView]| -> anyhow::Result<Vec<OutputFile>> {
+        let mut files = render::site(&templates, &input, views)?;
+        for (name, table) in &tables {
+            files.push(OutputFile { rel_path: format!("data/{name}.csv"), contents: table.to_csv().into_bytes() });
+        }
+        files.push(status_json(&edition, version, &datasets, views, &tables, opts.source_date_epoch)?);
+        Ok(files)
+    };
+    let mut files = render_all(&views)?;
+    publish::check_links(&files, &Default::default())?;
+    stages.timed("render", t, ());
     tracing::info!(pages = views.len(), charts, files = files.len(), "rendered");
+
+    if let (Some(dir), true) = (&opts.archive, opts.write) {
+        // the archives hold the site; the Editions page then lists them
+        let t = Instant::now();
+        let written = archive::write(dir, &archive::offline_files(&files)?)?;
+        for path in &written {
+            tracing::info!(archive = %path.display(), "archived");
+        }
+        if let Some(keep) = opts.keep {
+            for date in archive::prune(dir, keep)? {
+                tracing::info!(edition = %date, keep, "removed an old archived edition");
+            }
+        }
+        let editions = archive::list(dir)?;
+        if let Some(view) = views.last_mut() {
+            *view = editions_view(&editions);
+        }
+        files = render_all(&views)?;
+        publish::check_links(&files, &archive::link_targets(&editions))?;
+        stages.timed("archive", t, ());
+    }
+    publish::precompress(&mut files)?;
 
     if opts.write {
         let t = Instant::now();
-        publish::write(&opts.out_dir, &files)?;
-        timed("publish", t, ());
+        // the facts of this run go into the published status.json only
+        let run = match opts.source_date_epoch {
+            Some(_) => Vec::new(),
+            None => vec![run_status(&files, started_at, started, &stages)?],
+        };
+        publish::write(&opts.out_dir, &files, &run)?;
+        stages.timed("publish", t, ());
         tracing::info!(out = %opts.out_dir.display(), "published");
     }
-    Ok(BuildSummary {
+    let summary = BuildSummary {
         pages: views.len(),
         queries: tables.len(),
         charts,
         files: files.len(),
         datasets,
         written: opts.write,
-    })
+    };
+    Ok((summary, files))
 }
 
 fn display(path: &Path, root: &Path) -> PathBuf {
@@ -440,6 +518,51 @@ fn edition(
     })
 }
 
+/// The Editions page: every archived edition with its downloads.
+fn editions_view(editions: &[archive::Edition]) -> PageView {
+    PageView {
+        slug: archive::EDITIONS_PAGE.trim_end_matches(".html").to_string(),
+        title: "Editions".into(),
+        nav_title: "Editions".into(),
+        in_nav: false,
+        description: "Past editions of this report, to download and read offline.".into(),
+        body: archive::editions_body(editions),
+    }
+}
+
+/// `status.json` with the facts of this run added under `run`: when it
+/// started and ended, and how long each stage took. Health checks read
+/// `run.finished_at` to tell a stale site.
+fn run_status(
+    files: &[OutputFile],
+    started_at: chrono::DateTime<chrono::Utc>,
+    started: Instant,
+    stages: &Stages,
+) -> anyhow::Result<OutputFile> {
+    let status = files.iter().find(|f| f.rel_path == "status.json").context("no status.json was rendered")?;
+    let mut status: serde_json::Value = serde_json::from_slice(&status.contents).context("cannot read status.json")?;
+    let seconds = |d: std::time::Duration| (d.as_secs_f64() * 1000.0).round() / 1000.0;
+    let finished_at = started_at + chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
+    let mut by_stage = serde_json::Map::new();
+    for (stage, took) in &stages.done {
+        by_stage.insert((*stage).to_string(), serde_json::json!(seconds(*took)));
+    }
+    if let Some(map) = status.as_object_mut() {
+        map.insert(
+            "run".into(),
+            serde_json::json!({
+                "started_at": started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                "finished_at": finished_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                "seconds": seconds(started.elapsed()),
+                "stages": by_stage,
+            }),
+        );
+    }
+    let mut text = serde_json::to_string_pretty(&status).context("cannot write status.json")?;
+    text.push('\n');
+    Ok(OutputFile { rel_path: "status.json".into(), contents: text.into_bytes() })
+}
+
 /// `status.json`: what this edition is made of, for health checks and archives.
 fn status_json(
     edition: &Option<String>,
@@ -450,7 +573,7 @@ fn status_json(
     source_date_epoch: Option<i64>,
 ) -> anyhow::Result<OutputFile> {
     let status = serde_json::json!({
-        "generator": { "name": "mangetamain", "version": version },
+        "generator": { "name": "mangetamain", "version": version, "revision": env!("MANGETAMAIN_REVISION") },
         "edition": edition,
         "built_at": source_date_epoch.and_then(|s| chrono::DateTime::from_timestamp(s, 0)).map(|d| d.to_rfc3339()),
         "pages": pages.iter().map(|p| format!("{}.html", p.slug)).collect::<Vec<_>>(),

@@ -1,6 +1,6 @@
 //! Fixture sites built end to end.
 
-use crate::common::{Site, main_of, snapshot_tree};
+use crate::common::{Site, edition_tree, main_of, snapshot_tree};
 use mangetamain::publish::links;
 
 #[test]
@@ -96,11 +96,57 @@ fn two_builds_are_byte_identical() {
     let b = Site::fixture("minimal");
     a.build().unwrap();
     b.build().unwrap();
-    assert_eq!(snapshot_tree(&a.public()), snapshot_tree(&b.public()));
-    // and rebuilding in place gives the same bytes again
-    let before = snapshot_tree(&a.public());
+    // everything but the facts of the run (build times) in status.json
+    assert_eq!(edition_tree(&a.public()), edition_tree(&b.public()));
+    // and rebuilding in place gives the same bytes again, in the same edition
+    let before = edition_tree(&a.public());
+    let edition = std::fs::read_link(a.public()).unwrap();
     a.build().unwrap();
-    assert_eq!(before, snapshot_tree(&a.public()));
+    assert_eq!(before, edition_tree(&a.public()));
+    assert_eq!(std::fs::read_link(a.public()).unwrap(), edition);
+}
+
+#[test]
+fn with_source_date_epoch_even_status_json_is_identical() {
+    let a = Site::fixture("minimal");
+    let b = Site::fixture("minimal");
+    for site in [&a, &b] {
+        let mut opts = site.options();
+        opts.source_date_epoch = Some(1_700_000_000);
+        mangetamain::build(&opts).unwrap();
+    }
+    assert_eq!(snapshot_tree(&a.public()), snapshot_tree(&b.public()));
+    let status: serde_json::Value = serde_json::from_str(&a.read("status.json")).unwrap();
+    assert_eq!(status["built_at"], "2023-11-14T22:13:20+00:00");
+    assert!(status.get("run").is_none());
+}
+
+#[test]
+fn status_json_tells_when_and_how_long() {
+    let site = Site::fixture("minimal");
+    let before = chrono::Utc::now();
+    site.build().unwrap();
+    let status: serde_json::Value = serde_json::from_str(&site.read("status.json")).unwrap();
+    let run = &status["run"];
+    let time = |key: &str| chrono::DateTime::parse_from_rfc3339(run[key].as_str().unwrap()).unwrap();
+    let (started, finished) = (time("started_at"), time("finished_at"));
+    assert!(started <= finished && started >= before - chrono::Duration::seconds(1), "{run}");
+    for stage in ["content", "templates", "ingest", "query", "render"] {
+        assert!(run["stages"][stage].as_f64().unwrap() >= 0.0, "{stage} missing: {run}");
+    }
+    assert!(run["seconds"].as_f64().unwrap() >= 0.0);
+    let revision = status["generator"]["revision"].as_str().unwrap();
+    assert!(!revision.is_empty());
+    assert_eq!(status["generator"]["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(status["inputs"][1]["rows_quarantined"], 0);
+    // the next run rewrites the run facts
+    site.build().unwrap();
+    let again: serde_json::Value = serde_json::from_str(&site.read("status.json")).unwrap();
+    assert!(
+        time("started_at")
+            <= chrono::DateTime::parse_from_rfc3339(again["run"]["started_at"].as_str().unwrap()).unwrap()
+    );
+    assert!(!site.public().join("status.json.gz").exists(), "status.json has no stale twin");
 }
 
 #[test]

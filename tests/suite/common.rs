@@ -91,6 +91,36 @@ pub fn snapshot_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     files
 }
 
+/// [`snapshot_tree`] with the facts of one run (the `run` entry of
+/// `status.json`: build times) left out: what identical inputs must
+/// reproduce byte for byte.
+pub fn edition_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = snapshot_tree(dir);
+    for (path, bytes) in files.iter_mut().filter(|(p, _)| p == "status.json") {
+        let mut status: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+        assert!(status.as_object_mut().unwrap().remove("run").is_some(), "{path} has no run facts");
+        *bytes = serde_json::to_vec_pretty(&status).unwrap();
+    }
+    files
+}
+
+/// Whether the external program `name` runs (`name probe...` exits 0). When
+/// it does not: a failure under `CI` (CI installs it), else `false` and a
+/// message saying what to install, so the calling test can skip.
+pub fn tool(name: &str, probe: &[&str], install: &str) -> bool {
+    let runs = std::process::Command::new(name).args(probe).output().is_ok_and(|o| o.status.success());
+    if !runs {
+        assert!(std::env::var_os("CI").is_none(), "`{name}` is required in CI ({install})");
+        eprintln!("skipped: `{name}` not found ({install})");
+    }
+    runs
+}
+
+/// `python3`, when it runs (see [`tool`]).
+pub fn python3() -> Option<&'static str> {
+    tool("python3", &["-c", "pass"], "apt-get install python3").then_some("python3")
+}
+
 /// The `<main>` element of a page.
 pub fn main_of(html: &str) -> &str {
     let start = html.find("<main").expect("no <main>");

@@ -1,5 +1,6 @@
 //! The integration suite: one test binary, so DuckDB links once.
 
+mod archive;
 mod build;
 mod cli;
 mod common;
@@ -10,4 +11,5 @@ mod properties;
 mod publish;
 mod pylist;
 mod report;
+mod serve;
 mod snapshots;

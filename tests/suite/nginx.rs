@@ -56,10 +56,38 @@ fn start(site_dir: &Path) -> Option<Nginx> {
         .replace("/tmp/", &format!("{}/", run.display()))
         .replace("listen 8080;", &format!("listen 127.0.0.1:{port};"))
         .replace("/srv/site/public", &site_dir.join("public").display().to_string())
+        .replace("/srv/archive/", &format!("{}/", site_dir.join("archive").display()))
         .replace("/etc/nginx/snippets/mangetamain-headers.conf", &snippet.display().to_string())
-        .replace("access_log /dev/stdout;", "access_log off;");
+        .replace("access_log /dev/stdout;", &format!("access_log {}/access.log;", run.display()));
+    spawn(bin, site_dir, &run, conf, port)
+}
+
+/// Starts nginx as the reverse proxy of `docker/snippets/mangetamain-proxy.conf`
+/// in front of the site's nginx on `site_port`.
+fn start_proxy(site_dir: &Path, site_port: u16) -> Option<Nginx> {
+    let bin = nginx_binary()?;
+    let run = site_dir.join("proxy");
+    std::fs::create_dir_all(&run).unwrap();
+    let snippet = std::fs::read_to_string(repo().join("docker/snippets/mangetamain-proxy.conf"))
+        .unwrap()
+        .replace("127.0.0.1:8080", &format!("127.0.0.1:{site_port}"));
+    let port = free_port();
+    let r = run.display();
+    let conf = format!(
+        "pid {r}/nginx.pid;\nerror_log stderr warn;\nevents {{ worker_connections 64; }}\nhttp {{\n\
+         client_body_temp_path {r}/cb; proxy_temp_path {r}/p; fastcgi_temp_path {r}/f; uwsgi_temp_path {r}/u; scgi_temp_path {r}/s;\n\
+         access_log off;\nserver {{\nlisten 127.0.0.1:{port};\nserver_name _;\n{snippet}\n}}\n}}\n"
+    );
+    spawn(bin, site_dir, &run, conf, port)
+}
+
+fn spawn(bin: PathBuf, site_dir: &Path, run: &Path, conf: String, port: u16) -> Option<Nginx> {
     let conf_path = run.join("nginx.conf");
     std::fs::write(&conf_path, conf).unwrap();
+    // `nginx -t` first: the configuration is valid as written
+    let test =
+        Command::new(&bin).args(["-e", "stderr", "-p"]).arg(run).arg("-t").arg("-c").arg(&conf_path).output().unwrap();
+    assert!(test.status.success(), "nginx -t: {}", String::from_utf8_lossy(&test.stderr));
     // workers may run as another user: let them read the site
     let mut dir = Some(site_dir);
     while let Some(d) = dir {
@@ -71,7 +99,7 @@ fn start(site_dir: &Path) -> Option<Nginx> {
     }
     let child = Command::new(bin)
         .args(["-e", "stderr", "-p"])
-        .arg(&run)
+        .arg(run)
         .arg("-c")
         .arg(&conf_path)
         .args(["-g", "daemon off;"])
@@ -217,4 +245,66 @@ fn a_rebuild_swaps_the_site_under_load_without_a_failed_request() {
         assert_eq!(*status, 200, "request {i}");
         assert!(*body == a || *body == b, "request {i}: a page of neither edition");
     }
+}
+
+#[test]
+fn serves_the_archives_as_downloads() {
+    let site = Site::fixture("minimal");
+    let mut opts = site.options();
+    opts.archive = Some(site.root().join("archive"));
+    mangetamain::build(&opts).unwrap();
+    let Some(nginx) = start(site.root()) else { return };
+    let port = nginx.port;
+    let editions = get(port, "/editions", &[]);
+    assert_eq!(editions.status, 200);
+    let page = String::from_utf8_lossy(&editions.body).into_owned();
+    let mut links = 0;
+    for link in mangetamain::publish::links(&page).into_iter().filter(|l| l.starts_with("archive/")) {
+        let r = get(port, &format!("/{link}"), &[]);
+        assert_eq!(r.status, 200, "{link}");
+        assert_eq!(r.header("Content-Disposition"), Some("attachment"), "{link}");
+        assert!(r.header("Content-Security-Policy").is_some());
+        assert_eq!(r.body, std::fs::read(site.root().join(&link)).unwrap(), "{link}");
+        links += 1;
+    }
+    assert_eq!(links, 3, "{page}");
+    std::fs::write(site.root().join("archive/.mangetamain-2008-03-02.zip.tmp-1"), "x").unwrap();
+    assert_eq!(get(port, "/archive/.mangetamain-2008-03-02.zip.tmp-1", &[]).status, 404);
+    // the classic alias off-by-slash: no way out of the archive directory
+    assert_eq!(get(port, "/archive../nginx/nginx.conf", &[]).status, 404);
+}
+
+#[test]
+fn works_under_a_sub_path_behind_a_reverse_proxy() {
+    let site = Site::fixture("minimal");
+    site.build().unwrap();
+    let Some(nginx) = start(site.root()) else { return };
+    let Some(proxy) = start_proxy(site.root(), nginx.port) else { return };
+    let port = proxy.port;
+    let bare = get(port, "/report", &[]);
+    assert_eq!(bare.status, 301);
+    assert!(bare.header("Location").unwrap().ends_with("/report/"));
+    let index = get(port, "/report/", &[("X-Forwarded-For", "198.51.100.7")]);
+    assert_eq!(index.status, 200);
+    assert_eq!(index.body, std::fs::read(site.public().join("index.html")).unwrap());
+    assert!(index.header("Content-Security-Policy").is_some(), "the site's headers pass through");
+    // every link of the page resolves under the sub-path
+    let html = String::from_utf8_lossy(&index.body).into_owned();
+    let mut checked = 0;
+    for link in mangetamain::publish::links(&html) {
+        if link.starts_with("http") || link.starts_with('#') {
+            continue;
+        }
+        let target = link.split('#').next().unwrap();
+        assert_eq!(get(port, &format!("/report/{target}"), &[]).status, 200, "{link}");
+        checked += 1;
+    }
+    assert!(checked >= 3, "{checked} links");
+    assert_eq!(get(port, "/report/about", &[]).status, 200, "pretty URLs under the sub-path");
+    assert_eq!(get(port, "/report/nope", &[]).status, 404);
+    // the site's nginx logs the client named by the trusted proxy
+    drop(proxy);
+    drop(nginx);
+    let log = std::fs::read_to_string(site.root().join("nginx/access.log")).unwrap();
+    assert!(log.lines().any(|l| l.starts_with("198.51.100.7 ") && l.contains("GET / ")), "{log}");
 }

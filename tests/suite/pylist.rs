@@ -131,14 +131,7 @@ fn corpus() -> Vec<String> {
 
 #[test]
 fn agrees_with_python_literal_eval() {
-    let python = match Command::new("python3").arg("-c").arg("pass").output() {
-        Ok(o) if o.status.success() => "python3",
-        _ => {
-            assert!(std::env::var("CI").is_err(), "python3 is required in CI");
-            eprintln!("skipped: python3 not found (install python3 to run the differential test)");
-            return;
-        }
-    };
+    let Some(python) = crate::common::python3() else { return };
     let corpus = corpus();
     let mut child =
         Command::new(python).arg("-c").arg(PYTHON).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();

@@ -15,17 +15,9 @@ fn build_with(data: &std::path::Path) -> Site {
 }
 
 fn independent_check(data: &std::path::Path, site: &Site) {
-    if Command::new("python3").arg("-c").arg("pass").output().is_err() {
-        assert!(std::env::var("CI").is_err(), "python3 is required in CI");
-        eprintln!("skipped: python3 not found (install python3 to run the independent check)");
-        return;
-    }
-    let out = Command::new("python3")
-        .arg(repo().join("scripts/check_report.py"))
-        .arg(data)
-        .arg(site.public())
-        .output()
-        .unwrap();
+    let Some(python) = crate::common::python3() else { return };
+    let out =
+        Command::new(python).arg(repo().join("scripts/check_report.py")).arg(data).arg(site.public()).output().unwrap();
     assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
 }
 

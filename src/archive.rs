@@ -1,0 +1,562 @@
+//! Archive: the offline forms of an edition. Consumes the files of a site
+//! (as a build rendered them, or read back from a published site) and
+//! writes, per edition date, `mangetamain-DATE.tar.gz`, `mangetamain-DATE.zip`
+//! and `mangetamain-DATE.html` (the whole report in one self-contained file)
+//! into an archive directory; lists and prunes that directory for the site's
+//! Editions page. The same files always give the same archive bytes: entries
+//! are sorted and carry the edition date as their time.
+
+use crate::render::OutputFile;
+use anyhow::{Context, bail};
+use base64::Engine;
+use flate2::{Compression, GzBuilder};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The file name prefix of every archive.
+pub const PREFIX: &str = "mangetamain-";
+
+/// The three forms of an edition, by file name suffix.
+pub const FORMS: [&str; 3] = [".tar.gz", ".zip", ".html"];
+
+/// The page listing the editions.
+pub const EDITIONS_PAGE: &str = "editions.html";
+
+/// Where the published site links the archives (served beside the site).
+pub const LINK_DIR: &str = "archive";
+
+const LIST_START: &str = "<!-- editions -->";
+const LIST_END: &str = "<!-- /editions -->";
+
+/// One archived edition found in an archive directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edition {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// File name and size in bytes of each form present, in [`FORMS`] order.
+    pub files: Vec<(String, u64)>,
+}
+
+/// The editions in `dir`, newest first; an absent directory has none.
+pub fn list(dir: &Path) -> anyhow::Result<Vec<Edition>> {
+    let mut by_date: BTreeMap<String, Vec<(String, u64)>> = BTreeMap::new();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read the archive directory `{}`", dir.display())),
+    };
+    for entry in entries {
+        let entry = entry.with_context(|| format!("cannot read the archive directory `{}`", dir.display()))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(date) = edition_of(&name) else { continue };
+        let size = entry.metadata().with_context(|| format!("cannot read `{}`", entry.path().display()))?.len();
+        by_date.entry(date.to_string()).or_default().push((name, size));
+    }
+    Ok(by_date
+        .into_iter()
+        .rev()
+        .map(|(date, mut files)| {
+            files.sort_by_key(|(name, _)| FORMS.iter().position(|f| name.ends_with(f)));
+            Edition { date, files }
+        })
+        .collect())
+}
+
+/// The date of an archive file name (`mangetamain-2018-12-20.zip`), if it is one.
+fn edition_of(name: &str) -> Option<&str> {
+    let rest = name.strip_prefix(PREFIX)?;
+    let form = FORMS.iter().find(|f| rest.ends_with(*f))?;
+    let date = &rest[..rest.len() - form.len()];
+    chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok().filter(|_| date.len() == 10).map(|_| date)
+}
+
+/// Removes all but the newest `keep` editions of `dir`; returns the dates removed.
+pub fn prune(dir: &Path, keep: usize) -> anyhow::Result<Vec<String>> {
+    let mut removed = Vec::new();
+    for edition in list(dir)?.into_iter().skip(keep) {
+        for (name, _) in &edition.files {
+            let path = dir.join(name);
+            std::fs::remove_file(&path).with_context(|| format!("cannot remove `{}`", path.display()))?;
+        }
+        removed.push(edition.date);
+    }
+    Ok(removed)
+}
+
+/// The archive's view of a site: its files without the `.gz` twins, the
+/// Editions page without the download list (the downloads are not inside an
+/// archive), `status.json` without the facts of one run.
+pub fn offline_files(files: &[OutputFile]) -> anyhow::Result<Vec<OutputFile>> {
+    let mut out = Vec::new();
+    for f in files.iter().filter(|f| !f.rel_path.ends_with(".gz")) {
+        let contents = match f.rel_path.as_str() {
+            EDITIONS_PAGE => offline_editions_page(&String::from_utf8_lossy(&f.contents)).into_bytes(),
+            "status.json" => edition_status(&f.contents)?,
+            _ => f.contents.clone(),
+        };
+        out.push(OutputFile { rel_path: f.rel_path.clone(), contents });
+    }
+    out.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
+    Ok(out)
+}
+
+/// `status.json` without its `run` entry (build times and durations).
+fn edition_status(bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let mut status: serde_json::Value = serde_json::from_slice(bytes).context("`status.json` is not valid JSON")?;
+    if let Some(map) = status.as_object_mut() {
+        map.remove("run");
+    }
+    let mut text = serde_json::to_string_pretty(&status).context("cannot write status.json")?;
+    text.push('\n');
+    Ok(text.into_bytes())
+}
+
+fn offline_editions_page(html: &str) -> String {
+    let (Some(start), Some(end)) = (html.find(LIST_START), html.find(LIST_END)) else { return html.to_string() };
+    if end < start {
+        return html.to_string();
+    }
+    format!(
+        "{}{LIST_START}\n<p>This copy is an archived edition. The list of every edition, with its downloads, is on the published site.</p>\n{}",
+        &html[..start],
+        &html[end..]
+    )
+}
+
+/// The body of the Editions page: a table of `editions` linking each form
+/// under `archive/`, between markers that [`offline_files`] replaces.
+pub fn editions_body(editions: &[Edition]) -> String {
+    let mut html = String::from(
+        "<p>Every archived edition of this report, newest first. Extract a <code>.tar.gz</code> or <code>.zip</code> and open <code>index.html</code>, or open the single <code>.html</code> file: each works offline, with every chart and table.</p>\n",
+    );
+    html.push_str(LIST_START);
+    html.push('\n');
+    if editions.is_empty() {
+        html.push_str("<p>No edition has been archived yet.</p>\n");
+    } else {
+        html.push_str("<div class=\"table-scroll\"><table class=\"data editions\">\n<caption>Downloads of each edition: the whole site as <code>.tar.gz</code> or <code>.zip</code>, or the report as one <code>.html</code> file</caption>\n<thead><tr><th scope=\"col\">Edition</th><th scope=\"col\">.tar.gz</th><th scope=\"col\">.zip</th><th scope=\"col\">.html</th></tr></thead>\n<tbody>\n");
+        for e in editions {
+            html.push_str(&format!("<tr><th scope=\"row\">{}</th>", e.date));
+            for form in FORMS {
+                match e.files.iter().find(|(n, _)| n.ends_with(form)) {
+                    Some((name, size)) => {
+                        html.push_str(&format!("<td><a href=\"{LINK_DIR}/{name}\">{}</a></td>", human_size(*size)))
+                    }
+                    None => html.push_str("<td>–</td>"),
+                }
+            }
+            html.push_str("</tr>\n");
+        }
+        html.push_str("</tbody>\n</table></div>\n");
+    }
+    html.push_str(LIST_END);
+    html.push('\n');
+    html
+}
+
+/// The links of the Editions page, relative to the site, for the link check.
+pub fn link_targets(editions: &[Edition]) -> BTreeSet<String> {
+    editions.iter().flat_map(|e| e.files.iter().map(|(n, _)| format!("{LINK_DIR}/{n}"))).collect()
+}
+
+/// `1234567` as `1.2 MB`.
+pub fn human_size(bytes: u64) -> String {
+    match bytes {
+        b if b < 1000 => format!("{b} B"),
+        b if b < 1_000_000 => format!("{:.1} kB", b as f64 / 1e3),
+        b => format!("{:.1} MB", b as f64 / 1e6),
+    }
+}
+
+/// The edition date of a site, from its `status.json`.
+pub fn edition_date(files: &[OutputFile]) -> anyhow::Result<String> {
+    let status = files.iter().find(|f| f.rel_path == "status.json").context("the site has no `status.json`")?;
+    let status: serde_json::Value =
+        serde_json::from_slice(&status.contents).context("`status.json` is not valid JSON")?;
+    let edition = status.get("edition").and_then(|e| e.as_str()).unwrap_or("");
+    let date = edition.get(..10).unwrap_or("");
+    if chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_err() {
+        bail!(
+            "an archive is named by its edition date, and this site has none (`edition` in `status.json` is `{edition}`): set `edition` in `site.toml` or `SOURCE_DATE_EPOCH`"
+        );
+    }
+    Ok(date.to_string())
+}
+
+/// Writes the three forms of the edition made of `files` (the site as
+/// [`offline_files`] gives it) into `dir`; returns their paths. Each file is
+/// written beside its final name and renamed, so a reader never sees half of one.
+pub fn write(dir: &Path, files: &[OutputFile]) -> anyhow::Result<Vec<PathBuf>> {
+    let date = edition_date(files)?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+    let name = format!("{PREFIX}{date}");
+    let forms = [
+        (format!("{name}.tar.gz"), tar_gz(&name, &date, files)?),
+        (format!("{name}.zip"), zip(&name, &date, files)?),
+        (format!("{name}.html"), single_html(files)?.into_bytes()),
+    ];
+    let mut written = Vec::new();
+    for (file, bytes) in forms {
+        let path = dir.join(&file);
+        let tmp = dir.join(format!(".{file}.tmp-{}", std::process::id()));
+        let result = std::fs::File::create(&tmp)
+            .and_then(|mut f| f.write_all(&bytes).and_then(|_| f.sync_data()))
+            .and_then(|_| std::fs::rename(&tmp, &path));
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e).with_context(|| format!("cannot write `{}`", path.display()));
+        }
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Archives the site published at `out` (what a build wrote there) into
+/// `dir`, then keeps the newest `keep` editions; returns the files written.
+/// The archives are the same bytes `build --archive` writes for that site.
+pub fn archive_published(out: &Path, dir: &Path, keep: Option<usize>) -> anyhow::Result<Vec<PathBuf>> {
+    let _lock = crate::publish::lock(out)?;
+    // read one edition even if a later build switches the site meanwhile
+    let root = std::fs::canonicalize(out).with_context(|| format!("no published site at `{}`", out.display()))?;
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(&root).sort_by_file_name() {
+        let entry = entry.with_context(|| format!("cannot read the site `{}`", out.display()))?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = entry.path().strip_prefix(&root).unwrap_or(entry.path());
+        let rel_path = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+        let contents =
+            std::fs::read(entry.path()).with_context(|| format!("cannot read `{}`", entry.path().display()))?;
+        files.push(OutputFile { rel_path, contents });
+    }
+    if !files.iter().any(|f| f.rel_path == "status.json") {
+        bail!("`{}` is not a site built by mangetamain (it has no `status.json`)", out.display());
+    }
+    let written = write(dir, &offline_files(&files)?)?;
+    if let Some(keep) = keep {
+        for date in prune(dir, keep)? {
+            tracing::info!(edition = %date, keep, "removed an old archived edition");
+        }
+    }
+    Ok(written)
+}
+
+/// Seconds since 1970 at midnight UTC of `date`.
+fn midnight(date: &str) -> anyhow::Result<i64> {
+    let day = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").with_context(|| format!("not a date: `{date}`"))?;
+    Ok(day.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp()).unwrap_or(0))
+}
+
+/// The directories that hold `files`, parents first.
+fn directories(files: &[OutputFile]) -> BTreeSet<String> {
+    let mut dirs = BTreeSet::new();
+    for f in files {
+        let mut path = f.rel_path.as_str();
+        while let Some((dir, _)) = path.rsplit_once('/') {
+            dirs.insert(format!("{dir}/"));
+            path = dir;
+        }
+    }
+    dirs
+}
+
+fn tar_gz(name: &str, date: &str, files: &[OutputFile]) -> anyhow::Result<Vec<u8>> {
+    let mtime = u64::try_from(midnight(date)?).unwrap_or(0);
+    let gz = GzBuilder::new().mtime(0).write(Vec::new(), Compression::best());
+    let mut tar = tar::Builder::new(gz);
+    let header = |kind: tar::EntryType, size: u64, mode: u32| {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(kind);
+        h.set_size(size);
+        h.set_mode(mode);
+        h.set_mtime(mtime);
+        h.set_uid(0);
+        h.set_gid(0);
+        h
+    };
+    let mut h = header(tar::EntryType::Directory, 0, 0o755);
+    tar.append_data(&mut h, format!("{name}/"), std::io::empty()).context("cannot write the tar archive")?;
+    for dir in directories(files) {
+        let mut h = header(tar::EntryType::Directory, 0, 0o755);
+        tar.append_data(&mut h, format!("{name}/{dir}"), std::io::empty()).context("cannot write the tar archive")?;
+    }
+    for f in files {
+        let mut h = header(tar::EntryType::Regular, f.contents.len() as u64, 0o644);
+        tar.append_data(&mut h, format!("{name}/{}", f.rel_path), &f.contents[..])
+            .context("cannot write the tar archive")?;
+    }
+    let gz = tar.into_inner().context("cannot write the tar archive")?;
+    gz.finish().context("cannot compress the tar archive")
+}
+
+fn zip(name: &str, date: &str, files: &[OutputFile]) -> anyhow::Result<Vec<u8>> {
+    let day = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").with_context(|| format!("not a date: `{date}`"))?;
+    use chrono::Datelike;
+    // zip times start in 1980
+    let time = zip::DateTime::from_date_and_time(
+        u16::try_from(day.year().clamp(1980, 2107)).unwrap_or(1980),
+        day.month() as u8,
+        day.day() as u8,
+        0,
+        0,
+        0,
+    )
+    .unwrap_or_default();
+    let file_options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .last_modified_time(time)
+        .unix_permissions(0o644);
+    let dir_options = file_options.unix_permissions(0o755);
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    zip.add_directory(format!("{name}/"), dir_options).context("cannot write the zip archive")?;
+    for dir in directories(files) {
+        zip.add_directory(format!("{name}/{dir}"), dir_options).context("cannot write the zip archive")?;
+    }
+    for f in files {
+        zip.start_file(format!("{name}/{}", f.rel_path), file_options).context("cannot write the zip archive")?;
+        zip.write_all(&f.contents).context("cannot write the zip archive")?;
+    }
+    Ok(zip.finish().context("cannot write the zip archive")?.into_inner())
+}
+
+/// The text between the end of the first `<open ...>` tag and `close`.
+fn inner<'a>(html: &'a str, open: &str, close: &str) -> Option<&'a str> {
+    let start = html.find(open)?;
+    let body = start + html[start..].find('>')? + 1;
+    let end = body + html[body..].find(close)?;
+    Some(&html[body..end])
+}
+
+fn strip_tags(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.trim().to_string()
+}
+
+fn mime(path: &str) -> &'static str {
+    match path.rsplit('.').next().unwrap_or("") {
+        "csv" => "text/csv;charset=utf-8",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "json" => "application/json",
+        "txt" => "text/plain;charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The whole report in one HTML file: the stylesheet inline, every page of
+/// `status.json`'s list as a section, links between pages turned into
+/// in-file anchors and every other file of the site (the CSV downloads)
+/// embedded as a `data:` URI. It loads nothing from anywhere.
+pub fn single_html(files: &[OutputFile]) -> anyhow::Result<String> {
+    let by_path: BTreeMap<&str, &[u8]> = files.iter().map(|f| (f.rel_path.as_str(), f.contents.as_slice())).collect();
+    let text = |path: &str| -> anyhow::Result<String> {
+        let bytes = by_path.get(path).with_context(|| format!("the site has no `{path}`"))?;
+        Ok(String::from_utf8_lossy(bytes).into_owned())
+    };
+    let status: serde_json::Value =
+        serde_json::from_str(&text("status.json")?).context("`status.json` is not valid JSON")?;
+    let pages: Vec<String> = status
+        .get("pages")
+        .and_then(|p| p.as_array())
+        .map(|a| a.iter().filter_map(|p| p.as_str()).map(str::to_owned).collect())
+        .unwrap_or_default();
+    let index = text("index.html")?;
+    let site_title = inner(&index, "<a class=\"brand\"", "</a>").map(strip_tags).unwrap_or_default();
+    let language = index.split("<html lang=\"").nth(1).and_then(|s| s.split('"').next());
+    let css_name = index
+        .split("<link rel=\"stylesheet\" href=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .context("`index.html` links no stylesheet")?;
+    let css = text(css_name)?;
+    let edition = status.get("edition").and_then(|e| e.as_str()).unwrap_or("");
+    let page_ids: BTreeMap<&str, String> =
+        pages.iter().map(|p| (p.as_str(), format!("page-{}", p.trim_end_matches(".html")))).collect();
+
+    let mut toc = String::new();
+    let mut sections = String::new();
+    for page in &pages {
+        let html = text(page)?;
+        let main = inner(&html, "<main", "</main>").with_context(|| format!("`{page}` has no `<main>`"))?;
+        let title = inner(main, "<h1", "</h1>").map(strip_tags).unwrap_or_else(|| page.clone());
+        let id = &page_ids[page.as_str()];
+        toc.push_str(&format!("<li><a href=\"#{id}\">{title}</a></li>\n"));
+        let body = rewrite_links(main, page, &page_ids, &by_path)?;
+        sections.push_str(&format!(
+            "<section class=\"archived-page\" id=\"{id}\">\n{}\n<p class=\"back\"><a href=\"#contents\">Back to the contents</a></p>\n</section>\n",
+            body.trim()
+        ));
+    }
+    Ok(format!(
+        "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{site_title}{edition_title}</title>\n<meta name=\"color-scheme\" content=\"light dark\">\n<style>\n{css}</style>\n</head>\n<body>\n<header class=\"site-header\">\n<div class=\"wrap\">\n<span class=\"brand\">{site_title}</span>\n</div>\n</header>\n<main class=\"wrap\">\n<nav id=\"contents\" class=\"archive-contents\" aria-label=\"Contents\">\n<h2>Contents</h2>\n<ol>\n{toc}</ol>\n</nav>\n{sections}</main>\n<footer class=\"site-footer\">\n<div class=\"wrap\">\n<p>{edition_line}A single-file archive: every page, chart and table of the report, for reading offline.</p>\n</div>\n</footer>\n</body>\n</html>\n",
+        lang = language.unwrap_or("en"),
+        edition_title = if edition.is_empty() { String::new() } else { format!(" · {edition}") },
+        edition_line = if edition.is_empty() { String::new() } else { format!("Edition of {edition}. ") },
+    ))
+}
+
+/// Rewrites every `href` and `src` of `html` (a part of page `page`) to
+/// point inside the single file.
+fn rewrite_links(
+    html: &str,
+    page: &str,
+    page_ids: &BTreeMap<&str, String>,
+    files: &BTreeMap<&str, &[u8]>,
+) -> anyhow::Result<String> {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    loop {
+        let next = [" href=\"", " src=\""].iter().filter_map(|a| rest.find(a).map(|i| (i, a.len()))).min();
+        let Some((i, len)) = next else { break };
+        let start = i + len;
+        let Some(end) = rest[start..].find('"').map(|e| start + e) else { break };
+        out.push_str(&rest[..start]);
+        let link = crate::publish::decode_entities(&rest[start..end]);
+        let (target, fragment) = match link.split_once('#') {
+            Some((t, f)) => (t, Some(f)),
+            None => (link.as_str(), None),
+        };
+        let mut after = &rest[end..];
+        if target.is_empty()
+            || link.starts_with("http://")
+            || link.starts_with("https://")
+            || link.starts_with("mailto:")
+        {
+            out.push_str(&rest[start..end]);
+        } else if let Some(id) = page_ids.get(target) {
+            out.push('#');
+            out.push_str(fragment.filter(|f| !f.is_empty()).unwrap_or(id));
+        } else if let Some(bytes) = files.get(target) {
+            out.push_str(&format!(
+                "data:{};base64,{}",
+                mime(target),
+                base64::engine::general_purpose::STANDARD.encode(bytes)
+            ));
+            // name the download after the file, not the URI
+            if let Some(tail) = after.strip_prefix("\" download>") {
+                let name = target.rsplit('/').next().unwrap_or(target);
+                out.push_str(&format!("\" download=\"{name}\">"));
+                after = tail;
+            }
+        } else {
+            bail!("`{page}` links to `{link}`, which is not part of the report");
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, body: &str) -> OutputFile {
+        OutputFile { rel_path: path.into(), contents: body.as_bytes().to_vec() }
+    }
+
+    fn site() -> Vec<OutputFile> {
+        let page = |title: &str, body: &str| {
+            format!(
+                "<!DOCTYPE html>\n<html lang=\"fr\">\n<head><link rel=\"stylesheet\" href=\"style.1.css\"></head><body><a class=\"brand\" href=\"index.html\">Report</a><main id=\"main\" class=\"wrap\"><h1>{title}</h1>{body}</main></body></html>"
+            )
+        };
+        vec![
+            file(
+                "index.html",
+                &page("Overview", "<a href=\"about.html\">About</a> <a href=\"about.html#who\">who</a>"),
+            ),
+            file("about.html", &page("About", "<p id=\"who\">x</p><a href=\"data/q.csv\" download>csv</a>")),
+            file("about.html.gz", "zz"),
+            file("style.1.css", "body{}"),
+            file("data/q.csv", "a,b\n1,2\n"),
+            file(
+                "status.json",
+                "{\"edition\": \"2018-12-20\", \"pages\": [\"index.html\", \"about.html\"], \"run\": {\"seconds\": 1}}",
+            ),
+        ]
+    }
+
+    #[test]
+    fn names_and_sizes() {
+        assert_eq!(edition_of("mangetamain-2018-12-20.tar.gz"), Some("2018-12-20"));
+        assert_eq!(edition_of("mangetamain-2018-12-20.html"), Some("2018-12-20"));
+        assert_eq!(edition_of("mangetamain-2018-13-20.zip"), None);
+        assert_eq!(edition_of("mangetamain-2018-12-20.tar"), None);
+        assert_eq!(edition_of("other-2018-12-20.zip"), None);
+        assert_eq!(human_size(999), "999 B");
+        assert_eq!(human_size(1500), "1.5 kB");
+        assert_eq!(human_size(2_345_678), "2.3 MB");
+    }
+
+    #[test]
+    fn offline_files_drop_twins_run_facts_and_downloads() {
+        let mut files = site();
+        files.push(file(EDITIONS_PAGE, &format!("<h1>Editions</h1>{}", editions_body(&[]))));
+        let offline = offline_files(&files).unwrap();
+        assert!(offline.iter().all(|f| !f.rel_path.ends_with(".gz")));
+        let status = offline.iter().find(|f| f.rel_path == "status.json").unwrap();
+        assert!(!String::from_utf8_lossy(&status.contents).contains("run"));
+        let editions = offline.iter().find(|f| f.rel_path == EDITIONS_PAGE).unwrap();
+        let text = String::from_utf8_lossy(&editions.contents);
+        assert!(text.contains("archived edition") && !text.contains("No edition"), "{text}");
+    }
+
+    #[test]
+    fn single_html_stands_alone() {
+        let html = single_html(&offline_files(&site()).unwrap()).unwrap();
+        assert!(html.contains("<html lang=\"fr\">"));
+        assert!(html.contains("<style>\nbody{}</style>"));
+        assert!(html.contains("<section class=\"archived-page\" id=\"page-about\">"));
+        assert!(html.contains("<a href=\"#page-about\">About</a> <a href=\"#who\">who</a>"));
+        assert!(html.contains("href=\"data:text/csv;charset=utf-8;base64,YSxiCjEsMgo=\" download=\"q.csv\""));
+        assert!(html.contains("<title>Report · 2018-12-20</title>"));
+        let mut broken = site();
+        broken[0] =
+            file("index.html", &String::from_utf8_lossy(&broken[0].contents).replace("about.html#who", "gone.html"));
+        assert!(single_html(&broken).unwrap_err().to_string().contains("`gone.html`"));
+    }
+
+    #[test]
+    fn archives_are_reproducible_and_pruned() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = offline_files(&site()).unwrap();
+        let written = write(dir.path(), &files).unwrap();
+        assert_eq!(written.len(), 3);
+        let first: Vec<Vec<u8>> = written.iter().map(|p| std::fs::read(p).unwrap()).collect();
+        write(dir.path(), &files).unwrap();
+        let second: Vec<Vec<u8>> = written.iter().map(|p| std::fs::read(p).unwrap()).collect();
+        assert_eq!(first, second);
+        let mut older = files.clone();
+        let status = older.iter_mut().find(|f| f.rel_path == "status.json").unwrap();
+        status.contents = b"{\"edition\": \"2017-01-02\", \"pages\": [\"index.html\", \"about.html\"]}".to_vec();
+        write(dir.path(), &older).unwrap();
+        let editions = list(dir.path()).unwrap();
+        assert_eq!(editions.iter().map(|e| e.date.as_str()).collect::<Vec<_>>(), ["2018-12-20", "2017-01-02"]);
+        assert!(editions[0].files[0].0.ends_with(".tar.gz") && editions[0].files[2].0.ends_with(".html"));
+        let body = editions_body(&editions);
+        assert!(body.contains("href=\"archive/mangetamain-2017-01-02.zip\""));
+        assert_eq!(link_targets(&editions).len(), 6);
+        assert_eq!(prune(dir.path(), 1).unwrap(), ["2017-01-02"]);
+        assert_eq!(list(dir.path()).unwrap().len(), 1);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3, "no temporary files left");
+    }
+
+    #[test]
+    fn a_site_without_an_edition_date_cannot_be_archived() {
+        let files = [file("status.json", "{\"edition\": null}")];
+        assert!(edition_date(&files).unwrap_err().to_string().contains("SOURCE_DATE_EPOCH"));
+    }
+}
