@@ -7,6 +7,8 @@
 //! (`archive`); `serve` previews it while an author edits. `site` runs the stages in order; the
 //! binary only parses the command line and calls it.
 
+#![warn(missing_docs)]
+
 pub mod archive;
 pub mod chart;
 pub mod cli;

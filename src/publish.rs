@@ -11,7 +11,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Extensions written with a precompressed `.gz` twin for nginx `gzip_static`.
-/// `status.json` has none: it is rewritten by every run (see [`write`]) and small.
+/// `status.json` has none: it is rewritten by every run (see [`write()`]) and small.
 pub const COMPRESSED: [&str; 6] = ["html", "css", "csv", "xml", "txt", "svg"];
 
 /// Adds a `.gz` twin to every compressible file. The gzip header carries no

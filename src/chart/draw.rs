@@ -24,15 +24,70 @@ pub enum Align {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Shape {
     /// A filled rectangle.
-    Rect { x0: f64, y0: f64, x1: f64, y1: f64, role: Role },
-    /// A filled rectangle drawn with an opacity (0..1): heat map cells, count bars.
-    Shade { x0: f64, y0: f64, x1: f64, y1: f64, role: Role, alpha: f64 },
+    Rect {
+        /// Left edge.
+        x0: f64,
+        /// Top edge.
+        y0: f64,
+        /// Right edge.
+        x1: f64,
+        /// Bottom edge.
+        y1: f64,
+        /// Its colour.
+        role: Role,
+    },
+    /// A filled rectangle drawn with an opacity: heat map cells, count bars.
+    Shade {
+        /// Left edge.
+        x0: f64,
+        /// Top edge.
+        y0: f64,
+        /// Right edge.
+        x1: f64,
+        /// Bottom edge.
+        y1: f64,
+        /// Its colour.
+        role: Role,
+        /// Opacity, 0..1.
+        alpha: f64,
+    },
     /// A polyline.
-    Line { points: Vec<(f64, f64)>, role: Role, width: u32 },
+    Line {
+        /// The points, in order.
+        points: Vec<(f64, f64)>,
+        /// Its colour.
+        role: Role,
+        /// Stroke width.
+        width: u32,
+    },
     /// A filled circle.
-    Dot { x: f64, y: f64, r: f64, role: Role },
-    /// Text; `y` is the vertical centre of the line.
-    Text { x: f64, y: f64, text: String, size: f64, role: Role, align: Align, bold: bool },
+    Dot {
+        /// Centre, horizontally.
+        x: f64,
+        /// Centre, vertically.
+        y: f64,
+        /// Radius.
+        r: f64,
+        /// Its colour.
+        role: Role,
+    },
+    /// Text.
+    Text {
+        /// Anchor point, horizontally (see `align`).
+        x: f64,
+        /// The vertical centre of the line.
+        y: f64,
+        /// The text, unescaped.
+        text: String,
+        /// Font size.
+        size: f64,
+        /// Its colour.
+        role: Role,
+        /// Where `x` is on the line.
+        align: Align,
+        /// Bold weight.
+        bold: bool,
+    },
 }
 
 /// The shapes of one chart and its size.

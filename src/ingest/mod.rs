@@ -87,7 +87,7 @@ DROP MACRO decode_list;
 
 /// Encodes a list of strings as one text for a fast columnar load: items
 /// joined by U+001F, with U+001E escaping (U+001E → U+001E `0`, U+001F →
-/// U+001E `1`); the empty list is NULL. [`FINISH_RECIPES`] decodes it.
+/// U+001E `1`); the empty list is NULL. `FINISH_RECIPES` decodes it.
 pub fn encode_list(items: &[String]) -> Option<String> {
     if items.is_empty() {
         return None;
