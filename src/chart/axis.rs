@@ -217,6 +217,20 @@ pub fn text_width(text: &str, size: f64) -> f64 {
         * size
 }
 
+/// The centre for a label of `text` meant to sit centred at `x`, moved as
+/// little as needed to stay within `lo..hi`: the first and last tick labels
+/// of an x axis stay clear of the y axis labels and of the canvas edge.
+pub fn flush(x: f64, text: &str, size: f64, lo: f64, hi: f64) -> f64 {
+    let half = text_width(text, size) / 2.0;
+    if x - half < lo {
+        lo + half
+    } else if x + half > hi {
+        (hi - half).max(lo + half)
+    } else {
+        x
+    }
+}
+
 /// Shortens `text` with an ellipsis so it fits `width` px at `size`.
 pub fn fit_text(text: &str, size: f64, width: f64) -> String {
     if text_width(text, size) <= width {
@@ -232,6 +246,14 @@ pub fn fit_text(text: &str, size: f64, width: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flush_keeps_labels_inside() {
+        let w = text_width("2000", 14.0) / 2.0;
+        assert_eq!(flush(100.0, "2000", 14.0, 40.0, 500.0), 100.0);
+        assert_eq!(flush(42.0, "2000", 14.0, 40.0, 500.0), 40.0 + w);
+        assert_eq!(flush(499.0, "2000", 14.0, 40.0, 500.0), 500.0 - w);
+    }
 
     #[test]
     fn linear_ticks_cover_the_data_with_nice_steps() {

@@ -81,7 +81,8 @@ pub fn vertical(data: &Data<'_>) -> Canvas {
             }
         }
         if i % step == 0 {
-            c.text(cx, f.y1 + 14.0, labels[i].clone(), TICK, Role::Muted, Align::Middle);
+            let at = axis::flush(cx, &labels[i], TICK, f.x0, c.width as f64);
+            c.text(at, f.y1 + 14.0, labels[i].clone(), TICK, Role::Muted, Align::Middle);
         }
     }
     c.line(vec![(f.x0, base), (f.x1, base)], Role::Axis, 1);
@@ -117,7 +118,14 @@ pub fn horizontal(data: &Data<'_>) -> Canvas {
         let x = scale.map(t.value);
         c.line(vec![(x, y0), (x, y1)], Role::Grid, 1);
         if k % step == 0 {
-            c.text(x, y1 + 14.0, t.label.clone(), TICK, Role::Muted, Align::Middle);
+            c.text(
+                axis::flush(x, &t.label, TICK, x0 - 8.0, c.width as f64),
+                y1 + 14.0,
+                t.label.clone(),
+                TICK,
+                Role::Muted,
+                Align::Middle,
+            );
         }
     }
     for (i, v) in values.iter().enumerate() {
@@ -171,7 +179,8 @@ pub fn histogram(data: &Data<'_>) -> Canvas {
         if k % step == 0 {
             let x = xscale.map(t.value);
             c.line(vec![(x, f.y1), (x, f.y1 + 4.0)], Role::Axis, 1);
-            c.text(x, f.y1 + 14.0, t.label.clone(), TICK, Role::Muted, Align::Middle);
+            let at = axis::flush(x, &t.label, TICK, f.x0, c.width as f64);
+            c.text(at, f.y1 + 14.0, t.label.clone(), TICK, Role::Muted, Align::Middle);
         }
     }
     c.line(vec![(f.x0, base), (f.x1, base)], Role::Axis, 1);

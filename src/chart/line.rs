@@ -49,7 +49,8 @@ pub fn draw(data: &Data<'_>) -> Canvas {
         if k % step == 0 {
             let x = xscale.map(t.value);
             c.line(vec![(x, f.y1), (x, f.y1 + 4.0)], Role::Axis, 1);
-            c.text(x, f.y1 + 14.0, t.label.clone(), TICK, Role::Muted, Align::Middle);
+            let at = axis::flush(x, &t.label, TICK, f.x0, c.width as f64);
+            c.text(at, f.y1 + 14.0, t.label.clone(), TICK, Role::Muted, Align::Middle);
         }
     }
     c.line(vec![(f.x0, f.y1), (f.x1, f.y1)], Role::Axis, 1);

@@ -1,6 +1,7 @@
 //! The integration suite: one test binary, so DuckDB links once.
 
 mod archive;
+mod browser;
 mod build;
 mod cli;
 mod common;

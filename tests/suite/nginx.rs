@@ -14,9 +14,9 @@ fn nginx_binary() -> Option<PathBuf> {
     ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"].iter().map(PathBuf::from).find(|p| p.is_file())
 }
 
-struct Nginx {
+pub struct Nginx {
     child: Child,
-    port: u16,
+    pub port: u16,
 }
 
 impl Drop for Nginx {
@@ -40,7 +40,7 @@ fn free_port() -> u16 {
 }
 
 /// Starts nginx with `docker/nginx.conf` serving `site_dir/public`.
-fn start(site_dir: &Path) -> Option<Nginx> {
+pub fn start(site_dir: &Path) -> Option<Nginx> {
     let Some(bin) = nginx_binary() else {
         assert!(std::env::var("CI").is_err(), "nginx is required in CI (apt-get install nginx)");
         eprintln!("skipped: nginx not found (apt-get install nginx)");
