@@ -123,6 +123,13 @@ function measure() {
         const c = parse(style.fill);
         if (c && c.a === 1 && ratio(c, bg) < 3) chart.lowContrast.push(`mark ${ratio(c, bg).toFixed(2)}:1`);
       }
+      // lines: data, axes, and the outlines of light bars (not the grid)
+      for (const line of svg.querySelectorAll('polyline, line')) {
+        const style = getComputedStyle(line);
+        if (style.stroke === grid || Number(style.opacity) < 1) continue;
+        const c = parse(style.stroke);
+        if (c && c.a === 1 && ratio(c, bg) < 3) chart.lowContrast.push(`line ${ratio(c, bg).toFixed(2)}:1`);
+      }
     }
     out.charts.push(chart);
   }
