@@ -393,7 +393,7 @@ pub fn single_html(files: &[OutputFile]) -> anyhow::Result<String> {
         let title = inner(main, "<h1", "</h1>").map(strip_tags).unwrap_or_else(|| page.clone());
         let id = &page_ids[page.as_str()];
         toc.push_str(&format!("<li><a href=\"#{id}\">{title}</a></li>\n"));
-        let body = rewrite_links(main, page, &page_ids, &by_path)?;
+        let body = prefix_ids(&rewrite_links(main, page, &page_ids, &by_path)?, &id_prefix(page));
         sections.push_str(&format!(
             "<section class=\"archived-page\" id=\"{id}\">\n{}\n<p class=\"back\"><a href=\"#contents\">Back to the contents</a></p>\n</section>\n",
             body.trim()
@@ -405,6 +405,35 @@ pub fn single_html(files: &[OutputFile]) -> anyhow::Result<String> {
         edition_title = if edition.is_empty() { String::new() } else { format!(" · {edition}") },
         edition_line = if edition.is_empty() { String::new() } else { format!("Edition of {edition}. ") },
     ))
+}
+
+/// The prefix given to the ids of page `page` in the single file, so that
+/// ids repeated across pages (a chart of one query on two pages) stay unique.
+fn id_prefix(page: &str) -> String {
+    format!("{}--", page.trim_end_matches(".html"))
+}
+
+/// Prefixes every `id` of `html` and every reference to one inside it
+/// (`aria-labelledby`, `aria-describedby`, `for`, `headers`) with `prefix`.
+/// Links (`href="#..."`) were prefixed by [`rewrite_links`].
+fn prefix_ids(html: &str, prefix: &str) -> String {
+    let mut out = String::with_capacity(html.len() + 256);
+    let mut rest = html;
+    loop {
+        let next = [" id=\"", " aria-labelledby=\"", " aria-describedby=\"", " for=\"", " headers=\""]
+            .iter()
+            .filter_map(|a| rest.find(a).map(|i| (i, a.len())))
+            .min();
+        let Some((i, len)) = next else { break };
+        let start = i + len;
+        let Some(end) = rest[start..].find('"').map(|e| start + e) else { break };
+        out.push_str(&rest[..start]);
+        let ids: Vec<String> = rest[start..end].split_whitespace().map(|id| format!("{prefix}{id}")).collect();
+        out.push_str(&ids.join(" "));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Rewrites every `href` and `src` of `html` (a part of page `page`) to
@@ -429,15 +458,19 @@ fn rewrite_links(
             None => (link.as_str(), None),
         };
         let mut after = &rest[end..];
-        if target.is_empty()
-            || link.starts_with("http://")
-            || link.starts_with("https://")
-            || link.starts_with("mailto:")
-        {
+        if link.starts_with("http://") || link.starts_with("https://") || link.starts_with("mailto:") {
             out.push_str(&rest[start..end]);
+        } else if target.is_empty() {
+            // an anchor on the same page: its id gets the page's prefix
+            out.push('#');
+            out.push_str(&id_prefix(page));
+            out.push_str(fragment.unwrap_or(""));
         } else if let Some(id) = page_ids.get(target) {
             out.push('#');
-            out.push_str(fragment.filter(|f| !f.is_empty()).unwrap_or(id));
+            match fragment.filter(|f| !f.is_empty()) {
+                Some(f) => out.push_str(&format!("{}{f}", id_prefix(target))),
+                None => out.push_str(id),
+            }
         } else if let Some(bytes) = files.get(target) {
             out.push_str(&format!(
                 "data:{};base64,{}",
@@ -520,13 +553,27 @@ mod tests {
         assert!(html.contains("<html lang=\"fr\">"));
         assert!(html.contains("<style>\nbody{}</style>"));
         assert!(html.contains("<section class=\"archived-page\" id=\"page-about\">"));
-        assert!(html.contains("<a href=\"#page-about\">About</a> <a href=\"#who\">who</a>"));
+        assert!(html.contains("<a href=\"#page-about\">About</a> <a href=\"#about--who\">who</a>"));
+        assert!(html.contains("<p id=\"about--who\">"), "ids carry their page: {html}");
         assert!(html.contains("href=\"data:text/csv;charset=utf-8;base64,YSxiCjEsMgo=\" download=\"q.csv\""));
         assert!(html.contains("<title>Report · 2018-12-20</title>"));
         let mut broken = site();
         broken[0] =
             file("index.html", &String::from_utf8_lossy(&broken[0].contents).replace("about.html#who", "gone.html"));
         assert!(single_html(&broken).unwrap_err().to_string().contains("`gone.html`"));
+    }
+
+    #[test]
+    fn ids_repeated_across_pages_stay_unique() {
+        let html =
+            "<figure id=\"chart-q\"><svg aria-labelledby=\"chart-q-title chart-q-desc\"><title id=\"chart-q-title\">";
+        assert_eq!(
+            prefix_ids(html, "trends--"),
+            "<figure id=\"trends--chart-q\"><svg aria-labelledby=\"trends--chart-q-title trends--chart-q-desc\"><title id=\"trends--chart-q-title\">"
+        );
+        let files: BTreeMap<&str, &[u8]> = BTreeMap::new();
+        let ids: BTreeMap<&str, String> = [("a.html", "page-a".to_string())].into();
+        assert_eq!(rewrite_links("<a href=\"#x\">", "b.html", &ids, &files).unwrap(), "<a href=\"#b--x\">");
     }
 
     #[test]

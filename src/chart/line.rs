@@ -68,7 +68,11 @@ pub fn draw(data: &Data<'_>) -> Canvas {
                 let top = cscale.map(*v);
                 c.shade(cx - half, f.y1, cx + half, top, Role::Series(1), 0.3);
                 // a solid outline gives each light bar a visible edge in both themes
-                c.line(vec![(cx - half, f.y1), (cx - half, top), (cx + half, top), (cx + half, f.y1)], Role::Series(1), 1);
+                c.line(
+                    vec![(cx - half, f.y1), (cx - half, top), (cx + half, top), (cx + half, f.y1)],
+                    Role::Series(1),
+                    1,
+                );
             }
         }
         for t in axis::label_ticks(&cticks, false) {
@@ -79,7 +83,11 @@ pub fn draw(data: &Data<'_>) -> Canvas {
         let lx = data.width as f64 - 8.0 - w;
         c.text(lx, 12.0, name, TICK, Role::Text, Align::Start);
         c.shade(lx - 16.0, 6.0, lx - 6.0, 18.0, Role::Series(1), 0.3);
-        c.line(vec![(lx - 16.0, 6.0), (lx - 6.0, 6.0), (lx - 6.0, 18.0), (lx - 16.0, 18.0), (lx - 16.0, 6.0)], Role::Series(1), 1);
+        c.line(
+            vec![(lx - 16.0, 6.0), (lx - 6.0, 6.0), (lx - 6.0, 18.0), (lx - 16.0, 18.0), (lx - 16.0, 6.0)],
+            Role::Series(1),
+            1,
+        );
     }
 
     let many = data.x.len() > 40;
