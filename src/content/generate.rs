@@ -12,15 +12,106 @@ use crate::table::{Table, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
 
+/// Where a `{{ row.COLUMN }}` stands in a page, which decides how its value
+/// is escaped so that it reads back as itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Context {
+    /// Markdown text: Markdown's special characters become entities.
+    Markdown,
+    /// Front matter or a directive (TOML): escaped for a `"..."` string.
+    Toml,
+    /// An SQL block: only `| sql` is allowed, which quotes the value.
+    Sql,
+    /// Another fenced code block: shown as written.
+    Code,
+    /// Not in a page (a slug): the value as it is.
+    Plain,
+}
+
+/// The context of every line of `text`, by the byte offset where it starts.
+fn contexts(text: &str) -> Vec<(usize, Context)> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    let mut front_matter = text.starts_with("+++");
+    let mut fence: Option<(String, Context)> = None;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let trimmed = line.trim_end();
+        let context = if front_matter {
+            if i > 0 && trimmed == "+++" {
+                front_matter = false;
+            }
+            Context::Toml
+        } else if let Some((marker, context)) = &fence {
+            let context = *context;
+            if trimmed.trim_start().starts_with(marker.as_str())
+                && trimmed.trim_start().trim_start_matches(marker.as_str()).is_empty()
+            {
+                fence = None;
+                Context::Code
+            } else {
+                context
+            }
+        } else {
+            let start = trimmed.trim_start();
+            let marker: String = start.chars().take_while(|c| *c == '`' || *c == '~').collect();
+            if marker.len() >= 3 && marker.chars().all(|c| c == marker.chars().next().unwrap_or('`')) {
+                let info = start[marker.len()..].split_whitespace().next().unwrap_or("");
+                let context = match info {
+                    "sql" => Context::Sql,
+                    "chart" | "table" | "kpis" | "pages" => Context::Toml,
+                    _ => Context::Code,
+                };
+                fence = Some((marker, context));
+                Context::Code
+            } else {
+                Context::Markdown
+            }
+        };
+        out.push((offset, context));
+        offset += line.len();
+    }
+    out
+}
+
+/// A number that SQL reads as one: digits, a sign, a point, an exponent.
+fn is_number(value: &str) -> bool {
+    value.chars().all(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E'))
+        && value.chars().any(|c| c.is_ascii_digit())
+        && value.parse::<f64>().is_ok()
+}
+
+/// Escapes `value` for the inside of a TOML basic string (`"..."`).
+fn toml_escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Replaces every `{{ row.COLUMN }}` / `{{ row.COLUMN | sql }}` of `text`;
 /// `value` gives a column's text, `None` for an unknown column.
-/// With `escape`, text values are escaped for Markdown.
+/// With `escape` (a page), each value is escaped for where it stands: in
+/// Markdown text, in front matter or a directive (a TOML string), or in an
+/// SQL block (where only `| sql` is allowed); without, it is left as it is.
 pub fn substitute(
     text: &str,
     path: &Path,
     value: &dyn Fn(&str) -> Option<String>,
     escape: bool,
 ) -> Result<String, SourceError> {
+    let lines = if escape { contexts(text) } else { Vec::new() };
+    let context_at = |at: usize| match lines.partition_point(|(start, _)| *start <= at) {
+        0 => Context::Plain,
+        i => lines[i - 1].1,
+    };
     let mut out = String::with_capacity(text.len());
     let mut pos = 0;
     while let Some(start) = text[pos..].find("{{").map(|i| i + pos) {
@@ -38,11 +129,22 @@ pub fn substitute(
         let at = || Location::at(path, text, start);
         let v = value(column).ok_or_else(|| SourceError::new(at(), format!("unknown column `{column}` in `row`")))?;
         out.push_str(&text[pos..start]);
-        match filter {
-            None if escape => out.push_str(&markdown::escape_inline(&v)),
-            None => out.push_str(&v),
-            Some("sql") => out.push_str(&format!("'{}'", v.replace('\'', "''"))),
-            Some(other) => {
+        match (filter, context_at(start)) {
+            (None, Context::Markdown) => out.push_str(&markdown::escape_inline(&v)),
+            (None, Context::Toml) => out.push_str(&toml_escape(&v)),
+            (None, Context::Sql) if v.is_empty() => out.push_str("NULL"),
+            (None, Context::Sql) if is_number(&v) => out.push_str(&v),
+            (None, Context::Sql) => {
+                return Err(SourceError::new(
+                    at(),
+                    format!(
+                        "`{v}` is not a number: in SQL, write `{{{{ row.{column} | sql }}}}` to have it as a quoted SQL string"
+                    ),
+                ));
+            }
+            (None, Context::Code | Context::Plain) => out.push_str(&v),
+            (Some("sql"), _) => out.push_str(&format!("'{}'", v.replace('\'', "''"))),
+            (Some(other), _) => {
                 return Err(SourceError::new(
                     at(),
                     format!("unknown filter `{other}` for `row` (expected `sql` or none)"),
@@ -157,6 +259,35 @@ mod tests {
                 .message
                 .contains("unknown filter")
         );
+    }
+
+    #[test]
+    fn values_are_escaped_for_where_they_stand() {
+        let v = |_: &str| Some(r#"a "b" \ c & (d) *e*"#.to_string());
+        let text = "+++\ntitle = \"T {{ row.x }}\"\n+++\n\nText {{ row.x }}.\n\n```chart\ntitle = \"C {{ row.x }}\"\n```\n\n```text\n{{ row.x }}\n```\n";
+        let out = substitute(text, Path::new("t.md"), &v, true).unwrap();
+        // front matter and directives: TOML strings that read back as the value
+        let title: toml::Value = toml::from_str(out.lines().nth(1).unwrap()).unwrap();
+        assert_eq!(title["title"].as_str(), Some(r#"T a "b" \ c & (d) *e*"#));
+        let chart = out.lines().find(|l| l.starts_with("title = \"C")).unwrap();
+        let chart: toml::Value = toml::from_str(chart).unwrap();
+        assert_eq!(chart["title"].as_str(), Some(r#"C a "b" \ c & (d) *e*"#));
+        // Markdown: entities; other code blocks: as written
+        assert!(out.contains("Text a &#34;b&#34; &#92; c &#38; &#40;d&#41; &#42;e&#42;."), "{out}");
+        assert!(out.contains("```text\na \"b\" \\ c & (d) *e*\n```"), "{out}");
+        // SQL takes the value only as a quoted string
+        let sql = "+++\ntitle = \"x\"\n+++\n```sql q\nselect {{ row.x }}\n```\n";
+        let e = substitute(sql, Path::new("t.md"), &v, true).unwrap_err();
+        assert!(e.message.contains("is not a number") && e.message.contains("| sql"), "{}", e.message);
+        assert_eq!((e.location.line, e.location.column), (5, 8));
+        // numbers (and NULL) go in as they are
+        for (value, sql) in [("5", "select 5"), ("-2.5e3", "select -2.5e3"), ("", "select NULL")] {
+            let n = |_: &str| Some(value.to_string());
+            assert!(
+                substitute("```sql q\nselect {{ row.x }}\n```\n", Path::new("t.md"), &n, true).unwrap().contains(sql)
+            );
+        }
+        assert!(!is_number("1; drop table recipes") && !is_number("inf") && !is_number("-") && is_number("42"));
     }
 
     #[test]

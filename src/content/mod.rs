@@ -66,7 +66,7 @@ impl Page {
         let split = front_matter::split(text, display)?;
         let meta = front_matter::parse(&split, text, display)?;
         if meta.generate.is_some() {
-            let probe = generate::substitute(text, display, &|_| Some("x".to_string()), true)?;
+            let probe = generate::substitute(text, display, &|_| Some("1".to_string()), true)?;
             let mut page = Page::parse_body(&probe, display, meta.clone())?;
             page.template = Some(text.to_string());
             page.queries.clear();

@@ -235,6 +235,35 @@ fn generates_one_page_per_row() {
 }
 
 #[test]
+fn generated_pages_show_any_value_as_written() {
+    let site = Site::fixture("minimal");
+    let odd = r#"grandma's 9" pie & <crust> *x* \ y (z)"#;
+    site.write(
+        "content/odd.md",
+        &format!(
+            "+++\ntitle = \"Odd names\"\n+++\n\n```sql odd_names\nselect 1 as id, '{}' as name union all select 2, '<script>alert(1)</script>' order by id\n```\n\n```pages\ntemplate = \"recipe\"\n```\n",
+            odd.replace('\'', "''")
+        ),
+    );
+    site.write(
+        "content/recipe.md",
+        "+++\ntitle = \"Recipe {{ row.name }}\"\ndescription = \"All about {{ row.name }}\"\nin_nav = false\n[generate]\nquery = \"odd_names\"\nslug = \"recipe-{{ row.id }}\"\n+++\n\n```sql echo\nselect {{ row.id }} as id, {{ row.name | sql }} as name\n```\n\nThe name is {{ row.name }}; from SQL: {{ echo.name }}.\n\n```table\ndata = \"echo\"\ntitle = \"About {{ row.name }}\"\n```\n",
+    );
+    site.build().unwrap();
+    for (id, name) in [(1, odd), (2, "<script>alert(1)</script>")] {
+        let html = site.read(&format!("recipe-{id}.html"));
+        let text = mangetamain::publish::decode_entities(&html);
+        assert!(text.contains(&format!("<h1>Recipe {name}</h1>")), "the title: {html}");
+        assert!(text.contains(&format!("All about {name}")), "the lead: {html}");
+        assert!(text.contains(&format!("The name is {name}; from SQL: {name}.")), "the text: {html}");
+        assert!(text.contains(&format!("About {name}")), "the table title: {html}");
+        assert!(!html.contains("&amp;#") && !html.contains("<script>"), "escaped once, never twice: {html}");
+        let field = if name.contains('"') { format!("\"{}\"", name.replace('"', "\"\"")) } else { name.to_string() };
+        assert_eq!(site.read(&format!("data/echo__recipe_{id}.csv")), format!("id,name\n{id},{field}\n"));
+    }
+}
+
+#[test]
 fn the_sample_site_keeps_its_budgets() {
     let site = Site::project();
     site.build().unwrap();
