@@ -343,18 +343,6 @@ fn strip_tags(html: &str) -> String {
     out.trim().to_string()
 }
 
-fn mime(path: &str) -> &'static str {
-    match path.rsplit('.').next().unwrap_or("") {
-        "csv" => "text/csv;charset=utf-8",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "json" => "application/json",
-        "txt" => "text/plain;charset=utf-8",
-        _ => "application/octet-stream",
-    }
-}
-
 /// The whole report in one HTML file: the stylesheet inline, every page of
 /// `status.json`'s list as a section, links between pages turned into
 /// in-file anchors and every other file of the site (the CSV downloads)
@@ -474,7 +462,7 @@ fn rewrite_links(
         } else if let Some(bytes) = files.get(target) {
             out.push_str(&format!(
                 "data:{};base64,{}",
-                mime(target),
+                crate::publish::media_type(target).replace("; ", ";"),
                 base64::engine::general_purpose::STANDARD.encode(bytes)
             ));
             // name the download after the file, not the URI

@@ -14,6 +14,24 @@ use std::path::{Path, PathBuf};
 /// `status.json` has none: it is rewritten by every run (see [`write()`]) and small.
 pub const COMPRESSED: [&str; 6] = ["html", "css", "csv", "xml", "txt", "svg"];
 
+/// The media type of a site file, by its extension (for the preview's
+/// responses and the single-file archive's `data:` links).
+pub fn media_type(path: &str) -> &'static str {
+    match path.rsplit('.').next().unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "csv" => "text/csv; charset=utf-8",
+        "json" => "application/json",
+        "svg" => "image/svg+xml",
+        "xml" => "application/xml",
+        "txt" => "text/plain; charset=utf-8",
+        "gz" => "application/gzip",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        _ => "application/octet-stream",
+    }
+}
+
 /// Adds a `.gz` twin to every compressible file. The gzip header carries no
 /// name and no time, so the bytes depend on the content only.
 pub fn precompress(files: &mut Vec<OutputFile>) -> anyhow::Result<()> {

@@ -145,7 +145,7 @@ fn respond(url: &str, state: &RwLock<State>) -> Reply {
             break;
         }
         if let Some(body) = state.files.get(&candidate) {
-            let content_type = content_type(&candidate);
+            let content_type = crate::publish::media_type(&candidate);
             let body = if candidate.ends_with(".html") { with_reload(body, state.number) } else { body.clone() };
             return Reply { status: 200, content_type, body };
         }
@@ -159,21 +159,6 @@ fn not_found(state: &State) -> Reply {
         None => b"not found\n".to_vec(),
     };
     Reply { status: 404, content_type: "text/html; charset=utf-8", body }
-}
-
-fn content_type(path: &str) -> &'static str {
-    match path.rsplit('.').next().unwrap_or("") {
-        "html" => "text/html; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "csv" => "text/csv; charset=utf-8",
-        "json" => "application/json",
-        "svg" => "image/svg+xml",
-        "xml" => "application/xml",
-        "txt" => "text/plain; charset=utf-8",
-        "gz" => "application/gzip",
-        "png" => "image/png",
-        _ => "application/octet-stream",
-    }
 }
 
 /// `%20` and the like decoded; `None` when the result is not UTF-8.
