@@ -1,13 +1,13 @@
-//! Columnar batches: rows collect in Arrow builders and go into DuckDB a
-//! batch at a time through the appender's Arrow path, which is many times
-//! faster than appending value by value.
+//! Columnar batches: rows are written value by value straight into Arrow
+//! builders (no row object in between) and go into DuckDB a batch at a time
+//! through the appender's Arrow path, which is many times faster than
+//! appending value by value. List columns are native `VARCHAR[]`.
 
 use duckdb::arrow::array::{
     ArrayRef, Date32Builder, Float64Builder, Int32Builder, Int64Builder, ListBuilder, StringBuilder,
 };
 use duckdb::arrow::datatypes::{DataType, Field, Schema};
 use duckdb::arrow::record_batch::RecordBatch;
-use duckdb::types::Value as Db;
 use std::sync::Arc;
 
 /// Rows per batch.
@@ -30,6 +30,50 @@ pub enum Col {
     List,
 }
 
+/// The items of one list, in one buffer: item `i` is
+/// `text[ends[i - 1]..ends[i]]` (from 0 for the first).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Items {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl Items {
+    /// Removes every item, keeping the buffers.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+    }
+
+    /// Adds an item.
+    pub fn push(&mut self, item: &str) {
+        self.text.push_str(item);
+        self.ends.push(self.text.len());
+    }
+
+    /// The number of items.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there is no item.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The items in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(self.ends.iter()).map(|(s, &e)| &self.text[s..e])
+    }
+
+    /// The items in order, each one only at its first appearance.
+    pub fn distinct(&self) -> impl Iterator<Item = &str> + '_ {
+        // lists are short (tens of items): a scan beats hashing
+        self.iter().enumerate().filter(|&(i, item)| !self.iter().take(i).any(|earlier| earlier == item)).map(|(_, s)| s)
+    }
+}
+
 enum Builder {
     Text(StringBuilder),
     BigInt(Int64Builder),
@@ -39,10 +83,27 @@ enum Builder {
     List(ListBuilder<StringBuilder>),
 }
 
-/// A batch being filled.
+/// A method writing the next column's value, or NULL for `None`.
+macro_rules! push {
+    ($name:ident, $t:ty, $variant:ident, $kind:literal, $doc:literal) => {
+        #[doc = $doc]
+        pub fn $name(&mut self, v: Option<$t>) -> &mut Batch {
+            match (self.next(), v) {
+                (Builder::$variant(b), Some(v)) => b.append_value(v),
+                (b, _) => null(b, $kind),
+            }
+            self
+        }
+    };
+}
+
+/// A batch being filled. Values are written column by column in table
+/// order for one row, then [`Batch::end_row`]; a value of the wrong type
+/// for its column is a programming error (a debug assertion; NULL in release).
 pub struct Batch {
     schema: Arc<Schema>,
     builders: Vec<Builder>,
+    col: usize,
     rows: usize,
 }
 
@@ -65,45 +126,54 @@ impl Batch {
             })
             .collect();
         let builders = columns.iter().map(|c| builder(*c)).collect();
-        Batch { schema: Arc::new(Schema::new(fields)), builders, rows: 0 }
+        Batch { schema: Arc::new(Schema::new(fields)), builders, col: 0, rows: 0 }
     }
 
-    /// Rows waiting.
+    /// The Arrow schema of the batches.
+    pub fn schema(&self) -> Arc<Schema> {
+        self.schema.clone()
+    }
+
+    /// Rows complete.
     pub fn len(&self) -> usize {
         self.rows
     }
 
-    /// Whether no row is waiting.
+    /// Whether no row is complete.
     pub fn is_empty(&self) -> bool {
         self.rows == 0
     }
 
-    /// Adds a row; values must match the column types (`Null` fits any).
-    pub fn push(&mut self, row: Vec<Db>) {
-        for (b, v) in self.builders.iter_mut().zip(row) {
-            match (b, v) {
-                (Builder::Text(b), Db::Text(s)) => b.append_value(s),
-                (Builder::BigInt(b), Db::BigInt(i)) => b.append_value(i),
-                (Builder::Int(b), Db::Int(i)) => b.append_value(i),
-                (Builder::Double(b), Db::Double(f)) => b.append_value(f),
-                (Builder::Date(b), Db::Date32(d)) => b.append_value(d),
-                (Builder::List(b), Db::List(items)) => {
-                    for item in items {
-                        match item {
-                            Db::Text(s) => b.values().append_value(s),
-                            _ => b.values().append_null(),
-                        }
-                    }
-                    b.append(true);
+    fn next(&mut self) -> &mut Builder {
+        let i = self.col;
+        self.col += 1;
+        &mut self.builders[i]
+    }
+
+    push!(text, &str, Text, "text", "The next column's value: text.");
+    push!(big_int, i64, BigInt, "bigint", "The next column's value: a `BIGINT`.");
+    push!(int, i32, Int, "int", "The next column's value: an `INTEGER`.");
+    push!(double, f64, Double, "double", "The next column's value: a `DOUBLE`.");
+    push!(date, i32, Date, "date", "The next column's value: a `DATE`, in days since 1970-01-01.");
+
+    /// The next column's value: a `VARCHAR[]`.
+    pub fn list(&mut self, items: &Items) -> &mut Batch {
+        match self.next() {
+            Builder::List(b) => {
+                for item in items.iter() {
+                    b.values().append_value(item);
                 }
-                (Builder::Text(b), _) => b.append_null(),
-                (Builder::BigInt(b), _) => b.append_null(),
-                (Builder::Int(b), _) => b.append_null(),
-                (Builder::Double(b), _) => b.append_null(),
-                (Builder::Date(b), _) => b.append_null(),
-                (Builder::List(b), _) => b.append(false),
+                b.append(true);
             }
+            b => null(b, "list"),
         }
+        self
+    }
+
+    /// Completes the row.
+    pub fn end_row(&mut self) {
+        debug_assert_eq!(self.col, self.builders.len(), "a row must give every column");
+        self.col = 0;
         self.rows += 1;
     }
 
@@ -141,6 +211,27 @@ impl Batch {
     }
 }
 
+/// Appends NULL; `wanted` is what the caller gave, which must match the column.
+fn null(b: &mut Builder, wanted: &str) {
+    let matches = matches!(
+        (&*b, wanted),
+        (Builder::Text(_), "text")
+            | (Builder::BigInt(_), "bigint")
+            | (Builder::Int(_), "int")
+            | (Builder::Double(_), "double")
+            | (Builder::Date(_), "date")
+    );
+    debug_assert!(matches, "a {wanted} value for a column of another type");
+    match b {
+        Builder::Text(b) => b.append_null(),
+        Builder::BigInt(b) => b.append_null(),
+        Builder::Int(b) => b.append_null(),
+        Builder::Double(b) => b.append_null(),
+        Builder::Date(b) => b.append_null(),
+        Builder::List(b) => b.append(false),
+    }
+}
+
 fn builder(c: Col) -> Builder {
     match c {
         Col::Text => Builder::Text(StringBuilder::new()),
@@ -156,33 +247,59 @@ fn builder(c: Col) -> Builder {
 mod tests {
     use super::*;
 
+    fn items(list: &[&str]) -> Items {
+        let mut out = Items::default();
+        for s in list {
+            out.push(s);
+        }
+        out
+    }
+
     #[test]
     fn batches_reach_the_table() {
         let conn = duckdb::Connection::open_in_memory().unwrap();
         conn.execute_batch("CREATE TABLE t (a VARCHAR, b BIGINT, c INTEGER, d DOUBLE, e DATE, f VARCHAR[])").unwrap();
         let mut app = conn.appender("t").unwrap();
         let mut batch = Batch::new(&[Col::Text, Col::BigInt, Col::Int, Col::Double, Col::Date, Col::List]);
-        batch.push(vec![
-            Db::Text("x".into()),
-            Db::BigInt(2147483648),
-            Db::Int(5),
-            Db::Double(1.5),
-            Db::Date32(1),
-            Db::List(vec![Db::Text("a, b".into()), Db::Text("it's".into())]),
-        ]);
-        batch.push(vec![Db::Null, Db::Null, Db::Null, Db::Null, Db::Null, Db::List(vec![])]);
+        batch
+            .text(Some("x"))
+            .big_int(Some(2147483648))
+            .int(Some(5))
+            .double(Some(1.5))
+            .date(Some(1))
+            .list(&items(&["a, b", "it's", ""]))
+            .end_row();
+        batch.text(None).big_int(None).int(None).double(None).date(None).list(&Items::default()).end_row();
         assert_eq!(batch.len(), 2);
         batch.flush(&mut app).unwrap();
         assert!(batch.is_empty());
         app.flush().unwrap();
         drop(app);
-        let (b, e, n, f2): (i64, String, i64, String) = conn
-            .query_row("select b, e::varchar, len(f), f[2] from t where a = 'x'", [], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        let (b, e, n, f2, f3): (i64, String, i64, String, String) = conn
+            .query_row("select b, e::varchar, len(f), f[2], f[3] from t where a = 'x'", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
             })
             .unwrap();
-        assert_eq!((b, e.as_str(), n, f2.as_str()), (2147483648, "1970-01-02", 2, "it's"));
-        let empty: i64 = conn.query_row("select len(f) from t where a is null", [], |r| r.get(0)).unwrap();
-        assert_eq!(empty, 0);
+        assert_eq!((b, e.as_str(), n, f2.as_str(), f3.as_str()), (2147483648, "1970-01-02", 3, "it's", ""));
+        let (empty, nulls): (i64, i64) = conn
+            .query_row(
+                "select len(f), (b is null)::int + (d is null)::int + (e is null)::int from t where a is null",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((empty, nulls), (0, 3));
+    }
+
+    #[test]
+    fn items_keep_order_and_find_distinct_ones() {
+        let list = items(&["b", "a", "b", "", "a", ""]);
+        assert_eq!(list.len(), 6);
+        assert_eq!(list.iter().collect::<Vec<_>>(), ["b", "a", "b", "", "a", ""]);
+        assert_eq!(list.distinct().collect::<Vec<_>>(), ["b", "a", ""]);
+        let mut list = list;
+        list.clear();
+        assert!(list.is_empty());
+        assert_eq!(list.distinct().count(), 0);
     }
 }

@@ -1,0 +1,249 @@
+//! Streams Arrow record batches into DuckDB tables through DuckDB's own
+//! Arrow scan, the fastest way in: the batches a parser sends on a channel
+//! are read by an `INSERT INTO table SELECT * FROM stream` that runs while
+//! the parser is still reading, and DuckDB converts and stores them on its
+//! own threads. Several tables load at once, each on its own connection.
+//!
+//! This is the one place that talks to DuckDB's C API directly: the Arrow
+//! scan needs the raw handles, which the safe wrapper does not give out.
+
+use anyhow::Context;
+use duckdb::arrow::datatypes::SchemaRef;
+use duckdb::arrow::error::ArrowError;
+use duckdb::arrow::ffi_stream::FFI_ArrowArrayStream;
+use duckdb::arrow::record_batch::{RecordBatch, RecordBatchReader};
+use duckdb::ffi;
+use std::ffi::{CStr, CString};
+use std::path::Path;
+use std::sync::mpsc::Receiver;
+
+/// A DuckDB database opened through the C API, closed when dropped. Every
+/// connection made from it must be dropped first.
+pub struct Database {
+    raw: ffi::duckdb_database,
+    /// The name of the file's catalog (`current_database()`).
+    catalog: String,
+}
+
+// DuckDB's database object is thread safe: connections are made from any thread.
+unsafe impl Send for Database {}
+unsafe impl Sync for Database {}
+
+impl Database {
+    /// Opens (creating) the database file with DuckDB's memory limit and threads.
+    pub fn open(path: &Path, memory_limit: &str, threads: usize) -> anyhow::Result<Database> {
+        let c_path = c_string(&path.to_string_lossy())?;
+        let mut config: ffi::duckdb_config = std::ptr::null_mut();
+        // SAFETY: `config` is created here, set with valid C strings and
+        // destroyed once the database is open (DuckDB copies it).
+        unsafe {
+            if ffi::duckdb_create_config(&mut config) != ffi::DuckDBSuccess {
+                ffi::duckdb_destroy_config(&mut config);
+                anyhow::bail!("cannot configure DuckDB");
+            }
+            for (name, value) in [("max_memory", memory_limit.to_string()), ("threads", threads.max(1).to_string())] {
+                let (n, v) = (c_string(name)?, c_string(&value)?);
+                if ffi::duckdb_set_config(config, n.as_ptr(), v.as_ptr()) != ffi::DuckDBSuccess {
+                    ffi::duckdb_destroy_config(&mut config);
+                    anyhow::bail!("invalid DuckDB setting {name} = `{value}`");
+                }
+            }
+            let mut raw: ffi::duckdb_database = std::ptr::null_mut();
+            let mut error: *mut std::os::raw::c_char = std::ptr::null_mut();
+            let state = ffi::duckdb_open_ext(c_path.as_ptr(), &mut raw, config, &mut error);
+            ffi::duckdb_destroy_config(&mut config);
+            if state != ffi::DuckDBSuccess {
+                let message = if error.is_null() {
+                    "unknown error".to_string()
+                } else {
+                    let m = CStr::from_ptr(error).to_string_lossy().into_owned();
+                    ffi::duckdb_free(error.cast());
+                    m
+                };
+                anyhow::bail!("cannot open database `{}`: {message}", path.display());
+            }
+            let mut db = Database { raw, catalog: String::new() };
+            let conn = db.connection()?;
+            db.catalog = conn
+                .query_row("SELECT current_database()", [], |r| r.get(0))
+                .context("cannot read the database's name")?;
+            drop(conn);
+            Ok(db)
+        }
+    }
+
+    /// A connection for ordinary statements. It must be dropped before the database.
+    pub fn connection(&self) -> anyhow::Result<duckdb::Connection> {
+        // SAFETY: `raw` is an open database, and it outlives the connection
+        // (the caller drops connections first; see the type's contract).
+        unsafe { duckdb::Connection::open_from_raw(self.raw) }.context("cannot connect to DuckDB")
+    }
+
+    /// Appends every batch received on `batches` to `table`, until the
+    /// channel closes; returns when all of them are stored. Batches must have
+    /// `schema`, whose columns match the table's in order and type.
+    pub fn load(&self, table: &str, schema: SchemaRef, batches: Receiver<RecordBatch>) -> anyhow::Result<()> {
+        let mut stream = FFI_ArrowArrayStream::new(Box::new(ChannelReader { schema, batches }));
+        // the stream's view is made in a scratch in-memory catalog: a view
+        // over a stream cannot be written to the database file
+        let scratch = format!("{table}__stream");
+        let view = c_string(&format!("{table}__arrow_stream"))?;
+        let setup = c_string(&format!("ATTACH ':memory:' AS \"{scratch}\"; USE \"{scratch}\""))?;
+        let sql = c_string(&format!(
+            "INSERT INTO \"{catalog}\".main.{table} SELECT * FROM \"{scratch}\".main.{table}__arrow_stream; USE \"{catalog}\"; DETACH \"{scratch}\"",
+            catalog = self.catalog.replace('"', "\"\"")
+        ))?;
+        let mut conn: ffi::duckdb_connection = std::ptr::null_mut();
+        // SAFETY: the connection is made from an open database and
+        // disconnected before returning; the stream lives on this stack frame
+        // until the statement that reads it has finished, and is released by
+        // its `Drop`; the result is destroyed on every path.
+        unsafe {
+            if ffi::duckdb_connect(self.raw, &mut conn) != ffi::DuckDBSuccess {
+                anyhow::bail!("cannot connect to DuckDB to load `{table}`");
+            }
+            let outcome = (|| {
+                query(conn, &setup).with_context(|| format!("cannot prepare to load `{table}`"))?;
+                let stream_ptr = (&mut stream as *mut FFI_ArrowArrayStream).cast();
+                if ffi::duckdb_arrow_scan(conn, view.as_ptr(), stream_ptr) != ffi::DuckDBSuccess {
+                    anyhow::bail!("cannot read the rows of `{table}`");
+                }
+                query(conn, &sql).with_context(|| format!("cannot store the rows of `{table}`"))
+            })();
+            ffi::duckdb_disconnect(&mut conn);
+            outcome
+        }
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        // SAFETY: opened in `open`, closed once here.
+        unsafe { ffi::duckdb_close(&mut self.raw) }
+    }
+}
+
+/// Runs `sql` on a raw connection, returning DuckDB's error message.
+///
+/// # Safety
+/// `conn` must be an open connection.
+unsafe fn query(conn: ffi::duckdb_connection, sql: &CStr) -> anyhow::Result<()> {
+    // SAFETY: the result is zero-initialised as the C API expects and
+    // destroyed on every path; the error string is copied before that.
+    unsafe {
+        let mut result: ffi::duckdb_result = std::mem::zeroed();
+        let state = ffi::duckdb_query(conn, sql.as_ptr(), &mut result);
+        let error = if state == ffi::DuckDBSuccess {
+            None
+        } else {
+            let e = ffi::duckdb_result_error(&mut result);
+            Some(if e.is_null() {
+                "unknown error".to_string()
+            } else {
+                CStr::from_ptr(e).to_string_lossy().into_owned()
+            })
+        };
+        ffi::duckdb_destroy_result(&mut result);
+        match error {
+            Some(e) => Err(anyhow::anyhow!(e)),
+            None => Ok(()),
+        }
+    }
+}
+
+fn c_string(s: &str) -> anyhow::Result<CString> {
+    CString::new(s).with_context(|| format!("`{s}` holds a NUL byte"))
+}
+
+/// The batches of a channel as an Arrow stream: it ends when the channel closes.
+struct ChannelReader {
+    schema: SchemaRef,
+    batches: Receiver<RecordBatch>,
+}
+
+impl Iterator for ChannelReader {
+    type Item = Result<RecordBatch, ArrowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.batches.recv().ok().map(Ok)
+    }
+}
+
+impl RecordBatchReader for ChannelReader {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::batch::{Batch, Col, Items};
+
+    #[test]
+    fn streams_batches_into_tables_while_they_are_made() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open(&dir.path().join("t.duckdb"), "256MB", 2).unwrap();
+        let conn = db.connection().unwrap();
+        conn.execute_batch("CREATE TABLE t (a VARCHAR, b BIGINT, l VARCHAR[]); CREATE TABLE u (x BIGINT, y VARCHAR)")
+            .unwrap();
+        let mut proto = Batch::new(&[Col::Text, Col::BigInt, Col::List]);
+        let mut list = Items::default();
+        list.push("a, b");
+        list.push("");
+        proto.text(Some("first")).big_int(Some(1)).list(&list).end_row();
+        let schema = proto.take().unwrap().unwrap().schema();
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let (tx2, rx2) = std::sync::mpsc::sync_channel(1);
+        std::thread::scope(|s| {
+            let t = s.spawn(|| db.load("t", schema.clone(), rx));
+            let u = s.spawn(|| {
+                let mut b = Batch::new(&[Col::BigInt, Col::Text]);
+                b.big_int(Some(7)).text(None).end_row();
+                db.load("u", b.take().unwrap().unwrap().schema(), rx2)
+            });
+            for i in 0..5000 {
+                let mut b = Batch::new(&[Col::Text, Col::BigInt, Col::List]);
+                b.text(Some(&format!("row {i}"))).big_int(Some(i)).list(&list).end_row();
+                tx.send(b.take().unwrap().unwrap()).unwrap();
+            }
+            let mut b = Batch::new(&[Col::BigInt, Col::Text]);
+            b.big_int(Some(7)).text(None).end_row();
+            tx2.send(b.take().unwrap().unwrap()).unwrap();
+            drop((tx, tx2));
+            t.join().unwrap().unwrap();
+            u.join().unwrap().unwrap();
+        });
+        let (n, sum, item): (i64, i64, String) = conn
+            .query_row("select count(*), sum(b), max(l[1]) from t", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap();
+        assert_eq!((n, sum, item.as_str()), (5000, 5000 * 4999 / 2, "a, b"));
+        let y: Option<String> = conn.query_row("select y from u", [], |r| r.get(0)).unwrap();
+        assert_eq!(y, None);
+        drop(conn);
+    }
+
+    #[test]
+    fn a_batch_that_does_not_fit_the_table_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open(&dir.path().join("t.duckdb"), "256MB", 1).unwrap();
+        let conn = db.connection().unwrap();
+        conn.execute_batch("CREATE TABLE t (a BIGINT, b BIGINT)").unwrap();
+        let mut b = Batch::new(&[Col::BigInt]);
+        b.big_int(Some(1)).end_row();
+        let batch = b.take().unwrap().unwrap();
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        tx.send(batch.clone()).unwrap();
+        drop(tx);
+        let err = db.load("t", batch.schema(), rx).unwrap_err().to_string();
+        assert!(err.contains("cannot store the rows of `t`"), "{err}");
+        drop(conn);
+    }
+
+    #[test]
+    fn a_bad_setting_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Database::open(&dir.path().join("t.duckdb"), "lots", 1).err().unwrap().to_string();
+        assert!(err.contains("max_memory"), "{err}");
+    }
+}
