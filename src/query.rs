@@ -18,6 +18,25 @@ pub struct QuerySpec {
     pub sql: String,
     /// The first line of the SQL in its page.
     pub defined_at: Location,
+    /// For `sql NAME by COLUMN` in a template: the query runs once for all
+    /// generated pages, and each page gets its rows.
+    pub by: Option<Shared>,
+}
+
+/// A query shared by the pages generated from one template
+/// (`sql NAME by COLUMN`): it runs once, and each page receives the rows
+/// whose `column` holds its own row's value, without that column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shared {
+    /// The query's name in the template (pages see it renamed `NAME__SLUG`).
+    pub name: String,
+    /// The column that says which page a row belongs to; the generating
+    /// query's rows have a column of the same name.
+    pub column: String,
+    /// This page's value of `column` (set when the page is generated).
+    pub value: String,
+    /// The query whose rows generate the pages (set when the page is generated).
+    pub rows_from: String,
 }
 
 /// Deduplicates queries by name. The same name with the same SQL (ignoring
@@ -76,6 +95,11 @@ impl Cache {
             }
         }
         cache
+    }
+
+    /// Whether the result of `spec` is cached (same name, same SQL).
+    pub fn has(&self, spec: &QuerySpec) -> bool {
+        self.old.get(&spec.name).is_some_and(|(sql, _)| *sql == spec.sql)
     }
 
     /// Writes the entries used in this build (a new file, renamed into place).
@@ -190,6 +214,75 @@ pub fn run_all(
         };
         cache.new.insert(name.clone(), (spec.sql.clone(), table.clone()));
         tables.insert(name.clone(), table);
+    }
+    Ok(tables)
+}
+
+/// Runs the queries shared by generated pages (`sql NAME by COLUMN`): each
+/// once, with the generating query's rows readable as a table of its name,
+/// then hands each page the rows whose `COLUMN` holds its value, without
+/// that column. `specs` are the pages' renamed queries; `sources` holds the
+/// generating queries.
+pub fn run_shared(
+    conn: &duckdb::Connection,
+    specs: &BTreeMap<String, QuerySpec>,
+    sources: &BTreeMap<String, QuerySpec>,
+    cache: &mut Cache,
+) -> anyhow::Result<BTreeMap<String, Table>> {
+    let mut groups: BTreeMap<(&str, &str), Vec<&QuerySpec>> = BTreeMap::new();
+    for spec in specs.values() {
+        if let Some(shared) = &spec.by {
+            groups.entry((shared.rows_from.as_str(), shared.name.as_str())).or_default().push(spec);
+        }
+    }
+    let mut tables = BTreeMap::new();
+    for ((rows_from, name), pages) in groups {
+        let Some(first) = pages.first() else { continue };
+        let Some(shared) = &first.by else { continue };
+        if let Some(other) = pages.iter().find(|p| normalize(&p.sql) != normalize(&first.sql)) {
+            return Err(SourceError::new(
+                other.defined_at.clone(),
+                format!(
+                    "query `{name}` (by {}) runs once for all pages, so its SQL cannot depend on `{{{{ row.COLUMN }}}}`",
+                    shared.column
+                ),
+            )
+            .into());
+        }
+        let whole = QuerySpec { name: format!("{rows_from}:{name}"), by: None, ..(*first).clone() };
+        if !cache.has(&whole) {
+            let source = sources.get(rows_from).ok_or_else(|| anyhow::anyhow!("unknown query `{rows_from}`"))?;
+            let sql = format!("CREATE OR REPLACE TEMP TABLE {rows_from} AS {}", source.sql);
+            conn.execute_batch(&sql).map_err(|e| sql_error(source, &e.to_string()))?;
+        }
+        let mut one = BTreeMap::new();
+        one.insert(whole.name.clone(), whole.clone());
+        let result = run_all(conn, &one, cache)?.remove(&whole.name).unwrap_or_default();
+        let key = result.column_index(&shared.column).ok_or_else(|| {
+            SourceError::new(
+                first.defined_at.clone(),
+                format!(
+                    "query `{name}` has no column `{}` to give each page its rows (columns: {})",
+                    shared.column,
+                    result.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            )
+        })?;
+        for page in pages {
+            let value = page.by.as_ref().map_or("", |b| b.value.as_str());
+            let mut columns = result.columns.clone();
+            columns.remove(key);
+            let rows = result
+                .rows
+                .iter()
+                .filter(|r| match &r[key] {
+                    Value::Null => value.is_empty(),
+                    v => v.to_csv_field() == value,
+                })
+                .map(|r| r.iter().enumerate().filter(|(i, _)| *i != key).map(|(_, v)| v.clone()).collect())
+                .collect();
+            tables.insert(page.name.clone(), Table { columns, rows });
+        }
     }
     Ok(tables)
 }
@@ -317,6 +410,7 @@ mod tests {
             name: name.into(),
             sql: sql.into(),
             defined_at: Location { path: PathBuf::from("p.md"), line, column: 1 },
+            by: None,
         }
     }
 

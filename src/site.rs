@@ -197,8 +197,11 @@ fn run(opts: &BuildOptions) -> anyhow::Result<(BuildSummary, Vec<OutputFile>)> {
         let mut known = queries.clone();
         known.extend(more.clone());
         check_query_names(&instances, &known, &config, &config_path, &opts.root)?;
-        tables.extend(query::run_all(&conn, &more, &mut cache)?);
-        tracing::info!(pages = instances.len(), queries = more.len(), "generated pages");
+        let (shared, plain): (BTreeMap<_, _>, BTreeMap<_, _>) = more.into_iter().partition(|(_, q)| q.by.is_some());
+        tables.extend(query::run_all(&conn, &plain, &mut cache)?);
+        tables.extend(query::run_shared(&conn, &shared, &queries, &mut cache)?);
+        let more = plain.len() + shared.len();
+        tracing::info!(pages = instances.len(), queries = more, "generated pages");
     }
     drop(conn);
     if let Err(e) = cache.save(&cache_path) {

@@ -205,6 +205,23 @@ pub fn expand(template: &Page, rows: &Table) -> Result<Vec<Page>, SourceError> {
         let mut page = Page::parse_body(&expanded, path, meta)?;
         page.slug = slug.clone();
         page.generated_from = Some(template.template_name());
+        for q in &mut page.queries {
+            if let Some(shared) = &mut q.by {
+                shared.value = value(&shared.column).ok_or_else(|| {
+                    SourceError::new(
+                        q.defined_at.clone(),
+                        format!(
+                            "`by {}`: the rows of `{}` have no column `{}` (columns: {})",
+                            shared.column,
+                            generate.query,
+                            shared.column,
+                            rows.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+                        ),
+                    )
+                })?;
+                shared.rows_from = generate.query.clone();
+            }
+        }
         let suffix = slug.replace('-', "_");
         let renamed: BTreeMap<String, String> =
             page.queries.iter().map(|q| (q.name.clone(), format!("{}__{suffix}", q.name))).collect();

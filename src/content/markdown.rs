@@ -92,12 +92,26 @@ pub fn scan(text: &str, body_offset: usize, path: &Path) -> Result<(Vec<QuerySpe
                     format!("invalid query name `{name}`: use letters, digits and `_`, starting with a letter"),
                 ));
             }
-            if let Some(extra) = words.next() {
-                return Err(SourceError::new(
-                    Location::at(path, text, fence),
-                    format!("unexpected `{extra}` after the query name `{name}`"),
-                ));
-            }
+            // `sql NAME by COLUMN`: one query for all pages of a template
+            let by = match (words.next(), words.next(), words.next()) {
+                (None, _, _) => None,
+                (Some("by"), Some(column), None) if expr::is_identifier(column) => Some(column.to_string()),
+                (Some("by"), column, _) => {
+                    return Err(SourceError::new(
+                        Location::at(path, text, fence),
+                        format!(
+                            "expected one column name after `by` in `sql {name} by COLUMN`, found `{}`",
+                            column.unwrap_or("")
+                        ),
+                    ));
+                }
+                (Some(extra), _, _) => {
+                    return Err(SourceError::new(
+                        Location::at(path, text, fence),
+                        format!("unexpected `{extra}` after the query name `{name}`"),
+                    ));
+                }
+            };
             if special.content.trim().is_empty() {
                 return Err(SourceError::new(Location::at(path, text, fence), format!("query `{name}` is empty")));
             }
@@ -105,6 +119,12 @@ pub fn scan(text: &str, body_offset: usize, path: &Path) -> Result<(Vec<QuerySpe
                 name: name.to_string(),
                 sql: special.content.clone(),
                 defined_at: Location::at(path, text, body_offset + special.content_offset),
+                by: by.map(|column| crate::query::Shared {
+                    name: name.to_string(),
+                    column,
+                    value: String::new(),
+                    rows_from: String::new(),
+                }),
             });
             pieces.push(Piece::Markdown("\n".to_string()));
         } else {
@@ -241,6 +261,18 @@ mod tests {
         assert_eq!((e.location.line, e.location.column), (3, 5));
         let e = scan_body("x {{ q.n\n").unwrap_err();
         assert!(e.message.contains("unclosed"));
+        let (queries, _) = scan_body("```sql per_tag by tag\nselect 1 as tag\n```\n").unwrap();
+        let by = queries[0].by.as_ref().unwrap();
+        assert_eq!((by.name.as_str(), by.column.as_str()), ("per_tag", "tag"));
+        for (info, message) in [
+            ("sql q by", "expected one column name after `by`"),
+            ("sql q by a b", "expected one column name after `by`"),
+            ("sql q by a-b", "expected one column name after `by`"),
+            ("sql q per tag", "unexpected `per` after the query name `q`"),
+        ] {
+            let e = scan_body(&format!("```{info}\nselect 1\n```\n")).unwrap_err();
+            assert!(e.message.starts_with(message), "{info}: {}", e.message);
+        }
         let e = scan_body("\n```sql bad-name\nselect 1\n```\n").unwrap_err();
         assert_eq!(e.location.line, 2);
         let e = scan_body("```sql empty\n```\n").unwrap_err();

@@ -73,7 +73,17 @@ impl Page {
             page.pieces.clear();
             return Ok(page);
         }
-        Page::parse_body(text, display, meta)
+        let page = Page::parse_body(text, display, meta)?;
+        if let Some(q) = page.queries.iter().find(|q| q.by.is_some()) {
+            return Err(SourceError::new(
+                q.defined_at.clone(),
+                format!(
+                    "`by` is for the queries of a page generated from data (`[generate]`); `{}` is on an ordinary page",
+                    q.name
+                ),
+            ));
+        }
+        Ok(page)
     }
 
     fn parse_body(text: &str, display: &Path, meta: FrontMatter) -> Result<Page, SourceError> {

@@ -368,6 +368,7 @@ fn ingest_into(tmp: &Path, inputs: &[Input], opts: &IngestOptions) -> anyhow::Re
     let loaded = load_all(&db, &conn, inputs, &progress);
     progress.finish();
     let datasets = loaded?;
+    tracing::debug!("files loaded");
     check_quarantine(&conn, &datasets, opts.max_quarantine)?;
     {
         let mut app = conn.appender("ingest_files").context("cannot write `ingest_files`")?;
@@ -388,6 +389,7 @@ fn ingest_into(tmp: &Path, inputs: &[Input], opts: &IngestOptions) -> anyhow::Re
     conn.execute("INSERT INTO ingest_meta VALUES ('schema', ?)", [SCHEMA_VERSION])
         .context("cannot write `ingest_meta`")?;
     conn.execute_batch("CHECKPOINT").context("cannot write the database")?;
+    tracing::debug!("database written");
     Ok(datasets)
 }
 

@@ -281,3 +281,36 @@ fn the_sample_site_keeps_its_budgets() {
     let css = String::from_utf8_lossy(&css.1);
     assert!(!css.contains("url(") && !css.contains("@import"), "the stylesheet loads nothing");
 }
+
+#[test]
+fn a_query_by_column_runs_once_and_gives_each_generated_page_its_rows() {
+    let site = Site::fixture("minimal");
+    // the same numbers two ways: one query per page, and one query for all
+    // pages (`by rating`) that reads the generating rows as the table `ratings`
+    site.write(
+        "content/rating.md",
+        "+++\ntitle = \"Rating {{ row.rating }}\"\nin_nav = false\n[generate]\nquery = \"ratings\"\nslug = \"rating-{{ row.rating }}\"\n+++\n\n\
+         ```sql each\nselect user_id, count(*) as n from interactions where rating = {{ row.rating }} group by user_id order by n desc, user_id limit 3\n```\n\n\
+         ```sql shared by rating\nselect rating, user_id, count(*) as n from interactions\nwhere rating in (select rating from ratings)\ngroup by rating, user_id\n\
+         qualify row_number() over (partition by rating order by count(*) desc, user_id) <= 3\norder by rating, n desc, user_id\n```\n\n\
+         ```table\ndata = \"shared\"\n```\n",
+    );
+    site.build().unwrap();
+    let ratings = site.read("data/ratings.csv");
+    let mut pages = 0;
+    for line in ratings.lines().skip(1) {
+        let rating = line.split(',').next().unwrap();
+        let each = site.read(&format!("data/each__rating_{rating}.csv"));
+        let shared = site.read(&format!("data/shared__rating_{rating}.csv"));
+        assert!(shared.starts_with("user_id,n\n"), "the key column is left out: {shared}");
+        assert_eq!(each, shared, "rating {rating}");
+        pages += 1;
+    }
+    assert_eq!(pages, 6);
+    // a page whose key has no row gets an empty table with the columns
+    let source = std::fs::read_to_string(site.root().join("content/rating.md")).unwrap();
+    site.write("content/rating.md", &source.replace("where rating in", "where rating > 4 and rating in"));
+    site.build().unwrap();
+    assert_eq!(site.read("data/shared__rating_0.csv"), "user_id,n\n");
+    assert!(site.read("data/shared__rating_5.csv").lines().count() > 1);
+}
