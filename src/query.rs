@@ -252,7 +252,7 @@ pub fn run_shared(
         let whole = QuerySpec { name: format!("{rows_from}:{name}"), by: None, ..(*first).clone() };
         if !cache.has(&whole) {
             let source = sources.get(rows_from).ok_or_else(|| anyhow::anyhow!("unknown query `{rows_from}`"))?;
-            let sql = format!("CREATE OR REPLACE TEMP TABLE {rows_from} AS {}", source.sql);
+            let sql = format!("CREATE OR REPLACE TEMP TABLE \"{rows_from}\" AS {}", source.sql);
             conn.execute_batch(&sql).map_err(|e| sql_error(source, &e.to_string()))?;
         }
         let mut one = BTreeMap::new();

@@ -200,8 +200,8 @@ fn run(opts: &BuildOptions) -> anyhow::Result<(BuildSummary, Vec<OutputFile>)> {
         let (shared, plain): (BTreeMap<_, _>, BTreeMap<_, _>) = more.into_iter().partition(|(_, q)| q.by.is_some());
         tables.extend(query::run_all(&conn, &plain, &mut cache)?);
         tables.extend(query::run_shared(&conn, &shared, &queries, &mut cache)?);
-        let more = plain.len() + shared.len();
-        tracing::info!(pages = instances.len(), queries = more, "generated pages");
+        let generated_queries = plain.len() + shared.len();
+        tracing::info!(pages = instances.len(), queries = generated_queries, "generated pages");
     }
     drop(conn);
     if let Err(e) = cache.save(&cache_path) {
