@@ -42,7 +42,7 @@ pub struct BuildOptions {
     pub max_quarantine: f64,
     /// DuckDB's memory limit (`512MB`).
     pub memory_limit: String,
-    /// DuckDB's worker threads.
+    /// DuckDB's worker threads for the queries.
     pub threads: usize,
     /// Write the edition's archives here (`--archive`) and list them on an Editions page.
     pub archive: Option<PathBuf>,
@@ -140,7 +140,6 @@ fn run(opts: &BuildOptions) -> anyhow::Result<(BuildSummary, Vec<OutputFile>)> {
         force: opts.force_ingest,
         max_quarantine: opts.max_quarantine,
         memory_limit: opts.memory_limit.clone(),
-        threads: opts.threads,
         progress: true,
     })?;
     let datasets = ingested.datasets;

@@ -69,8 +69,14 @@ impl Items {
 
     /// The items in order, each one only at its first appearance.
     pub fn distinct(&self) -> impl Iterator<Item = &str> + '_ {
-        // lists are short (tens of items): a scan beats hashing
-        self.iter().enumerate().filter(|&(i, item)| !self.iter().take(i).any(|earlier| earlier == item)).map(|(_, s)| s)
+        // a scan of the earlier items for short lists, a set for longer ones
+        // (the scan is quadratic: tags lists run to tens of items)
+        let short = self.len() <= 8;
+        let mut seen = std::collections::HashSet::with_capacity(if short { 0 } else { self.len() });
+        self.iter()
+            .enumerate()
+            .filter(move |&(i, item)| if short { !self.iter().take(i).any(|e| e == item) } else { seen.insert(item) })
+            .map(|(_, s)| s)
     }
 }
 
@@ -297,6 +303,10 @@ mod tests {
         assert_eq!(list.len(), 6);
         assert_eq!(list.iter().collect::<Vec<_>>(), ["b", "a", "b", "", "a", ""]);
         assert_eq!(list.distinct().collect::<Vec<_>>(), ["b", "a", ""]);
+        let long: Vec<String> = (0..40).map(|i| format!("t{}", i % 13)).collect();
+        let long = items(&long.iter().map(String::as_str).collect::<Vec<_>>());
+        let expected: Vec<String> = (0..13).map(|i| format!("t{i}")).collect();
+        assert_eq!(long.distinct().collect::<Vec<_>>(), expected);
         let mut list = list;
         list.clear();
         assert!(list.is_empty());
