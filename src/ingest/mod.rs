@@ -869,7 +869,6 @@ fn load(
     let started = Instant::now();
     let path = &input.path;
     let data = std::fs::read(path).with_context(|| format!("cannot read input file `{}`", path.display()))?;
-    let hash = blake3::hash(&data).to_hex().to_string();
     let mut splitter = Splitter::new(&data);
     let mut fields: Vec<Cow<'_, [u8]>> = Vec::new();
     let header: Vec<String> = match splitter.next_record(&mut fields) {
@@ -901,10 +900,17 @@ fn load(
             rows_quarantined: 0,
             reasons: BTreeMap::new(),
             bytes: data.len() as u64,
-            blake3: hash,
+            blake3: String::new(),
         },
     };
-    let stats = parse(loader, splitter, input.kind, progress)?;
+    // the content hash is computed beside the parser, off its path
+    let (parsed, hash) = std::thread::scope(|scope| {
+        let hasher = scope.spawn(|| blake3::hash(&data).to_hex().to_string());
+        let parsed = parse(loader, splitter, input.kind, progress);
+        (parsed, hasher.join())
+    });
+    let mut stats = parsed?;
+    stats.blake3 = hash.map_err(|_| anyhow::anyhow!("{}: hashing stopped", input.file))?;
     let secs = started.elapsed().as_secs_f64();
     tracing::info!(
         file = %stats.file,
