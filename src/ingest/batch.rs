@@ -51,6 +51,13 @@ impl Items {
         self.ends.push(self.text.len());
     }
 
+    /// Parses a Python list of strings into the items (cleared first).
+    pub fn parse(&mut self, src: &str) -> Result<(), String> {
+        self.clear();
+        let Items { text, ends } = self;
+        super::pylist::append_strings(src, text, |end| ends.push(end)).map(|_| ())
+    }
+
     /// The number of items.
     pub fn len(&self) -> usize {
         self.ends.len()

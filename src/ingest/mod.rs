@@ -515,12 +515,9 @@ fn clip(s: &str) -> String {
     if s.chars().count() > 60 { format!("{}…", s.chars().take(60).collect::<String>()) } else { s.to_string() }
 }
 
-/// Parses a Python list of strings into `items` (cleared first).
+/// Parses a Python list of strings into `items`.
 fn list_into(field: &str, name: &str, items: &mut Items) -> Result<(), (Reason, String)> {
-    items.clear();
-    pylist::for_each_string(field, |item| items.push(item))
-        .map(|_| ())
-        .map_err(|e| (Reason::BadList, format!("`{name}`: {e}")))
+    items.parse(field).map_err(|e| (Reason::BadList, format!("`{name}`: {e}")))
 }
 
 /// The parts of an ambiguous slash date: `a/b/year`.

@@ -8,27 +8,29 @@
 
 /// Parses a list of string literals: `['a', "b's", 'c\'d']`.
 pub fn parse_strings(src: &str) -> Result<Vec<String>, String> {
-    let mut items = Vec::new();
-    for_each_string(src, |item| items.push(item.to_string()))?;
-    Ok(items)
+    let mut text = String::new();
+    let mut ends = Vec::new();
+    append_strings(src, &mut text, |end| ends.push(end))?;
+    let starts = std::iter::once(0).chain(ends.iter().copied());
+    Ok(starts.zip(&ends).map(|(s, &e)| text[s..e].to_string()).collect())
 }
 
-/// Parses a list of string literals, handing each item to `f` as it is read
-/// (one buffer for all items: no allocation per item). Returns the count.
-pub fn for_each_string(src: &str, mut f: impl FnMut(&str)) -> Result<usize, String> {
-    let mut item = String::new();
+/// Parses a list of string literals, appending each item's value to `out`
+/// and calling `end` with `out`'s length after each one: the items land in
+/// one buffer, copied once. Returns the count. On an error, `out` may hold
+/// part of the items.
+pub fn append_strings(src: &str, out: &mut String, mut end: impl FnMut(usize)) -> Result<usize, String> {
     let counts = parse_list(src, |p| {
-        item.clear();
-        p.string_into(&mut item)?;
+        p.string_into(out)?;
         // adjacent literals concatenate, as in Python
         loop {
             p.skip_ws();
             match p.peek() {
-                Some(b'\'' | b'"') => p.string_into(&mut item)?,
+                Some(b'\'' | b'"') => p.string_into(out)?,
                 _ => break,
             }
         }
-        f(&item);
+        end(out.len());
         Ok(())
     })?;
     Ok(counts.len())
