@@ -275,10 +275,8 @@ pub fn run_shared(
             let rows = result
                 .rows
                 .iter()
-                .filter(|r| match &r[key] {
-                    Value::Null => value.is_empty(),
-                    v => v.to_csv_field() == value,
-                })
+                // the same text `{{ row.COLUMN }}` gives the page (empty for NULL)
+                .filter(|r| r[key].to_csv_field() == value)
                 .map(|r| r.iter().enumerate().filter(|(i, _)| *i != key).map(|(_, v)| v.clone()).collect())
                 .collect();
             tables.insert(page.name.clone(), Table { columns, rows });

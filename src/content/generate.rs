@@ -8,7 +8,7 @@
 use super::directive::Directive;
 use super::{Page, Piece, front_matter, markdown};
 use crate::error::{Location, SourceError};
-use crate::table::{Table, Value};
+use crate::table::Table;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -179,12 +179,7 @@ pub fn expand(template: &Page, rows: &Table) -> Result<Vec<Page>, SourceError> {
     let mut pages = Vec::new();
     let mut slugs: BTreeMap<String, usize> = BTreeMap::new();
     for (i, row) in rows.rows.iter().enumerate() {
-        let value = |column: &str| {
-            rows.column_index(column).map(|c| match &row[c] {
-                Value::Null => String::new(),
-                v => v.to_csv_field(),
-            })
-        };
+        let value = |column: &str| rows.column_index(column).map(|c| row[c].to_csv_field());
         let expanded = substitute(text, path, &value, true)?;
         let slug = slugify(&substitute(&generate.slug, path, &value, false)?);
         if !front_matter::is_valid_slug(&slug) {
@@ -261,7 +256,7 @@ fn rename(piece: &mut Piece, names: &BTreeMap<String, String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::table::{Column, ColumnType};
+    use crate::table::{Column, ColumnType, Value};
 
     #[test]
     fn substitutes_text_and_sql() {
