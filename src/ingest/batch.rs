@@ -79,7 +79,8 @@ impl Items {
         // a scan of the earlier items for short lists, a set for longer ones
         // (the scan is quadratic: tags lists run to tens of items)
         let short = self.len() <= 8;
-        let mut seen = std::collections::HashSet::with_capacity(if short { 0 } else { self.len() });
+        let mut seen =
+            foldhash::HashSet::with_capacity_and_hasher(if short { 0 } else { self.len() }, Default::default());
         self.iter()
             .enumerate()
             .filter(move |&(i, item)| if short { !self.iter().take(i).any(|e| e == item) } else { seen.insert(item) })

@@ -38,7 +38,7 @@ use batch::Items;
 use date::{Parsed, SlashOrder};
 use records::{Damage, Span, Splitter};
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -930,7 +930,7 @@ fn parse(
     const STEP: u64 = 8192;
     let expected = kind.header();
     let mut fields: Vec<Cow<'_, [u8]>> = Vec::new();
-    let mut seen_ids: HashMap<i64, u64> = HashMap::new();
+    let mut seen_ids: foldhash::HashMap<i64, u64> = foldhash::HashMap::default();
     let mut row = match kind {
         Kind::Recipes => Row::Recipe(Box::default()),
         _ => Row::Interaction(Interaction::default()),
