@@ -21,18 +21,25 @@ use std::sync::mpsc::Receiver;
 /// connection made from it must be dropped first.
 pub struct Database {
     raw: ffi::duckdb_database,
-    /// The name of the file's catalog (`current_database()`).
-    catalog: String,
 }
+
+/// The name the database file is attached under while ingest writes it.
+const STORE: &str = "store";
 
 // DuckDB's database object is thread safe: connections are made from any thread.
 unsafe impl Send for Database {}
 unsafe impl Sync for Database {}
 
 impl Database {
-    /// Opens (creating) the database file with DuckDB's memory limit and threads.
-    pub fn open(path: &Path, memory_limit: &str, threads: usize) -> anyhow::Result<Database> {
-        let c_path = c_string(&path.to_string_lossy())?;
+    /// Opens (creating) the database file with DuckDB's memory limit and
+    /// threads; its tables are stored in row groups of `row_group_rows`
+    /// rows (a multiple of 2048).
+    ///
+    /// DuckDB compresses a row group when it is full, on the thread that
+    /// stores the table, and the last one when the table is committed. Small
+    /// row groups spread that work over the load instead of leaving a long
+    /// compression at the end, when nothing else runs beside it.
+    pub fn open(path: &Path, memory_limit: &str, threads: usize, row_group_rows: u64) -> anyhow::Result<Database> {
         let mut config: ffi::duckdb_config = std::ptr::null_mut();
         // SAFETY: `config` is created here, set with valid C strings and
         // destroyed once the database is open (DuckDB copies it).
@@ -41,7 +48,14 @@ impl Database {
                 ffi::duckdb_destroy_config(&mut config);
                 anyhow::bail!("cannot configure DuckDB");
             }
-            for (name, value) in [("max_memory", memory_limit.to_string()), ("threads", threads.max(1).to_string())] {
+            // spilled data goes beside the file, as for a database opened directly
+            let temp = format!("{}.tmp", path.to_string_lossy());
+            let settings = [
+                ("max_memory", memory_limit.to_string()),
+                ("threads", threads.max(1).to_string()),
+                ("temp_directory", temp),
+            ];
+            for (name, value) in settings {
                 let (n, v) = (c_string(name)?, c_string(&value)?);
                 if ffi::duckdb_set_config(config, n.as_ptr(), v.as_ptr()) != ffi::DuckDBSuccess {
                     ffi::duckdb_destroy_config(&mut config);
@@ -50,7 +64,9 @@ impl Database {
             }
             let mut raw: ffi::duckdb_database = std::ptr::null_mut();
             let mut error: *mut std::os::raw::c_char = std::ptr::null_mut();
-            let state = ffi::duckdb_open_ext(c_path.as_ptr(), &mut raw, config, &mut error);
+            // an in-memory instance that attaches the file: the row group
+            // size is an option of ATTACH only
+            let state = ffi::duckdb_open_ext(std::ptr::null(), &mut raw, config, &mut error);
             ffi::duckdb_destroy_config(&mut config);
             if state != ffi::DuckDBSuccess {
                 let message = if error.is_null() {
@@ -62,11 +78,14 @@ impl Database {
                 };
                 anyhow::bail!("cannot open database `{}`: {message}", path.display());
             }
-            let mut db = Database { raw, catalog: String::new() };
-            let conn = db.connection()?;
-            db.catalog = conn
-                .query_row("SELECT current_database()", [], |r| r.get(0))
-                .context("cannot read the database's name")?;
+            let db = Database { raw };
+            let attach = format!(
+                "ATTACH '{}' AS \"{STORE}\" (ROW_GROUP_SIZE {row_group_rows})",
+                path.to_string_lossy().replace('\'', "''")
+            );
+            // SAFETY: the database is open; the connection is dropped here
+            let conn = duckdb::Connection::open_from_raw(db.raw).context("cannot connect to DuckDB")?;
+            conn.execute_batch(&attach).with_context(|| format!("cannot open database `{}`", path.display()))?;
             drop(conn);
             Ok(db)
         }
@@ -76,7 +95,9 @@ impl Database {
     pub fn connection(&self) -> anyhow::Result<duckdb::Connection> {
         // SAFETY: `raw` is an open database, and it outlives the connection
         // (the caller drops connections first; see the type's contract).
-        unsafe { duckdb::Connection::open_from_raw(self.raw) }.context("cannot connect to DuckDB")
+        let conn = unsafe { duckdb::Connection::open_from_raw(self.raw) }.context("cannot connect to DuckDB")?;
+        conn.execute_batch(&format!("USE \"{STORE}\"")).context("cannot use the database file")?;
+        Ok(conn)
     }
 
     /// Appends every batch received on `batches` to `table`, until the
@@ -90,8 +111,7 @@ impl Database {
         let view = c_string(&format!("{table}__arrow_stream"))?;
         let setup = c_string(&format!("ATTACH ':memory:' AS \"{scratch}\"; USE \"{scratch}\""))?;
         let sql = c_string(&format!(
-            "INSERT INTO \"{catalog}\".main.{table} SELECT * FROM \"{scratch}\".main.{table}__arrow_stream; USE \"{catalog}\"; DETACH \"{scratch}\"",
-            catalog = self.catalog.replace('"', "\"\"")
+            "INSERT INTO \"{STORE}\".main.{table} SELECT * FROM \"{scratch}\".main.{table}__arrow_stream; USE \"{STORE}\"; DETACH \"{scratch}\"",
         ))?;
         let mut conn: ffi::duckdb_connection = std::ptr::null_mut();
         // SAFETY: the connection is made from an open database and
@@ -183,7 +203,7 @@ mod tests {
     #[test]
     fn streams_batches_into_tables_while_they_are_made() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Database::open(&dir.path().join("t.duckdb"), "256MB", 2).unwrap();
+        let db = Database::open(&dir.path().join("t.duckdb"), "256MB", 2, 2048).unwrap();
         let conn = db.connection().unwrap();
         conn.execute_batch("CREATE TABLE t (a VARCHAR, b BIGINT, l VARCHAR[]); CREATE TABLE u (x BIGINT, y VARCHAR)")
             .unwrap();
@@ -220,13 +240,22 @@ mod tests {
         assert_eq!((n, sum, item.as_str()), (5000, 5000 * 4999 / 2, "a, b"));
         let y: Option<String> = conn.query_row("select y from u", [], |r| r.get(0)).unwrap();
         assert_eq!(y, None);
+        // stored in row groups of the size asked for (5,000 rows: 3 groups of at most 2,048)
+        conn.execute_batch("CHECKPOINT").unwrap();
+        let groups: i64 = conn
+            .query_row("select count(distinct row_group_id) from pragma_storage_info('t')", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(groups, 3);
+        // spilled data would go beside the file, not into the working directory
+        let temp: String = conn.query_row("select current_setting('temp_directory')", [], |r| r.get(0)).unwrap();
+        assert_eq!(temp, format!("{}.tmp", dir.path().join("t.duckdb").display()));
         drop(conn);
     }
 
     #[test]
     fn a_batch_that_does_not_fit_the_table_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Database::open(&dir.path().join("t.duckdb"), "256MB", 1).unwrap();
+        let db = Database::open(&dir.path().join("t.duckdb"), "256MB", 1, 2048).unwrap();
         let conn = db.connection().unwrap();
         conn.execute_batch("CREATE TABLE t (a BIGINT, b BIGINT)").unwrap();
         let mut b = Batch::new(&[Col::BigInt]);
@@ -243,7 +272,7 @@ mod tests {
     #[test]
     fn a_bad_setting_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
-        let err = Database::open(&dir.path().join("t.duckdb"), "lots", 1).err().unwrap().to_string();
+        let err = Database::open(&dir.path().join("t.duckdb"), "lots", 1, 2048).err().unwrap().to_string();
         assert!(err.contains("max_memory"), "{err}");
     }
 }
