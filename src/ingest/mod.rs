@@ -13,6 +13,10 @@
 //! input's fingerprint (size, modification time, BLAKE3 hash) is stored with
 //! the data; a build whose inputs are unchanged skips ingest.
 //!
+//! Each file is read 8 MiB at a time and hashed as it is read, so memory
+//! does not grow with the inputs (a record that runs past a piece is read
+//! again with the next, [`records::Splitter::piece`]).
+//!
 //! The two files are parsed on two threads at once, and each table is stored
 //! by DuckDB while they are parsed ([`stream`]), in small row groups so that
 //! their compression is spread over the load; the parsing threads yield to
@@ -482,9 +486,10 @@ fn unchanged(db: &Path, inputs: &[Input]) -> Option<Vec<Dataset>> {
             return None;
         }
         if mtime_ns(&meta) != mtime {
-            // touched but maybe not changed: compare the content
-            let data = std::fs::read(&input.path).ok()?;
-            if blake3::hash(&data).to_hex().as_str() != d.blake3 {
+            // touched but maybe not changed: compare the content (read in
+            // pieces, like ingest)
+            let file = std::fs::File::open(&input.path).ok()?;
+            if blake3::Hasher::new().update_reader(file).ok()?.finalize().to_hex().as_str() != d.blake3 {
                 return None;
             }
         }
@@ -598,10 +603,27 @@ impl Row {
 
 /// A row waiting for its file's slash-date order.
 struct Pending {
-    span: Span,
+    line: u64,
+    /// The row's raw text, kept for the quarantine (the file's bytes are
+    /// read a piece at a time and gone by the time the row is decided).
+    raw: Vec<u8>,
     row: Row,
     parts: SlashParts,
     text: String,
+}
+
+/// Where a record is: its line, and its raw bytes for the quarantine.
+#[derive(Clone, Copy)]
+struct At<'p> {
+    line: u64,
+    raw: &'p [u8],
+}
+
+impl<'p> At<'p> {
+    /// The record of `span` in `piece`, its raw text cut at 4 KiB.
+    fn of(span: Span, piece: &'p [u8]) -> At<'p> {
+        At { line: span.line, raw: &piece[span.start..span.end.min(span.start + 4096)] }
+    }
 }
 
 /// A quarantined row, sent to the thread that writes the `quarantine` table:
@@ -659,7 +681,6 @@ impl Progress {
 /// run at once.
 struct Loader<'d> {
     file: &'d str,
-    data: &'d [u8],
     rejects: std::sync::mpsc::SyncSender<Reject>,
     /// The file's table first, then the tables derived from it.
     batches: Vec<(Table, batch::Batch, Sink)>,
@@ -669,9 +690,9 @@ struct Loader<'d> {
 }
 
 impl Loader<'_> {
-    fn send_batches(&mut self, span: Span) -> anyhow::Result<()> {
+    fn send_batches(&mut self, line: u64) -> anyhow::Result<()> {
         for (table, batch, sink) in &mut self.batches {
-            let taken = batch.take().with_context(|| format!("{}:{}: cannot store the rows", self.file, span.line))?;
+            let taken = batch.take().with_context(|| format!("{}:{line}: cannot store the rows", self.file))?;
             if let Some(b) = taken {
                 // the storing side stopped: its own error is the one reported
                 sink.send(b).map_err(|_| anyhow::anyhow!("{}: ingest stopped (`{}`)", self.file, table.name()))?;
@@ -680,14 +701,14 @@ impl Loader<'_> {
         Ok(())
     }
 
-    fn keep(&mut self, row: &Row, span: Span) -> anyhow::Result<()> {
+    fn keep(&mut self, row: &Row, line: u64) -> anyhow::Result<()> {
         match row {
             Row::Recipe(r) => self.keep_recipe(r),
             Row::Interaction(i) => self.keep_interaction(i),
         }
         self.stats.rows_kept += 1;
         if self.batches[0].1.len() >= batch::ROWS {
-            self.send_batches(span)?;
+            self.send_batches(line)?;
         }
         Ok(())
     }
@@ -730,14 +751,13 @@ impl Loader<'_> {
             .end_row();
     }
 
-    fn reject(&mut self, span: Span, reason: Reason, detail: &str) -> anyhow::Result<()> {
-        let raw = &self.data[span.start..span.end.min(span.start + 4096)];
+    fn reject(&mut self, at: At<'_>, reason: Reason, detail: &str) -> anyhow::Result<()> {
         let reject = Reject(
             self.file.to_string(),
-            span.line,
+            at.line,
             reason,
             detail.to_string(),
-            String::from_utf8_lossy(raw).into_owned(),
+            String::from_utf8_lossy(at.raw).into_owned(),
         );
         self.rejects.send(reject).map_err(|_| anyhow::anyhow!("{}: ingest stopped (`quarantine`)", self.file))?;
         self.stats.rows_quarantined += 1;
@@ -746,20 +766,21 @@ impl Loader<'_> {
     }
 
     /// Keeps a parsed row, or holds it while its slash date is ambiguous.
-    fn accept(&mut self, row: &Row, span: Span, ambiguous: Option<(SlashParts, &str)>) -> anyhow::Result<()> {
+    fn accept(&mut self, row: &Row, at: At<'_>, ambiguous: Option<(SlashParts, &str)>) -> anyhow::Result<()> {
         if let Some(((a, b, y), text)) = ambiguous {
             if self.order == SlashOrder::Unknown {
-                self.pending.push(Pending { span, row: row.clone(), parts: (a, b, y), text: text.to_string() });
+                let (line, raw) = (at.line, at.raw.to_vec());
+                self.pending.push(Pending { line, raw, row: row.clone(), parts: (a, b, y), text: text.to_string() });
                 return Ok(());
             }
             let mut row = row.clone();
             match date::resolve(a, b, y, self.order) {
                 Ok(d) => row.set_date(days(d)),
-                Err(e) => return self.reject(span, Reason::UnreadableDate, &e),
+                Err(e) => return self.reject(at, Reason::UnreadableDate, &e),
             }
-            self.keep(&row, span)?;
+            self.keep(&row, at.line)?;
         } else {
-            self.keep(row, span)?;
+            self.keep(row, at.line)?;
         }
         self.flush_pending()
     }
@@ -775,9 +796,9 @@ impl Loader<'_> {
             match date::resolve(a, b, y, self.order) {
                 Ok(d) => {
                     p.row.set_date(days(d));
-                    self.keep(&p.row, p.span)?;
+                    self.keep(&p.row, p.line)?;
                 }
-                Err(e) => self.reject(p.span, Reason::UnreadableDate, &e)?,
+                Err(e) => self.reject(At { line: p.line, raw: &p.raw }, Reason::UnreadableDate, &e)?,
             }
         }
         Ok(())
@@ -787,9 +808,9 @@ impl Loader<'_> {
         for p in std::mem::take(&mut self.pending) {
             let detail =
                 format!("ambiguous date `{}`: no date in the file tells whether it is day/month or month/day", p.text);
-            self.reject(p.span, Reason::UnreadableDate, &detail)?;
+            self.reject(At { line: p.line, raw: &p.raw }, Reason::UnreadableDate, &detail)?;
         }
-        self.send_batches(Span { line: 0, start: 0, end: 0 })
+        self.send_batches(0)
     }
 }
 
@@ -879,6 +900,61 @@ fn load_all(
     parsed.into_iter().collect()
 }
 
+/// Bytes read from an input file at a time.
+#[cfg(not(test))]
+const PIECE: usize = 8 << 20;
+/// Unit tests read their inputs in many small pieces, so that records and
+/// headers run past pieces everywhere.
+#[cfg(test)]
+const PIECE: usize = 61;
+
+/// An input file read a piece at a time, so that memory does not grow with
+/// the file: each read appends to what the last piece left unread (a
+/// record that ran past it), and every byte is hashed as it is read.
+struct Pieces {
+    file: std::fs::File,
+    buf: Vec<u8>,
+    /// Where the unread part of `buf` starts.
+    start: usize,
+    /// The line on which it starts.
+    line: u64,
+    /// Bytes of the file before `buf`.
+    base: u64,
+    at_end: bool,
+    hasher: blake3::Hasher,
+}
+
+impl Pieces {
+    fn open(path: &Path) -> std::io::Result<Pieces> {
+        let file = std::fs::File::open(path)?;
+        let buf = Vec::with_capacity(PIECE);
+        Ok(Pieces { file, buf, start: 0, line: 1, base: 0, at_end: false, hasher: blake3::Hasher::new() })
+    }
+
+    /// Drops what was read, then reads up to [`PIECE`] more bytes.
+    fn fill(&mut self) -> std::io::Result<()> {
+        use std::io::Read;
+        self.base += self.start as u64;
+        self.buf.drain(..self.start);
+        self.start = 0;
+        let old = self.buf.len();
+        let n = (&mut self.file).take(PIECE as u64).read_to_end(&mut self.buf)?;
+        self.hasher.update(&self.buf[old..]);
+        if n < PIECE {
+            self.at_end = true;
+        }
+        if self.base == 0 && old == 0 && self.buf.starts_with(records::BOM) {
+            self.start = records::BOM.len();
+        }
+        Ok(())
+    }
+
+    /// The unread part.
+    fn unread(&self) -> &[u8] {
+        &self.buf[self.start..]
+    }
+}
+
 /// Reads one file and sends its rows and rejects to the storing side.
 fn load(
     input: &Input,
@@ -888,26 +964,10 @@ fn load(
 ) -> anyhow::Result<Dataset> {
     let started = Instant::now();
     let path = &input.path;
-    let data = std::fs::read(path).with_context(|| format!("cannot read input file `{}`", path.display()))?;
-    let mut splitter = Splitter::new(&data);
-    let mut fields: Vec<Cow<'_, [u8]>> = Vec::new();
-    let header: Vec<String> = match splitter.next_record(&mut fields) {
-        Some(Ok(_)) => fields.iter().map(|f| String::from_utf8_lossy(f).trim().to_string()).collect(),
-        Some(Err(_)) => anyhow::bail!("{}:1: cannot read the header line", path.display()),
-        None => anyhow::bail!("input file `{}` is empty", path.display()),
-    };
-    let expected = input.kind.header();
-    if header != expected {
-        anyhow::bail!(
-            "{}:1: expected the header `{}`, found `{}`",
-            path.display(),
-            expected.join(","),
-            header.join(",")
-        );
-    }
-    let loader = Loader {
+    let cannot_read = || format!("cannot read input file `{}`", path.display());
+    let mut pieces = Pieces::open(path).with_context(cannot_read)?;
+    let mut loader = Loader {
         file: &input.file,
-        data: &data,
         rejects,
         batches: sinks.iter().map(|(t, sink)| (*t, batch::Batch::new(t.columns()), sink.clone())).collect(),
         order: SlashOrder::Unknown,
@@ -919,18 +979,47 @@ fn load(
             rows_kept: 0,
             rows_quarantined: 0,
             reasons: BTreeMap::new(),
-            bytes: data.len() as u64,
+            bytes: 0,
             blake3: String::new(),
         },
     };
-    // the content hash is computed beside the parser, off its path
-    let (parsed, hash) = std::thread::scope(|scope| {
-        let hasher = scope.spawn(|| blake3::hash(&data).to_hex().to_string());
-        let parsed = parse(loader, splitter, input.kind, progress);
-        (parsed, hasher.join())
-    });
-    let mut stats = parsed?;
-    stats.blake3 = hash.map_err(|_| anyhow::anyhow!("{}: hashing stopped", input.file))?;
+    let mut state = FileState::new(input.kind);
+    let mut header: Option<Vec<String>> = None;
+    loop {
+        pieces.fill().with_context(cannot_read)?;
+        let piece = pieces.unread();
+        let mut splitter = Splitter::piece(piece, pieces.line, pieces.at_end);
+        if header.is_none() {
+            let mut fields: Vec<Cow<'_, [u8]>> = Vec::new();
+            header = match splitter.next_record(&mut fields) {
+                Some(Ok(_)) => Some(fields.iter().map(|f| String::from_utf8_lossy(f).trim().to_string()).collect()),
+                Some(Err(_)) => anyhow::bail!("{}:1: cannot read the header line", path.display()),
+                None if splitter.needs_more() => continue,
+                None => anyhow::bail!("input file `{}` is empty", path.display()),
+            };
+            let expected = input.kind.header();
+            if header.as_ref().is_none_or(|h| *h != expected) {
+                anyhow::bail!(
+                    "{}:1: expected the header `{}`, found `{}`",
+                    path.display(),
+                    expected.join(","),
+                    header.unwrap_or_default().join(",")
+                );
+            }
+        }
+        parse(&mut loader, &mut state, &mut splitter, piece, pieces.base + pieces.start as u64, progress)?;
+        let (consumed, line) = (splitter.consumed(), splitter.line());
+        pieces.start += consumed;
+        pieces.line = line;
+        if pieces.at_end {
+            break;
+        }
+    }
+    loader.finish()?;
+    loader.stats.bytes = pieces.base + pieces.buf.len() as u64;
+    progress.advance(loader.stats.bytes - state.reported, loader.stats.rows_read % FileState::STEP);
+    let mut stats = loader.stats;
+    stats.blake3 = pieces.hasher.finalize().to_hex().to_string();
     let secs = started.elapsed().as_secs_f64();
     tracing::info!(
         file = %stats.file,
@@ -943,28 +1032,49 @@ fn load(
     Ok(stats)
 }
 
-/// The parsing side: reads every record after the header.
-fn parse(
-    mut loader: Loader<'_>,
-    mut splitter: Splitter<'_>,
+/// What parsing a file keeps from one piece to the next.
+struct FileState {
     kind: Kind,
-    progress: &Progress,
-) -> anyhow::Result<Dataset> {
+    /// Recipe ids already kept, with their line.
+    seen_ids: foldhash::HashMap<i64, u64>,
+    /// The row being parsed (its buffers are reused).
+    row: Row,
+    /// Bytes already counted in the progress bar.
+    reported: u64,
+}
+
+impl FileState {
+    /// Rows between two updates of the progress bar.
     const STEP: u64 = 8192;
+
+    fn new(kind: Kind) -> FileState {
+        let row = match kind {
+            Kind::Recipes => Row::Recipe(Box::default()),
+            _ => Row::Interaction(Interaction::default()),
+        };
+        FileState { kind, seen_ids: foldhash::HashMap::default(), row, reported: 0 }
+    }
+}
+
+/// The parsing side: reads the records of one piece of a file (`piece`,
+/// which starts `base` bytes into the file).
+fn parse<'p>(
+    loader: &mut Loader<'_>,
+    state: &mut FileState,
+    splitter: &mut Splitter<'p>,
+    piece: &'p [u8],
+    base: u64,
+    progress: &Progress,
+) -> anyhow::Result<()> {
+    let kind = state.kind;
     let expected = kind.header();
-    let mut fields: Vec<Cow<'_, [u8]>> = Vec::new();
-    let mut seen_ids: foldhash::HashMap<i64, u64> = foldhash::HashMap::default();
-    let mut row = match kind {
-        Kind::Recipes => Row::Recipe(Box::default()),
-        _ => Row::Interaction(Interaction::default()),
-    };
-    let mut reported = 0;
+    let mut fields: Vec<Cow<'p, [u8]>> = Vec::new();
     while let Some(record) = splitter.next_record(&mut fields) {
         loader.stats.rows_read += 1;
-        if loader.stats.rows_read.is_multiple_of(STEP) {
-            let at = record.map_or_else(|(s, _)| s.end, |s| s.end);
-            progress.advance((at - reported) as u64, STEP);
-            reported = at;
+        if loader.stats.rows_read.is_multiple_of(FileState::STEP) {
+            let at = base + record.map_or_else(|(s, _)| s.end, |s| s.end) as u64;
+            progress.advance(at - state.reported, FileState::STEP);
+            state.reported = at;
         }
         let span = match record {
             Ok(span) => span,
@@ -973,13 +1083,14 @@ fn parse(
                     Damage::UnterminatedQuote => (Reason::UnterminatedQuote, "a quoted field is never closed"),
                     Damage::StrayQuote => (Reason::StrayQuote, "text follows a closing quote"),
                 };
-                loader.reject(span, reason, detail)?;
+                loader.reject(At::of(span, piece), reason, detail)?;
                 continue;
             }
         };
+        let at = At::of(span, piece);
         if fields.len() != expected.len() {
             let detail = format!("expected {} fields, found {}", expected.len(), fields.len());
-            loader.reject(span, Reason::ColumnCount, &detail)?;
+            loader.reject(at, Reason::ColumnCount, &detail)?;
             continue;
         }
         let mut text: Vec<&str> = Vec::with_capacity(expected.len());
@@ -994,31 +1105,29 @@ fn parse(
             }
         }
         if let Some(detail) = utf8_error {
-            loader.reject(span, Reason::InvalidUtf8, &detail)?;
+            loader.reject(at, Reason::InvalidUtf8, &detail)?;
             continue;
         }
-        let parsed = match &mut row {
+        let parsed = match &mut state.row {
             Row::Recipe(r) => recipe_row(&text, &mut loader.order, r).map(|a| a.map(|a| (a, text[4]))),
             Row::Interaction(i) => interaction_row(&text, &mut loader.order, kind, i).map(|a| a.map(|a| (a, text[2]))),
         };
         match parsed {
             Ok(ambiguous) => {
-                if let Row::Recipe(r) = &row {
-                    if let Some(first) = seen_ids.get(&r.id) {
+                if let Row::Recipe(r) = &state.row {
+                    if let Some(first) = state.seen_ids.get(&r.id) {
                         let detail = format!("recipe id {} is already on line {first}", r.id);
-                        loader.reject(span, Reason::DuplicateId, &detail)?;
+                        loader.reject(at, Reason::DuplicateId, &detail)?;
                         continue;
                     }
-                    seen_ids.insert(r.id, span.line);
+                    state.seen_ids.insert(r.id, span.line);
                 }
-                loader.accept(&row, span, ambiguous)?;
+                loader.accept(&state.row, at, ambiguous)?;
             }
-            Err((reason, detail)) => loader.reject(span, reason, &detail)?,
+            Err((reason, detail)) => loader.reject(at, reason, &detail)?,
         }
     }
-    loader.finish()?;
-    progress.advance((loader.data.len() - reported) as u64, loader.stats.rows_read % STEP);
-    Ok(loader.stats)
+    Ok(())
 }
 
 /// Parses the fields of a recipes row into `out`; gives the parts of an

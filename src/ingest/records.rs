@@ -8,6 +8,9 @@
 //! closing quote, makes the record starting at that line bad; the splitter
 //! then resumes at the next physical line, so one broken quote costs one row
 //! and never swallows the rest of the file.
+//!
+//! A file can be read a piece at a time ([`Splitter::piece`]): a record that
+//! runs past the end of a piece is left for the next one, which starts with it.
 
 use memchr::{memchr, memchr_iter, memchr2};
 use std::borrow::Cow;
@@ -32,18 +35,56 @@ pub struct Span {
     pub end: usize,
 }
 
-/// Splits a whole file into records.
+/// Splits a file, or a piece of it, into records.
 pub struct Splitter<'a> {
     data: &'a [u8],
     pos: usize,
     line: u64,
+    /// Whether the file ends where `data` does.
+    at_end: bool,
+    /// Set when the next record runs past the end of a piece.
+    short: bool,
 }
 
+/// The UTF-8 byte-order mark, skipped at the start of a file.
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+
 impl<'a> Splitter<'a> {
-    /// A splitter over `data`; a UTF-8 byte-order mark at the start is skipped.
+    /// A splitter over a whole file; a UTF-8 byte-order mark at the start is skipped.
     pub fn new(data: &'a [u8]) -> Splitter<'a> {
-        let pos = if data.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
-        Splitter { data, pos, line: 1 }
+        let pos = if data.starts_with(BOM) { BOM.len() } else { 0 };
+        Splitter { data, pos, line: 1, at_end: true, short: false }
+    }
+
+    /// A splitter over a piece of a file that starts at a record boundary,
+    /// on line `line`; `at_end` says whether the file ends with the piece.
+    /// Records are read up to the last one the piece holds whole: then
+    /// [`Splitter::next_record`] returns `None` and [`Splitter::needs_more`]
+    /// is true, and the next piece must start at [`Splitter::consumed`].
+    pub fn piece(data: &'a [u8], line: u64, at_end: bool) -> Splitter<'a> {
+        Splitter { data, pos: 0, line, at_end, short: false }
+    }
+
+    /// Whether reading stopped at a record that runs past the piece.
+    pub fn needs_more(&self) -> bool {
+        self.short
+    }
+
+    /// The bytes of the piece read so far (where the next record starts).
+    pub fn consumed(&self) -> usize {
+        self.pos
+    }
+
+    /// The line where the next record starts.
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
+    /// The end of a piece that is not the end of the file: the record
+    /// being read is left for the next piece.
+    fn short<T>(&mut self) -> Option<T> {
+        self.short = true;
+        None
     }
 
     /// Reads the next record's fields into `fields` (cleared first). Returns
@@ -51,9 +92,14 @@ impl<'a> Splitter<'a> {
     /// damage)))` for a damaged one (its span covers its first line).
     pub fn next_record(&mut self, fields: &mut Vec<Cow<'a, [u8]>>) -> Option<Result<Span, (Span, Damage)>> {
         let data = self.data;
+        if self.short {
+            return None;
+        }
         // skip empty lines
         loop {
             match data.get(self.pos..) {
+                None | Some([]) if !self.at_end => return self.short(),
+                Some([b'\r']) if !self.at_end => return self.short(),
                 None | Some([]) => return None,
                 Some([b'\n', ..]) => {
                     self.pos += 1;
@@ -78,6 +124,9 @@ impl<'a> Splitter<'a> {
                 let mut seg = pos + 1;
                 loop {
                     let Some(q) = memchr(b'"', &data[seg..]).map(|i| i + seg) else {
+                        if !self.at_end {
+                            return self.short();
+                        }
                         return Some(Err(self.damaged(start, start_line, Damage::UnterminatedQuote)));
                     };
                     line += memchr_iter(b'\n', &data[seg..q]).count() as u64;
@@ -97,6 +146,10 @@ impl<'a> Splitter<'a> {
                     pos = q + 1;
                     break;
                 }
+                // at the end of a piece: `""` or `\r\n` may be split between two
+                if !self.at_end && (pos == data.len() || (data[pos] == b'\r' && pos + 1 == data.len())) {
+                    return self.short();
+                }
                 match data.get(pos) {
                     Some(b',') => pos += 1,
                     Some(b'\n') => return Some(Ok(self.finish(start, start_line, pos, pos + 1, line + 1))),
@@ -104,7 +157,13 @@ impl<'a> Splitter<'a> {
                         return Some(Ok(self.finish(start, start_line, pos, pos + 2, line + 1)));
                     }
                     None => return Some(Ok(self.finish(start, start_line, pos, pos, line))),
-                    Some(_) => return Some(Err(self.damaged(start, start_line, Damage::StrayQuote))),
+                    Some(_) => {
+                        if !self.at_end && memchr(b'\n', &data[start..]).is_none() {
+                            // the damaged line continues in the next piece
+                            return self.short();
+                        }
+                        return Some(Err(self.damaged(start, start_line, Damage::StrayQuote)));
+                    }
                 }
             } else {
                 match memchr2(b',', b'\n', &data[pos..]).map(|i| i + pos) {
@@ -117,6 +176,7 @@ impl<'a> Splitter<'a> {
                         fields.push(Cow::Borrowed(&data[pos..end]));
                         return Some(Ok(self.finish(start, start_line, end, i + 1, line + 1)));
                     }
+                    None if !self.at_end => return self.short(),
                     None => {
                         let mut end = data.len();
                         if end > pos && data[end - 1] == b'\r' {

@@ -5,7 +5,7 @@
 
 use mangetamain::ingest::date::{self, SlashOrder};
 use mangetamain::ingest::pylist;
-use mangetamain::ingest::records::Splitter;
+use mangetamain::ingest::records::{BOM, Splitter};
 use proptest::prelude::*;
 
 /// Writes fields the way RFC 4180 writers do: quoted when needed.
@@ -23,8 +23,71 @@ fn write_record(fields: &[String]) -> String {
         .join(",")
 }
 
+type Record = Result<(u64, Vec<Vec<u8>>), u64>;
+
+/// Every record a splitter reads.
+fn take(s: &mut Splitter<'_>, out: &mut Vec<Record>) {
+    let mut fields = Vec::new();
+    while let Some(r) = s.next_record(&mut fields) {
+        out.push(match r {
+            Ok(span) => Ok((span.line, fields.iter().map(|f| f.to_vec()).collect())),
+            Err((span, _)) => Err(span.line),
+        });
+    }
+}
+
+/// Every record of `data` read as a whole file, or `step` bytes at a time
+/// the way ingest reads (a piece grows while a record runs past it).
+fn records(data: &[u8], step: Option<usize>) -> Vec<Record> {
+    let mut out = Vec::new();
+    let Some(step) = step else {
+        take(&mut Splitter::new(data), &mut out);
+        return out;
+    };
+    let (mut start, mut line, mut read) = (if data.starts_with(BOM) { BOM.len() } else { 0 }, 1, 0);
+    loop {
+        read = (read + step).max(start).min(data.len());
+        let mut s = Splitter::piece(&data[start..read], line, read == data.len());
+        take(&mut s, &mut out);
+        start += s.consumed();
+        line = s.line();
+        if read == data.len() {
+            return out;
+        }
+    }
+}
+
+#[test]
+fn tricky_files_read_in_pieces_of_every_size_give_what_the_whole_file_gives() {
+    let texts: [&[u8]; 8] = [
+        b"a,b\n\"x, y\",\"say \"\"hi\"\"\"\n,\n",
+        b"a,\"one\ntwo\nthree\"\nb,c\n",
+        b"\xEF\xBB\xBFh1,h2\r\n1,\"2\"\r\n\r\n3,4",
+        b"a,b\r\n\r\n",
+        b"a 9\" pan,b\n",
+        b"1,\"broken\n2,ok\n3,fine\n",
+        b"1,\"broken\n2,ok\n3,\"quoted\"\n4,x\n",
+        b"\"a\"\"\",\"\"\r\n\"x\"y,z\r\nlast,\"q\"",
+    ];
+    for text in texts {
+        let whole = records(text, None);
+        assert!(!whole.is_empty());
+        for step in 1..=text.len() {
+            assert_eq!(records(text, Some(step)), whole, "{:?} in pieces of {step}", String::from_utf8_lossy(text));
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn a_file_read_in_pieces_gives_what_the_whole_file_gives(
+        data in proptest::collection::vec(proptest::sample::select(b"ab,\"\n\r\xEF\xBB\xBF".to_vec()), 0..300),
+        step in 1usize..64,
+    ) {
+        prop_assert_eq!(records(&data, Some(step)), records(&data, None));
+    }
 
     #[test]
     fn splitter_never_panics_and_always_advances(data in proptest::collection::vec(any::<u8>(), 0..400)) {
