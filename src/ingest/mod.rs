@@ -984,28 +984,29 @@ fn load(
         },
     };
     let mut state = FileState::new(input.kind);
-    let mut header: Option<Vec<String>> = None;
+    let mut header_read = false;
     loop {
         pieces.fill().with_context(cannot_read)?;
         let piece = pieces.unread();
         let mut splitter = Splitter::piece(piece, pieces.line, pieces.at_end);
-        if header.is_none() {
+        if !header_read {
             let mut fields: Vec<Cow<'_, [u8]>> = Vec::new();
-            header = match splitter.next_record(&mut fields) {
-                Some(Ok(_)) => Some(fields.iter().map(|f| String::from_utf8_lossy(f).trim().to_string()).collect()),
+            let found: Vec<String> = match splitter.next_record(&mut fields) {
+                Some(Ok(_)) => fields.iter().map(|f| String::from_utf8_lossy(f).trim().to_string()).collect(),
                 Some(Err(_)) => anyhow::bail!("{}:1: cannot read the header line", path.display()),
                 None if splitter.needs_more() => continue,
                 None => anyhow::bail!("input file `{}` is empty", path.display()),
             };
             let expected = input.kind.header();
-            if header.as_ref().is_none_or(|h| *h != expected) {
+            if found != expected {
                 anyhow::bail!(
                     "{}:1: expected the header `{}`, found `{}`",
                     path.display(),
                     expected.join(","),
-                    header.unwrap_or_default().join(",")
+                    found.join(",")
                 );
             }
+            header_read = true;
         }
         parse(&mut loader, &mut state, &mut splitter, piece, pieces.base + pieces.start as u64, progress)?;
         let (consumed, line) = (splitter.consumed(), splitter.line());

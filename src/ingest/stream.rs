@@ -270,6 +270,14 @@ mod tests {
     }
 
     #[test]
+    fn a_file_that_cannot_be_created_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing").join("t.duckdb");
+        let err = Database::open(&path, "256MB", 1, 2048).err().unwrap();
+        assert!(format!("{err:#}").contains(&format!("cannot open database `{}`", path.display())), "{err:#}");
+    }
+
+    #[test]
     fn a_bad_setting_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let err = Database::open(&dir.path().join("t.duckdb"), "lots", 1, 2048).err().unwrap().to_string();
