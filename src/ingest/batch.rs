@@ -4,7 +4,7 @@
 //! appending value by value. List columns are native `VARCHAR[]`.
 
 use duckdb::arrow::array::{
-    ArrayRef, Date32Builder, Float64Builder, Int32Builder, Int64Builder, ListBuilder, StringBuilder,
+    ArrayBuilder, ArrayRef, Date32Builder, Float64Builder, Int32Builder, Int64Builder, ListBuilder, StringBuilder,
 };
 use duckdb::arrow::datatypes::{DataType, Field, Schema};
 use duckdb::arrow::record_batch::RecordBatch;
@@ -74,16 +74,34 @@ impl Items {
         starts.zip(self.ends.iter()).map(|(s, &e)| &self.text[s..e])
     }
 
+    /// Item `i`.
+    fn item(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
+
     /// The items in order, each one only at its first appearance.
     pub fn distinct(&self) -> impl Iterator<Item = &str> + '_ {
-        // a scan of the earlier items for short lists, a set for longer ones
-        // (the scan is quadratic: tags lists run to tens of items)
-        let short = self.len() <= 8;
-        let mut seen =
-            foldhash::HashSet::with_capacity_and_hasher(if short { 0 } else { self.len() }, Default::default());
+        // lists of up to SHORT items (all tags and ingredients lists of the
+        // real files) compare each item's hash with the earlier ones', and
+        // the text only when two hashes are equal: no allocation, no
+        // per-list set; longer lists use a set
+        const SHORT: usize = 64;
+        let short = self.len() <= SHORT;
+        let state = foldhash::fast::FixedState::default();
+        let mut hashes = [0u64; SHORT];
+        let mut seen: std::collections::HashSet<&str, _> =
+            std::collections::HashSet::with_capacity_and_hasher(if short { 0 } else { self.len() }, state);
         self.iter()
             .enumerate()
-            .filter(move |&(i, item)| if short { !self.iter().take(i).any(|e| e == item) } else { seen.insert(item) })
+            .filter(move |&(i, item)| {
+                if !short {
+                    return seen.insert(item);
+                }
+                let h = std::hash::BuildHasher::hash_one(&state, item);
+                hashes[i] = h;
+                !hashes[..i].contains(&h) || !(0..i).any(|j| hashes[j] == h && self.item(j) == item)
+            })
             .map(|(_, s)| s)
     }
 }
@@ -208,6 +226,9 @@ impl Batch {
             .builders
             .iter_mut()
             .map(|b| -> ArrayRef {
+                // the next batch starts at this one's size: growing a
+                // builder from empty copies its buffers again and again
+                let b = &mut std::mem::replace(b, b.sized_like());
                 match b {
                     Builder::Text(b) => Arc::new(b.finish()),
                     Builder::BigInt(b) => Arc::new(b.finish()),
@@ -243,6 +264,30 @@ fn null(b: &mut Builder, wanted: &str) {
         Builder::Double(b) => b.append_null(),
         Builder::Date(b) => b.append_null(),
         Builder::List(b) => b.append(false),
+    }
+}
+
+impl Builder {
+    /// An empty builder of the same type, with room for what this one holds
+    /// and an eighth more.
+    fn sized_like(&self) -> Builder {
+        fn more(n: usize) -> usize {
+            n + n / 8
+        }
+        match self {
+            Builder::Text(b) => {
+                Builder::Text(StringBuilder::with_capacity(more(b.len()), more(b.values_slice().len())))
+            }
+            Builder::BigInt(b) => Builder::BigInt(Int64Builder::with_capacity(more(b.len()))),
+            Builder::Int(b) => Builder::Int(Int32Builder::with_capacity(more(b.len()))),
+            Builder::Double(b) => Builder::Double(Float64Builder::with_capacity(more(b.len()))),
+            Builder::Date(b) => Builder::Date(Date32Builder::with_capacity(more(b.len()))),
+            Builder::List(b) => {
+                let items = b.values_ref();
+                let values = StringBuilder::with_capacity(more(items.len()), more(items.values_slice().len()));
+                Builder::List(ListBuilder::with_capacity(values, more(b.len())))
+            }
+        }
     }
 }
 
@@ -311,10 +356,13 @@ mod tests {
         assert_eq!(list.len(), 6);
         assert_eq!(list.iter().collect::<Vec<_>>(), ["b", "a", "b", "", "a", ""]);
         assert_eq!(list.distinct().collect::<Vec<_>>(), ["b", "a", ""]);
-        let long: Vec<String> = (0..40).map(|i| format!("t{}", i % 13)).collect();
-        let long = items(&long.iter().map(String::as_str).collect::<Vec<_>>());
-        let expected: Vec<String> = (0..13).map(|i| format!("t{i}")).collect();
-        assert_eq!(long.distinct().collect::<Vec<_>>(), expected);
+        // below and above the length where a set takes over
+        for n in [40, 64, 65, 200] {
+            let long: Vec<String> = (0..n).map(|i| format!("t{}", i % 13)).collect();
+            let long = items(&long.iter().map(String::as_str).collect::<Vec<_>>());
+            let expected: Vec<String> = (0..13).map(|i| format!("t{i}")).collect();
+            assert_eq!(long.distinct().collect::<Vec<_>>(), expected, "{n} items");
+        }
         let mut list = list;
         list.clear();
         assert!(list.is_empty());

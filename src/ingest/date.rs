@@ -40,8 +40,25 @@ fn ymd(y: i32, m: u32, d: u32) -> Result<NaiveDate, String> {
     NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| format!("no such day {y:04}-{m:02}-{d:02}"))
 }
 
+/// `YYYY-MM-DD` exactly, the layout of the Kaggle files, read without the
+/// general path's splitting (`None` for any other text).
+fn iso(text: &[u8]) -> Option<(i32, u32, u32)> {
+    let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *text else {
+        return None;
+    };
+    let digits = [y0, y1, y2, y3, m0, m1, d0, d1];
+    if !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n = |a: u8, b: u8| u32::from(a - b'0') * 10 + u32::from(b - b'0');
+    Some(((n(y0, y1) * 100 + n(y2, y3)) as i32, n(m0, m1), n(d0, d1)))
+}
+
 /// Parses `text`; `order` is the file's slash order and learns from this date.
 pub fn parse(text: &str, order: &mut SlashOrder) -> Result<Parsed, String> {
+    if let Some((y, m, d)) = iso(text.as_bytes()) {
+        return ymd(y, m, d).map(Parsed::Date);
+    }
     let t = text.trim();
     // a time after the date (spreadsheets add midnight) is dropped
     let date_part = t.split([' ', 'T']).next().unwrap_or("");
@@ -128,6 +145,8 @@ mod tests {
     #[test]
     fn reads_iso_and_spreadsheet_layouts() {
         assert_eq!(date("2008-03-25"), Ok(d(2008, 3, 25)));
+        assert_eq!(date("1999-12-31"), Ok(d(1999, 12, 31)));
+        assert_eq!(date("2000-02-29"), Ok(d(2000, 2, 29)));
         assert_eq!(date(" 2008-3-5 "), Ok(d(2008, 3, 5)));
         assert_eq!(date("2008/03/25"), Ok(d(2008, 3, 25)));
         assert_eq!(date("2008-03-25 00:00:00"), Ok(d(2008, 3, 25)));
@@ -161,6 +180,11 @@ mod tests {
             "2008-03/25",
             "1.2.3",
             "2008.03.25",
+            "2008-00-10",
+            "2008-01-00",
+            "1900-02-29",
+            "2008-0a-25",
+            "2008-03-2５",
         ] {
             assert!(date(bad).is_err(), "{bad}");
         }

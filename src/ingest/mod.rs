@@ -77,6 +77,10 @@ pub const INTERACTIONS_HEADER: [&str; 5] = ["user_id", "recipe_id", "date", "rat
 /// The header of the Kaggle split files.
 pub const SPLIT_HEADER: [&str; 6] = ["user_id", "recipe_id", "date", "rating", "u", "i"];
 
+/// The most fields a record of any input has.
+const MAX_FIELDS: usize = RECIPES_HEADER.len();
+const _: () = assert!(INTERACTIONS_HEADER.len() <= MAX_FIELDS && SPLIT_HEADER.len() <= MAX_FIELDS);
+
 /// The names of the seven `nutrition` values, in file order.
 pub const NUTRIENTS: [&str; 7] =
     ["calories", "total_fat", "sugar", "sodium", "protein", "saturated_fat", "carbohydrates"];
@@ -517,6 +521,12 @@ fn remove_db(path: &Path) {
 }
 
 fn int(field: &str, name: &str) -> Result<i64, (Reason, String)> {
+    // plain digits, the files' own form, without the general path's trimming
+    // and splitting (18 digits cannot overflow)
+    let b = field.as_bytes();
+    if !b.is_empty() && b.len() <= 18 && b.iter().all(u8::is_ascii_digit) {
+        return Ok(b.iter().fold(0, |n, &d| n * 10 + i64::from(d - b'0')));
+    }
     let t = field.trim();
     // spreadsheets may re-save integers as `38.0`
     let t = match t.split_once('.') {
@@ -539,8 +549,10 @@ fn list_into(field: &str, name: &str, items: &mut Items) -> Result<(), (Reason, 
 type SlashParts = (u32, u32, i32);
 
 fn days(d: chrono::NaiveDate) -> i32 {
-    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
-    (d - epoch).num_days() as i32
+    use chrono::Datelike;
+    /// 1970-01-01 in days from the first day of year 1.
+    const EPOCH_FROM_CE: i32 = 719_163;
+    d.num_days_from_ce() - EPOCH_FROM_CE
 }
 
 /// Parses a date field into days since 1970; an ambiguous slash date gives
@@ -1070,6 +1082,10 @@ fn parse<'p>(
     let kind = state.kind;
     let expected = kind.header();
     let mut fields: Vec<Cow<'p, [u8]>> = Vec::new();
+    // UTF-8 is checked for the whole piece at once (a piece may end inside
+    // a character: that record is read again with the next piece); only the
+    // records after an invalid byte are checked field by field
+    let valid = std::str::from_utf8(piece).map_or_else(|e| e.valid_up_to(), |_| piece.len());
     while let Some(record) = splitter.next_record(&mut fields) {
         loader.stats.rows_read += 1;
         if loader.stats.rows_read.is_multiple_of(FileState::STEP) {
@@ -1094,11 +1110,23 @@ fn parse<'p>(
             loader.reject(at, Reason::ColumnCount, &detail)?;
             continue;
         }
-        let mut text: Vec<&str> = Vec::with_capacity(expected.len());
+        let mut text = [""; MAX_FIELDS];
         let mut utf8_error = None;
-        for (i, f) in fields.iter().enumerate() {
+        let checked = if span.end <= valid {
+            for (t, f) in text.iter_mut().zip(fields.iter()) {
+                // SAFETY: the record lies in the valid prefix of the piece,
+                // and its fields are cut out of it at ASCII bytes (`,`, `"`,
+                // line ends), which are character boundaries; a field
+                // unescaped from `""` is the same text without some `"` bytes
+                *t = unsafe { std::str::from_utf8_unchecked(f) };
+            }
+            fields.len()
+        } else {
+            0
+        };
+        for (i, f) in fields.iter().enumerate().skip(checked) {
             match std::str::from_utf8(f) {
-                Ok(s) => text.push(s),
+                Ok(s) => text[i] = s,
                 Err(e) => {
                     utf8_error = Some(format!("`{}` is not valid UTF-8 (byte {})", expected[i], e.valid_up_to()));
                     break;
@@ -1109,9 +1137,10 @@ fn parse<'p>(
             loader.reject(at, Reason::InvalidUtf8, &detail)?;
             continue;
         }
+        let text = &text[..fields.len()];
         let parsed = match &mut state.row {
-            Row::Recipe(r) => recipe_row(&text, &mut loader.order, r).map(|a| a.map(|a| (a, text[4]))),
-            Row::Interaction(i) => interaction_row(&text, &mut loader.order, kind, i).map(|a| a.map(|a| (a, text[2]))),
+            Row::Recipe(r) => recipe_row(text, &mut loader.order, r).map(|a| a.map(|a| (a, text[4]))),
+            Row::Interaction(i) => interaction_row(text, &mut loader.order, kind, i).map(|a| a.map(|a| (a, text[2]))),
         };
         match parsed {
             Ok(ambiguous) => {

@@ -12,7 +12,7 @@
 //! A file can be read a piece at a time ([`Splitter::piece`]): a record that
 //! runs past the end of a piece is left for the next one, which starts with it.
 
-use memchr::{memchr, memchr_iter, memchr2};
+use memchr::{memchr, memchr2};
 use std::borrow::Cow;
 
 /// Why the splitter could not read a record.
@@ -44,6 +44,9 @@ pub struct Splitter<'a> {
     at_end: bool,
     /// Set when the next record runs past the end of a piece.
     short: bool,
+    /// Buffers of unescaped fields (`""` read as `"`) given back by earlier
+    /// records, reused so that their capacity is kept.
+    spare: Vec<Vec<u8>>,
 }
 
 /// The UTF-8 byte-order mark, skipped at the start of a file.
@@ -53,7 +56,7 @@ impl<'a> Splitter<'a> {
     /// A splitter over a whole file; a UTF-8 byte-order mark at the start is skipped.
     pub fn new(data: &'a [u8]) -> Splitter<'a> {
         let pos = if data.starts_with(BOM) { BOM.len() } else { 0 };
-        Splitter { data, pos, line: 1, at_end: true, short: false }
+        Splitter { data, pos, line: 1, at_end: true, short: false, spare: Vec::new() }
     }
 
     /// A splitter over a piece of a file that starts at a record boundary,
@@ -62,7 +65,7 @@ impl<'a> Splitter<'a> {
     /// [`Splitter::next_record`] returns `None` and [`Splitter::needs_more`]
     /// is true, and the next piece must start at [`Splitter::consumed`].
     pub fn piece(data: &'a [u8], line: u64, at_end: bool) -> Splitter<'a> {
-        Splitter { data, pos: 0, line, at_end, short: false }
+        Splitter { data, pos: 0, line, at_end, short: false, spare: Vec::new() }
     }
 
     /// Whether reading stopped at a record that runs past the piece.
@@ -112,7 +115,12 @@ impl<'a> Splitter<'a> {
                 Some(_) => break,
             }
         }
-        fields.clear();
+        for field in fields.drain(..) {
+            if let Cow::Owned(mut buf) = field {
+                buf.clear();
+                self.spare.push(buf);
+            }
+        }
         let start = self.pos;
         let start_line = self.line;
         let mut pos = self.pos;
@@ -122,17 +130,26 @@ impl<'a> Splitter<'a> {
                 // quoted field
                 let mut value: Option<Vec<u8>> = None;
                 let mut seg = pos + 1;
+                // the next quote, counting the line ends on the way (one pass)
+                let mut from = seg;
                 loop {
-                    let Some(q) = memchr(b'"', &data[seg..]).map(|i| i + seg) else {
+                    let Some(q) = memchr2(b'"', b'\n', &data[from..]).map(|i| i + from) else {
                         if !self.at_end {
                             return self.short();
                         }
                         return Some(Err(self.damaged(start, start_line, Damage::UnterminatedQuote)));
                     };
-                    line += memchr_iter(b'\n', &data[seg..q]).count() as u64;
+                    if data[q] == b'\n' {
+                        line += 1;
+                        from = q + 1;
+                        continue;
+                    }
                     if data.get(q + 1) == Some(&b'"') {
-                        value.get_or_insert_with(Vec::new).extend_from_slice(&data[seg..=q]);
+                        value
+                            .get_or_insert_with(|| self.spare.pop().unwrap_or_default())
+                            .extend_from_slice(&data[seg..=q]);
                         seg = q + 2;
+                        from = seg;
                         continue;
                     }
                     let field = match value.take() {
