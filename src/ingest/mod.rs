@@ -1284,6 +1284,38 @@ mod tests {
     }
 
     #[test]
+    fn invalid_utf8_costs_its_row_only() {
+        // the pieces (61 bytes in tests) are checked whole; past an invalid
+        // byte, records are checked field by field, and a piece may end
+        // inside a character
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), RECIPES_FILE, RECIPES_HEAD);
+        let mut file = b"user_id,recipe_id,date,rating,review\n".to_vec();
+        let reviews =
+            ["d\u{e9}j\u{e0} vu, cr\u{e8}me br\u{fb}l\u{e9}e", "\u{fc}ber \u{2014} \u{1f600}\u{1f600}\u{1f600}"];
+        for (i, review) in reviews.iter().cycle().take(8).enumerate() {
+            file.extend_from_slice(format!("{i},2,2008-01-01,5,\"{review} {}\"\n", "x".repeat(i * 7)).as_bytes());
+            if i == 2 {
+                file.extend_from_slice(b"9,2,2008-01-01,5,caf\xe9 au lait\n");
+            }
+        }
+        std::fs::write(dir.path().join(INTERACTIONS_FILE), &file).unwrap();
+        let mut o = opts(dir.path());
+        o.max_quarantine = 50.0;
+        let out = run(&o).unwrap();
+        assert_eq!((out.datasets[1].rows_read, out.datasets[1].rows_kept), (9, 8));
+        assert_eq!(out.datasets[1].reasons["invalid_utf8"], 1);
+        let conn = duckdb::Connection::open(dir.path().join("x.duckdb")).unwrap();
+        let line: i64 = conn.query_row("select line from quarantine", [], |r| r.get(0)).unwrap();
+        assert_eq!(line, 5);
+        for (i, review) in reviews.iter().cycle().take(8).enumerate() {
+            let got: String =
+                conn.query_row("select review from interactions where user_id = ?", [i as i64], |r| r.get(0)).unwrap();
+            assert_eq!(got, format!("{review} {}", "x".repeat(i * 7)));
+        }
+    }
+
+    #[test]
     fn skips_unchanged_inputs_and_rereads_changed_ones() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), RECIPES_FILE, RECIPES_HEAD);
@@ -1375,5 +1407,14 @@ mod tests {
         assert_eq!(int("38.0", "id"), Ok(38));
         assert_eq!(int("38.5", "id").unwrap_err().0, Reason::NotANumber);
         assert_eq!(int("x", "id").unwrap_err().0, Reason::NotANumber);
+        // the plain-digits path and the general one agree at their edges
+        assert_eq!(int("0", "id"), Ok(0));
+        assert_eq!(int("007", "id"), Ok(7));
+        assert_eq!(int("999999999999999999", "id"), Ok(999_999_999_999_999_999));
+        assert_eq!(int("9223372036854775807", "id"), Ok(i64::MAX));
+        assert_eq!(int("9223372036854775808", "id").unwrap_err().0, Reason::NotANumber);
+        assert_eq!(int("-5", "id"), Ok(-5));
+        assert_eq!(int("", "id").unwrap_err().0, Reason::NotANumber);
+        assert_eq!(int("3４", "id").unwrap_err().0, Reason::NotANumber);
     }
 }
