@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Compares cold builds of two mangetamain binaries run back to back, with the
+# reference (scripts/reference.py) right after them, round after round: on a
+# machine whose speed drifts, only runs this close together compare.
+#   scripts/bench-ab.sh OLD_BINARY NEW_BINARY [ROUNDS] [WORK_DIR]
+# Uses the data set of scripts/bench.sh (WORK_DIR/data, generated when
+# missing). Prints wall time, CPU time (user + system) and peak memory.
+# Needs python3 with the `duckdb` package and GNU time (/usr/bin/time).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ $# -lt 2 ]; then
+  echo "usage: scripts/bench-ab.sh OLD_BINARY NEW_BINARY [ROUNDS] [WORK_DIR]" >&2
+  exit 2
+fi
+old="$(realpath "$1")"
+new="$(realpath "$2")"
+rounds="${3:-3}"
+work="${4:-target/bench}"
+data="$work/data"
+mkdir -p "$work"
+if [ ! -f "$data/RAW_recipes.csv" ]; then
+  "$new" -q sample --out "$data" --recipes 231637 --interactions 1132367
+fi
+measure() { # label, command...
+  local label="$1"; shift
+  /usr/bin/time -f "%e %U %S %M" "$@" >/dev/null 2>"$work/time.txt" || { cat "$work/time.txt"; exit 1; }
+  tail -1 "$work/time.txt" | awk -v l="$label" '{printf "%-10s %5.2f s wall, %5.2f s CPU, %4d MB\n", l, $1, $2 + $3, $4 / 1024}'
+}
+for run in $(seq "$rounds"); do
+  echo "round $run"
+  for bin in "$old" "$new"; do
+    label=old; [ "$bin" = "$new" ] && label=new
+    rm -f "$work/ab.duckdb" "$work/ab.queries.json"
+    measure "$label" "$bin" -q build --data "$data" --out "$work/ab-public" --db "$work/ab.duckdb"
+  done
+  measure reference python3 scripts/reference.py "$data" "$work/reference.duckdb"
+done
