@@ -1402,6 +1402,18 @@ mod tests {
     }
 
     #[test]
+    fn dates_count_days_from_1970() {
+        let d = |y, m, dd| days(chrono::NaiveDate::from_ymd_opt(y, m, dd).unwrap());
+        assert_eq!(d(1970, 1, 1), 0);
+        assert_eq!(d(1969, 12, 31), -1);
+        assert_eq!(d(2008, 3, 25), 13_963);
+        assert_eq!(d(1, 1, 1), -719_162);
+        for n in [-719_162, -1, 0, 13_963, 20_000] {
+            assert_eq!(days(crate::query::date_from_days(n).unwrap()), n);
+        }
+    }
+
+    #[test]
     fn integers_accept_spreadsheet_forms_only() {
         assert_eq!(int(" 38 ", "id"), Ok(38));
         assert_eq!(int("38.0", "id"), Ok(38));
