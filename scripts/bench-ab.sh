@@ -12,6 +12,9 @@ if [ $# -lt 2 ]; then
   echo "usage: scripts/bench-ab.sh OLD_BINARY NEW_BINARY [ROUNDS] [WORK_DIR]" >&2
   exit 2
 fi
+for bin in "$1" "$2"; do
+  [ -x "$bin" ] || { echo "bench-ab.sh: \`$bin\` is not an executable file" >&2; exit 2; }
+done
 old="$(realpath "$1")"
 new="$(realpath "$2")"
 rounds="${3:-3}"
