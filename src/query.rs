@@ -1,6 +1,8 @@
 //! Query: collects the named SQL blocks of all pages, checks that each name
 //! means one query, and runs every query once against the DuckDB file,
-//! returning owned [`Table`]s. The connection is closed when this stage ends,
+//! returning owned [`Table`]s. Queries run on several connections at once
+//! ([`run_all`]), so that one query's single-threaded phases do not leave a
+//! core idle. The connection is closed when this stage ends,
 //! so later stages work on plain data.
 
 use crate::error::{Location, SourceError};
@@ -192,28 +194,93 @@ fn table_from_json(v: &serde_json::Value) -> Option<Table> {
     Some(Table { columns, rows })
 }
 
-/// Runs every query on `conn`, in name order, or takes its result from `cache`.
+/// Runs every query, or takes its result from `cache`. Queries run on up to
+/// `workers` connections to the database at once (each also uses DuckDB's
+/// own threads); if some fail, the error reported is the first in name
+/// order, as if they had run one after the other.
 pub fn run_all(
     conn: &duckdb::Connection,
     queries: &BTreeMap<String, QuerySpec>,
     cache: &mut Cache,
+    workers: usize,
 ) -> anyhow::Result<BTreeMap<String, Table>> {
+    let jobs: Vec<Job<'_>> =
+        queries.values().filter(|spec| !cache.has(spec)).map(|spec| Job { spec, setup: None }).collect();
+    let mut ran = run_jobs(conn, &jobs, workers)?;
     let mut tables = BTreeMap::new();
     for (name, spec) in queries {
-        let table = match cache.old.get(name) {
-            Some((sql, table)) if *sql == spec.sql => {
+        let table = match ran.remove(name) {
+            Some(table) => table,
+            None => {
                 cache.hits += 1;
-                table.clone()
-            }
-            _ => {
-                let started = std::time::Instant::now();
-                let table = run(conn, spec)?;
-                tracing::debug!(query = %name, rows = table.rows.len(), ms = started.elapsed().as_millis() as u64, "query ran");
-                table
+                cache.old.get(name).map(|(_, t)| t.clone()).unwrap_or_default()
             }
         };
         cache.new.insert(name.clone(), (spec.sql.clone(), table.clone()));
         tables.insert(name.clone(), table);
+    }
+    Ok(tables)
+}
+
+/// A query to run, and the statement that must have run before it on the
+/// same connection (a generating query's rows made a temporary table).
+struct Job<'q> {
+    spec: &'q QuerySpec,
+    setup: Option<(String, &'q QuerySpec)>,
+}
+
+/// Runs `jobs` on `conn` and up to `workers - 1` more connections to the
+/// same database, each taking the next job as it finishes one. After a
+/// failure no new job starts, and the error returned is the failed job that
+/// comes first in `jobs` (all those before it have run), so the outcome does
+/// not depend on timing.
+fn run_jobs(conn: &duckdb::Connection, jobs: &[Job<'_>], workers: usize) -> anyhow::Result<BTreeMap<String, Table>> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let work = |conn: &duckdb::Connection| {
+        let mut done: Vec<(usize, anyhow::Result<Table>)> = Vec::new();
+        let mut prepared: Option<&str> = None;
+        while !failed.load(Ordering::Relaxed) {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(job) = jobs.get(i) else { break };
+            let result = (|| -> anyhow::Result<Table> {
+                if let Some((sql, source)) = &job.setup
+                    && prepared != Some(sql.as_str())
+                {
+                    conn.execute_batch(sql).map_err(|e| sql_error(source, &e.to_string()))?;
+                    prepared = Some(sql.as_str());
+                }
+                let started = std::time::Instant::now();
+                let table = run(conn, job.spec)?;
+                let ms = started.elapsed().as_millis() as u64;
+                tracing::debug!(query = %job.spec.name, rows = table.rows.len(), ms, "query ran");
+                Ok(table)
+            })();
+            if result.is_err() {
+                failed.store(true, Ordering::Relaxed);
+            }
+            done.push((i, result));
+        }
+        done
+    };
+    let extra = workers.clamp(1, jobs.len().max(1)) - 1;
+    let mut done = std::thread::scope(|scope| -> anyhow::Result<Vec<(usize, anyhow::Result<Table>)>> {
+        let mut handles = Vec::with_capacity(extra);
+        for _ in 0..extra {
+            let other = conn.try_clone().map_err(|e| anyhow::anyhow!("cannot open another connection: {e}"))?;
+            handles.push(scope.spawn(move || work(&other)));
+        }
+        let mut done = work(conn);
+        for h in handles {
+            done.extend(h.join().map_err(|_| anyhow::anyhow!("a query runner stopped"))?);
+        }
+        Ok(done)
+    })?;
+    done.sort_by_key(|(i, _)| *i);
+    let mut tables = BTreeMap::new();
+    for (i, result) in done {
+        tables.insert(jobs[i].spec.name.clone(), result?);
     }
     Ok(tables)
 }
@@ -228,6 +295,7 @@ pub fn run_shared(
     specs: &BTreeMap<String, QuerySpec>,
     sources: &BTreeMap<String, QuerySpec>,
     cache: &mut Cache,
+    workers: usize,
 ) -> anyhow::Result<BTreeMap<String, Table>> {
     let mut groups: BTreeMap<(&str, &str), Vec<&QuerySpec>> = BTreeMap::new();
     for spec in specs.values() {
@@ -235,8 +303,9 @@ pub fn run_shared(
             groups.entry((shared.rows_from.as_str(), shared.name.as_str())).or_default().push(spec);
         }
     }
-    let mut tables = BTreeMap::new();
-    for ((rows_from, name), pages) in groups {
+    // each group's query, run once for all its pages
+    let mut wholes = Vec::new();
+    for ((rows_from, name), pages) in &groups {
         let Some(first) = pages.first() else { continue };
         let Some(shared) = &first.by else { continue };
         if let Some(other) = pages.iter().find(|p| normalize(&p.sql) != normalize(&first.sql)) {
@@ -249,26 +318,39 @@ pub fn run_shared(
             )
             .into());
         }
+        let source = sources.get(*rows_from).ok_or_else(|| anyhow::anyhow!("unknown query `{rows_from}`"))?;
         let whole = QuerySpec { name: format!("{rows_from}:{name}"), by: None, ..(*first).clone() };
-        if !cache.has(&whole) {
-            let source = sources.get(rows_from).ok_or_else(|| anyhow::anyhow!("unknown query `{rows_from}`"))?;
-            let sql = format!("CREATE OR REPLACE TEMP TABLE \"{rows_from}\" AS {}", source.sql);
-            conn.execute_batch(&sql).map_err(|e| sql_error(source, &e.to_string()))?;
-        }
-        let mut one = BTreeMap::new();
-        one.insert(whole.name.clone(), whole.clone());
-        let result = run_all(conn, &one, cache)?.remove(&whole.name).unwrap_or_default();
+        let setup = format!("CREATE OR REPLACE TEMP TABLE \"{rows_from}\" AS {}", source.sql);
+        wholes.push((whole, setup, source, shared, pages));
+    }
+    let jobs: Vec<Job<'_>> = wholes
+        .iter()
+        .filter(|(whole, ..)| !cache.has(whole))
+        .map(|(whole, setup, source, ..)| Job { spec: whole, setup: Some((setup.clone(), *source)) })
+        .collect();
+    let mut ran = run_jobs(conn, &jobs, workers)?;
+    let mut tables = BTreeMap::new();
+    for (whole, _, _, shared, pages) in &wholes {
+        let result = match ran.remove(&whole.name) {
+            Some(table) => table,
+            None => {
+                cache.hits += 1;
+                cache.old.get(&whole.name).map(|(_, t)| t.clone()).unwrap_or_default()
+            }
+        };
+        cache.new.insert(whole.name.clone(), (whole.sql.clone(), result.clone()));
         let key = result.column_index(&shared.column).ok_or_else(|| {
             SourceError::new(
-                first.defined_at.clone(),
+                whole.defined_at.clone(),
                 format!(
-                    "query `{name}` has no column `{}` to give each page its rows (columns: {})",
+                    "query `{}` has no column `{}` to give each page its rows (columns: {})",
+                    shared.name,
                     shared.column,
                     result.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
                 ),
             )
         })?;
-        for page in pages {
+        for page in pages.iter() {
             let value = page.by.as_ref().map_or("", |b| b.value.as_str());
             let mut columns = result.columns.clone();
             columns.remove(key);
@@ -376,6 +458,10 @@ fn to_value(v: ValueRef<'_>) -> Result<Value, String> {
             Value::Float(d.to_string().parse().map_err(|_| format!("cannot read decimal `{d}` as a number"))?)
         }
         ValueRef::Text(bytes) => Value::Text(String::from_utf8_lossy(bytes).into_owned()),
+        // an ENUM (such as `recipe_tags.tag`) reads as its text
+        ValueRef::Enum(..) => {
+            Value::Text(v.as_str().map_err(|e| format!("cannot read an ENUM value: {e}"))?.to_string())
+        }
         ValueRef::Date32(days) => Value::Date(date_from_days(days)?),
         ValueRef::Timestamp(unit, t) => {
             let micros = unit.to_micros(t);
@@ -431,19 +517,19 @@ mod tests {
         let sql = "select 0.1 + 0.2 as f, 'a\"b' as t, date '2008-03-01' as d, null as n, 2147483648 as i, true as b";
         let queries: BTreeMap<String, QuerySpec> = [("q".to_string(), spec("q", sql, 1))].into();
         let mut cache = Cache::load(&path, "k1");
-        let first = run_all(&conn, &queries, &mut cache).unwrap();
+        let first = run_all(&conn, &queries, &mut cache, 2).unwrap();
         assert_eq!(cache.hits, 0);
         cache.save(&path).unwrap();
         let mut again = Cache::load(&path, "k1");
-        assert_eq!(run_all(&conn, &queries, &mut again).unwrap(), first);
+        assert_eq!(run_all(&conn, &queries, &mut again, 2).unwrap(), first);
         assert_eq!(again.hits, 1);
         // other data, or other SQL: run again
         let mut other = Cache::load(&path, "k2");
-        run_all(&conn, &queries, &mut other).unwrap();
+        run_all(&conn, &queries, &mut other, 2).unwrap();
         assert_eq!(other.hits, 0);
         let changed: BTreeMap<String, QuerySpec> = [("q".to_string(), spec("q", "select 1 as f", 1))].into();
         let mut stale = Cache::load(&path, "k1");
-        assert_eq!(run_all(&conn, &changed, &mut stale).unwrap()["q"].rows[0][0], Value::Int(1));
+        assert_eq!(run_all(&conn, &changed, &mut stale, 2).unwrap()["q"].rows[0][0], Value::Int(1));
         assert_eq!(stale.hits, 0);
     }
 
@@ -456,10 +542,10 @@ mod tests {
         let sql = "select i::double / 2590 as share, 1 / (i::double * 7) as inv from range(1, 3000) t(i)";
         let queries: BTreeMap<String, QuerySpec> = [("q".to_string(), spec("q", sql, 1))].into();
         let mut cache = Cache::load(&path, "k");
-        let fresh = run_all(&conn, &queries, &mut cache).unwrap();
+        let fresh = run_all(&conn, &queries, &mut cache, 2).unwrap();
         cache.save(&path).unwrap();
         let mut again = Cache::load(&path, "k");
-        let cached = run_all(&conn, &queries, &mut again).unwrap();
+        let cached = run_all(&conn, &queries, &mut again, 2).unwrap();
         assert_eq!(again.hits, 1);
         for (a, b) in fresh["q"].rows.iter().zip(&cached["q"].rows) {
             for (x, y) in a.iter().zip(b) {
@@ -496,6 +582,11 @@ mod tests {
         );
         assert_eq!(t.columns[5].name, "day");
         assert_eq!(t.columns[6].kind, ColumnType::Date);
+        // ENUM values (as in `recipe_tags.tag`) read as their text
+        let e =
+            run(&conn, &spec("e", "select unnest(['b', 'a', null])::ENUM('a', 'b') as tag order by tag", 1)).unwrap();
+        assert_eq!(e.rows, vec![vec![Value::Text("a".into())], vec![Value::Text("b".into())], vec![Value::Null]]);
+        assert_eq!(e.columns[0].kind, ColumnType::Text);
     }
 
     #[test]
@@ -513,5 +604,61 @@ mod tests {
         let e = run(&conn, &spec("q", "select 1\nfrom nowhere", 5)).unwrap_err();
         assert!(e.message.starts_with("query `q` failed:"), "{}", e.message);
         assert_eq!(e.location.line, 6, "{}", e.message);
+    }
+
+    #[test]
+    fn queries_run_at_once_give_what_one_by_one_gives() {
+        let conn = duckdb::Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t AS SELECT range AS x FROM range(20000)").unwrap();
+        let mut queries = BTreeMap::new();
+        for i in 0..12 {
+            let q = spec(
+                &format!("q{i:02}"),
+                &format!("select x % {} as k, count(*) as n from t group by k order by k", i + 2),
+                1,
+            );
+            queries.insert(q.name.clone(), q);
+        }
+        let one = run_all(&conn, &queries, &mut Cache::default(), 1).unwrap();
+        for workers in [2, 3, 40] {
+            assert_eq!(run_all(&conn, &queries, &mut Cache::default(), workers).unwrap(), one, "{workers} workers");
+        }
+        // with two failures, the first in name order is the one reported,
+        // whichever runs first
+        queries.insert("b_bad".into(), spec("b_bad", "select * from missing_b", 3));
+        queries.insert("p_bad".into(), spec("p_bad", "select * from missing_p", 4));
+        for _ in 0..10 {
+            let err = run_all(&conn, &queries, &mut Cache::default(), 2).unwrap_err().to_string();
+            assert!(err.contains("query `b_bad` failed"), "{err}");
+        }
+    }
+
+    #[test]
+    fn shared_queries_run_at_once_each_read_the_generating_rows() {
+        let conn = duckdb::Connection::open_in_memory().unwrap();
+        let mut sources = BTreeMap::new();
+        sources.insert("g".to_string(), spec("g", "select * from (values ('a', 1), ('b', 2), ('b', 3)) v(k, x)", 1));
+        let mut specs = BTreeMap::new();
+        for (shared, sql) in
+            [("s", "select k, sum(x) as total from g group by k"), ("u", "select k, count(*) as n from g group by k")]
+        {
+            for value in ["a", "b"] {
+                let mut q = spec(&format!("{shared}__{value}"), sql, 5);
+                q.by = Some(Shared {
+                    name: shared.into(),
+                    column: "k".into(),
+                    value: value.into(),
+                    rows_from: "g".into(),
+                });
+                specs.insert(q.name.clone(), q);
+            }
+        }
+        for workers in [1, 2] {
+            let tables = run_shared(&conn, &specs, &sources, &mut Cache::default(), workers).unwrap();
+            let rows = |name: &str| tables[name].rows.clone();
+            assert_eq!(rows("s__a"), vec![vec![Value::Int(1)]], "{workers} workers");
+            assert_eq!(rows("s__b"), vec![vec![Value::Int(5)]], "{workers} workers");
+            assert_eq!(rows("u__b"), vec![vec![Value::Int(2)]], "{workers} workers");
+        }
     }
 }

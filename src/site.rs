@@ -154,7 +154,7 @@ fn run(opts: &BuildOptions) -> anyhow::Result<(BuildSummary, Vec<OutputFile>)> {
         key.push_str(&format!("{} {}\n", d.file, d.blake3));
     }
     let mut cache = query::Cache::load(&cache_path, &key);
-    let mut tables = query::run_all(&conn, &queries, &mut cache)?;
+    let mut tables = query::run_all(&conn, &queries, &mut cache, opts.threads)?;
     // pages generated from data: expanded once their query has run, then
     // their own queries run
     let mut pages = pages;
@@ -197,8 +197,8 @@ fn run(opts: &BuildOptions) -> anyhow::Result<(BuildSummary, Vec<OutputFile>)> {
         known.extend(more.clone());
         check_query_names(&instances, &known, &config, &config_path, &opts.root)?;
         let (shared, plain): (BTreeMap<_, _>, BTreeMap<_, _>) = more.into_iter().partition(|(_, q)| q.by.is_some());
-        tables.extend(query::run_all(&conn, &plain, &mut cache)?);
-        tables.extend(query::run_shared(&conn, &shared, &queries, &mut cache)?);
+        tables.extend(query::run_all(&conn, &plain, &mut cache, opts.threads)?);
+        tables.extend(query::run_shared(&conn, &shared, &queries, &mut cache, opts.threads)?);
         let generated_queries = plain.len() + shared.len();
         tracing::info!(pages = instances.len(), queries = generated_queries, "generated pages");
     }

@@ -80,29 +80,108 @@ impl Items {
         &self.text[start..self.ends[i]]
     }
 
-    /// The items in order, each one only at its first appearance.
-    pub fn distinct(&self) -> impl Iterator<Item = &str> + '_ {
+    /// The items in order, each one only at its first appearance, with
+    /// its [`hash`].
+    pub fn distinct(&self) -> impl Iterator<Item = (&str, u64)> + '_ {
         // lists of up to SHORT items (all tags and ingredients lists of the
         // real files) compare each item's hash with the earlier ones', and
         // the text only when two hashes are equal: no allocation, no
         // per-list set; longer lists use a set
         const SHORT: usize = 64;
         let short = self.len() <= SHORT;
-        let state = foldhash::fast::FixedState::default();
         let mut hashes = [0u64; SHORT];
         let mut seen: std::collections::HashSet<&str, _> =
-            std::collections::HashSet::with_capacity_and_hasher(if short { 0 } else { self.len() }, state);
-        self.iter()
-            .enumerate()
-            .filter(move |&(i, item)| {
-                if !short {
-                    return seen.insert(item);
-                }
-                let h = std::hash::BuildHasher::hash_one(&state, item);
+            std::collections::HashSet::with_capacity_and_hasher(if short { 0 } else { self.len() }, HASHER);
+        self.iter().enumerate().filter_map(move |(i, item)| {
+            let h = hash(item);
+            let first = if short {
                 hashes[i] = h;
                 !hashes[..i].contains(&h) || !(0..i).any(|j| hashes[j] == h && self.item(j) == item)
-            })
-            .map(|(_, s)| s)
+            } else {
+                seen.insert(item)
+            };
+            first.then_some((item, h))
+        })
+    }
+}
+
+/// The hasher of list items.
+const HASHER: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0x6d61_6e67_6574_616d);
+
+/// The hash of a list item, as [`Items::distinct`] gives it and [`Coded::push`] takes it.
+pub fn hash(item: &str) -> u64 {
+    std::hash::BuildHasher::hash_one(&HASHER, item)
+}
+
+/// The rows of a two-column table `(id, item)` whose items are held once
+/// each and referred to by number, as DuckDB stores an `ENUM` column: many
+/// rows, few distinct items. The items' order is known only at the end
+/// ([`Coded::sorted`]), so the rows are held until then.
+#[derive(Debug, Default)]
+pub struct Coded {
+    /// The distinct items, in order of first appearance.
+    values: Vec<Box<str>>,
+    /// Positions in `values`, found by the items' hashes.
+    index: hashbrown::HashTable<u32>,
+    ids: Vec<i64>,
+    codes: Vec<u32>,
+}
+
+/// A [`Coded`] table once complete: the distinct items in sorted (byte)
+/// order, and each row's id and the position of its item among them.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Sorted {
+    /// The distinct items, sorted.
+    pub values: Vec<Box<str>>,
+    /// The first column of each row.
+    pub ids: Vec<i64>,
+    /// Each row's item, as a position in `values`.
+    pub codes: Vec<u32>,
+}
+
+impl Coded {
+    /// Adds the row `(id, item)`; `hash` is the item's [`hash`].
+    pub fn push(&mut self, id: i64, item: &str, hash: u64) {
+        let Coded { values, index, ids, codes } = self;
+        let code = match index.find(hash, |&c| &*values[c as usize] == item) {
+            Some(&c) => c,
+            None => {
+                // more distinct items than u32 can count do not fit in memory
+                let c = u32::try_from(values.len()).unwrap_or(u32::MAX);
+                values.push(item.into());
+                index.insert_unique(hash, c, |&c| self::hash(&values[c as usize]));
+                c
+            }
+        };
+        ids.push(id);
+        codes.push(code);
+    }
+
+    /// Rows added.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether no row was added.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// The rows, their items numbered in sorted order.
+    pub fn sorted(self) -> Sorted {
+        let Coded { values, ids, mut codes, .. } = self;
+        let mut order: Vec<u32> = (0..values.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| values[a as usize].cmp(&values[b as usize]));
+        let mut rank = vec![0u32; values.len()];
+        for (new, &old) in order.iter().enumerate() {
+            rank[old as usize] = new as u32;
+        }
+        for c in &mut codes {
+            *c = rank[*c as usize];
+        }
+        let mut values: Vec<Option<Box<str>>> = values.into_iter().map(Some).collect();
+        let values = order.iter().filter_map(|&old| values[old as usize].take()).collect();
+        Sorted { values, ids, codes }
     }
 }
 
@@ -355,17 +434,55 @@ mod tests {
         let list = items(&["b", "a", "b", "", "a", ""]);
         assert_eq!(list.len(), 6);
         assert_eq!(list.iter().collect::<Vec<_>>(), ["b", "a", "b", "", "a", ""]);
-        assert_eq!(list.distinct().collect::<Vec<_>>(), ["b", "a", ""]);
+        assert_eq!(list.distinct().map(|(s, _)| s).collect::<Vec<_>>(), ["b", "a", ""]);
+        assert!(list.distinct().all(|(s, h)| h == hash(s)), "each item comes with its hash");
         // below and above the length where a set takes over
         for n in [40, 64, 65, 200] {
             let long: Vec<String> = (0..n).map(|i| format!("t{}", i % 13)).collect();
             let long = items(&long.iter().map(String::as_str).collect::<Vec<_>>());
             let expected: Vec<String> = (0..13).map(|i| format!("t{i}")).collect();
-            assert_eq!(long.distinct().collect::<Vec<_>>(), expected, "{n} items");
+            assert_eq!(long.distinct().map(|(s, _)| s).collect::<Vec<_>>(), expected, "{n} items");
+            assert!(long.distinct().all(|(s, h)| h == hash(s)), "{n} items");
         }
         let mut list = list;
         list.clear();
         assert!(list.is_empty());
         assert_eq!(list.distinct().count(), 0);
+    }
+
+    #[test]
+    fn coded_rows_number_their_items_in_sorted_order() {
+        let mut coded = Coded::default();
+        assert!(coded.is_empty());
+        let rows = [(1, "salt"), (1, "Éclair"), (2, "salt"), (2, "apple"), (3, "Zest"), (3, ""), (4, "apple")];
+        for (id, item) in rows {
+            coded.push(id, item, hash(item));
+        }
+        assert_eq!(coded.len(), rows.len());
+        let sorted = coded.sorted();
+        // byte order, as DuckDB orders text: upper case, then lower case, then other scripts
+        let values: Vec<&str> = sorted.values.iter().map(|v| &**v).collect();
+        assert_eq!(values, ["", "Zest", "apple", "salt", "Éclair"]);
+        let back: Vec<(i64, &str)> =
+            sorted.ids.iter().zip(&sorted.codes).map(|(&id, &c)| (id, values[c as usize])).collect();
+        assert_eq!(back, rows, "every row keeps its id and item, in order");
+        assert_eq!(Coded::default().sorted(), Sorted::default());
+    }
+
+    #[test]
+    fn coded_rows_hold_many_distinct_items() {
+        // more items than the index first has room for, pushed twice
+        let mut coded = Coded::default();
+        for round in 0..2 {
+            for i in (0..5000).rev() {
+                let item = format!("item {i}");
+                coded.push(round, &item, hash(&item));
+            }
+        }
+        let sorted = coded.sorted();
+        assert_eq!(sorted.values.len(), 5000);
+        assert!(sorted.values.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(&*sorted.values[sorted.codes[0] as usize], "item 4999");
+        assert_eq!(sorted.codes[..5000], sorted.codes[5000..], "the same item has the same number");
     }
 }

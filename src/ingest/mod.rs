@@ -26,9 +26,11 @@
 //! - `recipes(name, id, minutes, contributor_id, submitted DATE, tags VARCHAR[],
 //!   calories, total_fat, sugar, sodium, protein, saturated_fat, carbohydrates DOUBLE,
 //!   n_steps, steps VARCHAR[], description, ingredients VARCHAR[], n_ingredients)`
-//! - `recipe_tags(recipe_id, tag)`, `recipe_ingredients(recipe_id, ingredient)`:
-//!   one row per recipe and distinct item of its list, for analyses by tag or
-//!   ingredient that count recipes
+//! - `recipe_tags(recipe_id, tag tag_value)`, `recipe_ingredients(recipe_id,
+//!   ingredient ingredient_value)`: one row per recipe and distinct item of its
+//!   list, for analyses by tag or ingredient that count recipes. The item
+//!   columns are `ENUM`s of every item in sorted order ([`batch::Coded`]),
+//!   stored once all recipes are read
 //! - `interactions(user_id, recipe_id, date DATE, rating INTEGER, review)`
 //! - `quarantine(file, line, reason, detail, raw)`
 //! - `ingest_files(file, table_name, rows_read, rows_kept, rows_quarantined, bytes, mtime_ns, blake3)`
@@ -86,7 +88,7 @@ pub const NUTRIENTS: [&str; 7] =
     ["calories", "total_fat", "sugar", "sodium", "protein", "saturated_fat", "carbohydrates"];
 
 /// Changes whenever the tables change shape, so an older database is rebuilt.
-pub const SCHEMA_VERSION: &str = "mangetamain-ingest-3";
+pub const SCHEMA_VERSION: &str = "mangetamain-ingest-4";
 
 /// Rows per row group of the stored tables (DuckDB's default is 122,880).
 /// Smaller groups are compressed while the file is still being parsed
@@ -103,8 +105,6 @@ CREATE TABLE recipes (
     saturated_fat DOUBLE, carbohydrates DOUBLE,
     n_steps BIGINT, steps VARCHAR[], description VARCHAR, ingredients VARCHAR[], n_ingredients BIGINT
 );
-CREATE TABLE recipe_tags (recipe_id BIGINT, tag VARCHAR);
-CREATE TABLE recipe_ingredients (recipe_id BIGINT, ingredient VARCHAR);
 CREATE TABLE interactions (
     user_id BIGINT, recipe_id BIGINT, date DATE, rating INTEGER, review VARCHAR
 );
@@ -116,23 +116,28 @@ CREATE TABLE ingest_files (
 CREATE TABLE ingest_meta (key VARCHAR, value VARCHAR);
 ";
 
-/// The tables ingest fills from the files.
+/// The tables ingest fills from the files as it reads them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Table {
     Recipes,
-    RecipeTags,
-    RecipeIngredients,
     Interactions,
 }
 
+/// The tables derived from the recipes' `tags` and `ingredients` lists:
+/// name, columns and the name of the `ENUM` type of the item column. They
+/// are stored once the recipes are read, when all their items are known
+/// (see [`batch::Coded`]).
+const DERIVED: [(&str, [&str; 3]); 2] = [
+    ("recipe_tags", ["recipe_id", "tag", "tag_value"]),
+    ("recipe_ingredients", ["recipe_id", "ingredient", "ingredient_value"]),
+];
+
 impl Table {
-    const ALL: [Table; 4] = [Table::Recipes, Table::RecipeTags, Table::RecipeIngredients, Table::Interactions];
+    const ALL: [Table; 2] = [Table::Recipes, Table::Interactions];
 
     fn name(self) -> &'static str {
         match self {
             Table::Recipes => "recipes",
-            Table::RecipeTags => "recipe_tags",
-            Table::RecipeIngredients => "recipe_ingredients",
             Table::Interactions => "interactions",
         }
     }
@@ -144,7 +149,6 @@ impl Table {
                 Text, BigInt, BigInt, BigInt, Date, List, Double, Double, Double, Double, Double, Double, Double,
                 BigInt, List, Text, List, BigInt,
             ],
-            Table::RecipeTags | Table::RecipeIngredients => &[BigInt, Text],
             Table::Interactions => &[BigInt, BigInt, Date, Int, Text],
         }
     }
@@ -645,8 +649,9 @@ struct Reject(String, u64, Reason, String, String);
 /// Where a table's batches go: the channel read by its loading statement.
 type Sink = std::sync::mpsc::SyncSender<duckdb::arrow::record_batch::RecordBatch>;
 
-/// The tables a file fills (its own first), each with its sink.
-type Sinks = Vec<(Table, Sink)>;
+/// The files one parsing thread reads, in order, the table it fills, and
+/// where the rows of the derived tables go once read (recipes only).
+type Group<'i> = (Vec<&'i Input>, (Table, Sink), Option<Vec<std::sync::mpsc::SyncSender<batch::Coded>>>);
 
 /// The progress bar of the whole ingest (only on a terminal): bytes, and
 /// rows per second in its message. Parsing threads share it.
@@ -694,21 +699,22 @@ impl Progress {
 struct Loader<'d> {
     file: &'d str,
     rejects: std::sync::mpsc::SyncSender<Reject>,
-    /// The file's table first, then the tables derived from it.
-    batches: Vec<(Table, batch::Batch, Sink)>,
+    /// The file's table.
+    batch: (Table, batch::Batch, Sink),
+    /// The rows of the tables derived from a recipes file ([`DERIVED`]).
+    derived: Option<&'d mut [batch::Coded; 2]>,
     order: SlashOrder,
     pending: Vec<Pending>,
     stats: Dataset,
 }
 
 impl Loader<'_> {
-    fn send_batches(&mut self, line: u64) -> anyhow::Result<()> {
-        for (table, batch, sink) in &mut self.batches {
-            let taken = batch.take().with_context(|| format!("{}:{line}: cannot store the rows", self.file))?;
-            if let Some(b) = taken {
-                // the storing side stopped: its own error is the one reported
-                sink.send(b).map_err(|_| anyhow::anyhow!("{}: ingest stopped (`{}`)", self.file, table.name()))?;
-            }
+    fn send_batch(&mut self, line: u64) -> anyhow::Result<()> {
+        let (table, batch, sink) = &mut self.batch;
+        let taken = batch.take().with_context(|| format!("{}:{line}: cannot store the rows", self.file))?;
+        if let Some(b) = taken {
+            // the storing side stopped: its own error is the one reported
+            sink.send(b).map_err(|_| anyhow::anyhow!("{}: ingest stopped (`{}`)", self.file, table.name()))?;
         }
         Ok(())
     }
@@ -719,17 +725,14 @@ impl Loader<'_> {
             Row::Interaction(i) => self.keep_interaction(i),
         }
         self.stats.rows_kept += 1;
-        if self.batches[0].1.len() >= batch::ROWS {
-            self.send_batches(line)?;
+        if self.batch.1.len() >= batch::ROWS {
+            self.send_batch(line)?;
         }
         Ok(())
     }
 
     fn keep_recipe(&mut self, r: &Recipe) {
-        let [(_, main, _), (_, tags, _), (_, ingredients, _)] = &mut self.batches[..] else {
-            debug_assert!(false, "a recipes loader has three tables");
-            return;
-        };
+        let main = &mut self.batch.1;
         main.text(Some(&r.name))
             .big_int(Some(r.id))
             .big_int(Some(r.minutes))
@@ -745,16 +748,18 @@ impl Loader<'_> {
             .list(&r.ingredients)
             .big_int(Some(r.n_ingredients))
             .end_row();
-        for tag in r.tags.distinct() {
-            tags.big_int(Some(r.id)).text(Some(tag)).end_row();
-        }
-        for ingredient in r.ingredients.distinct() {
-            ingredients.big_int(Some(r.id)).text(Some(ingredient)).end_row();
+        if let Some([tags, ingredients]) = self.derived.as_deref_mut() {
+            for (tag, hash) in r.tags.distinct() {
+                tags.push(r.id, tag, hash);
+            }
+            for (ingredient, hash) in r.ingredients.distinct() {
+                ingredients.push(r.id, ingredient, hash);
+            }
         }
     }
 
     fn keep_interaction(&mut self, i: &Interaction) {
-        let main = &mut self.batches[0].1;
+        let main = &mut self.batch.1;
         main.big_int(Some(i.user_id))
             .big_int(Some(i.recipe_id))
             .date(i.date)
@@ -822,7 +827,7 @@ impl Loader<'_> {
                 format!("ambiguous date `{}`: no date in the file tells whether it is day/month or month/day", p.text);
             self.reject(At { line: p.line, raw: &p.raw }, Reason::UnreadableDate, &detail)?;
         }
-        self.send_batches(0)
+        self.send_batch(0)
     }
 }
 
@@ -845,32 +850,43 @@ fn load_all(
         sinks.push(tx);
         sources.push((table, rx));
     }
-    let sink = |table: Table| sinks[Table::ALL.iter().position(|t| *t == table).unwrap_or_default()].clone();
-    // the files one thread reads, in order, and the tables it fills
-    let groups: [(Vec<&Input>, Sinks); 2] = [
-        (
-            inputs.iter().filter(|i| i.kind == Kind::Recipes).collect(),
-            [Table::Recipes, Table::RecipeTags, Table::RecipeIngredients].map(|t| (t, sink(t))).to_vec(),
-        ),
-        (
-            inputs.iter().filter(|i| i.kind != Kind::Recipes).collect(),
-            vec![(Table::Interactions, sink(Table::Interactions))],
-        ),
+    let sink = |table: Table| (table, sinks[Table::ALL.iter().position(|t| *t == table).unwrap_or_default()].clone());
+    // the derived tables' rows, sent by the recipes' parser once it is done
+    let (derived_tx, derived_rx): (Vec<_>, Vec<_>) =
+        DERIVED.iter().map(|_| std::sync::mpsc::sync_channel::<batch::Coded>(1)).unzip();
+    let groups: [Group<'_>; 2] = [
+        (inputs.iter().filter(|i| i.kind == Kind::Recipes).collect(), sink(Table::Recipes), Some(derived_tx)),
+        (inputs.iter().filter(|i| i.kind != Kind::Recipes).collect(), sink(Table::Interactions), None),
     ];
     drop(sinks);
     let (parsed, loaded, quarantined) = std::thread::scope(|scope| {
-        let loaders: Vec<_> = sources
+        let mut loaders: Vec<_> = sources
             .into_iter()
             .map(|(table, rx)| {
                 let schema = batch::Batch::new(table.columns()).schema();
-                std::thread::Builder::new()
-                    .name(format!("load {}", table.name()))
-                    .spawn_scoped(scope, move || db.load(table.name(), schema, rx))
+                std::thread::Builder::new().name(format!("load {}", table.name())).spawn_scoped(scope, move || {
+                    db.load(table.name(), schema, rx)?;
+                    tracing::debug!(table = table.name(), "table stored");
+                    Ok(())
+                })
             })
             .collect();
+        for ((table, columns), rx) in DERIVED.iter().zip(derived_rx) {
+            loaders.push(std::thread::Builder::new().name(format!("load {table}")).spawn_scoped(scope, move || {
+                match rx.recv() {
+                    Ok(coded) => {
+                        db.load_coded(table, *columns, &coded.sorted())?;
+                        tracing::debug!(table, "table stored");
+                        Ok(())
+                    }
+                    // the recipes were not all read: the parser reports why
+                    Err(_) => Ok(()),
+                }
+            }));
+        }
         let parsers: Vec<_> = groups
             .into_iter()
-            .map(|(files, sinks)| {
+            .map(|(files, sink, derived_tx)| {
                 let rejects = reject_tx.clone();
                 let name = files.first().map_or_else(String::new, |i| format!("parse {}", i.file));
                 // storing must keep pace with parsing (see `priority`); the
@@ -878,7 +894,22 @@ fn load_all(
                 let lower = if files.iter().any(|i| i.kind == Kind::Recipes) { 5 } else { 10 };
                 std::thread::Builder::new().name(name).spawn_scoped(scope, move || {
                     priority::lower_this_thread(lower);
-                    files.into_iter().map(|input| load(input, &sinks, rejects.clone(), progress)).collect::<Vec<_>>()
+                    let mut derived = derived_tx.as_ref().map(|_| [batch::Coded::default(), batch::Coded::default()]);
+                    let loaded: Vec<_> = files
+                        .into_iter()
+                        .map(|input| load(input, &sink, derived.as_mut(), rejects.clone(), progress))
+                        .collect();
+                    // the file's table is complete: its loader can finish
+                    drop(sink);
+                    if let (Some(txs), Some(derived)) = (derived_tx, derived)
+                        && loaded.iter().all(Result::is_ok)
+                    {
+                        for (tx, coded) in txs.into_iter().zip(derived) {
+                            // a loader that stopped reports its own error
+                            let _ = tx.send(coded);
+                        }
+                    }
+                    loaded
                 })
             })
             .collect();
@@ -970,7 +1001,8 @@ impl Pieces {
 /// Reads one file and sends its rows and rejects to the storing side.
 fn load(
     input: &Input,
-    sinks: &[(Table, Sink)],
+    sink: &(Table, Sink),
+    derived: Option<&mut [batch::Coded; 2]>,
     rejects: std::sync::mpsc::SyncSender<Reject>,
     progress: &Progress,
 ) -> anyhow::Result<Dataset> {
@@ -981,7 +1013,8 @@ fn load(
     let mut loader = Loader {
         file: &input.file,
         rejects,
-        batches: sinks.iter().map(|(t, sink)| (*t, batch::Batch::new(t.columns()), sink.clone())).collect(),
+        batch: (sink.0, batch::Batch::new(sink.0.columns()), sink.1.clone()),
+        derived,
         order: SlashOrder::Unknown,
         pending: Vec::new(),
         stats: Dataset {
@@ -1399,6 +1432,15 @@ mod tests {
             })
             .unwrap();
         assert_eq!((n, kept), (4, 2), "the lists themselves keep every item");
+        let types: String = conn
+            .query_row(
+                "select string_agg(table_name || '.' || column_name || ' ' || data_type, ', ' order by table_name) \
+                 from information_schema.columns where column_name in ('tag', 'ingredient')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(types, "recipe_ingredients.ingredient ENUM('salt'), recipe_tags.tag ENUM('', 'x', 'y')");
     }
 
     #[test]
