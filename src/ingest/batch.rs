@@ -4,14 +4,18 @@
 //! appending value by value. List columns are native `VARCHAR[]`.
 
 use duckdb::arrow::array::{
-    ArrayBuilder, ArrayRef, Date32Builder, Float64Builder, Int32Builder, Int64Builder, ListBuilder, StringBuilder,
+    Array, ArrayBuilder, ArrayRef, Date32Builder, Float64Builder, Int32Builder, Int64Array, Int64Builder, ListArray,
+    ListBuilder, StringArray, StringBuilder,
 };
 use duckdb::arrow::datatypes::{DataType, Field, Schema};
 use duckdb::arrow::record_batch::RecordBatch;
 use std::sync::Arc;
 
-/// Rows per batch.
+/// Rows per batch at most.
 pub const ROWS: usize = 32 * 1024;
+
+/// Rows per batch at least, but for a file's last rows.
+pub const MIN_ROWS: usize = 2048;
 
 /// The type of a table column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,26 +87,33 @@ impl Items {
     /// The items in order, each one only at its first appearance, with
     /// its [`hash`].
     pub fn distinct(&self) -> impl Iterator<Item = (&str, u64)> + '_ {
-        // lists of up to SHORT items (all tags and ingredients lists of the
-        // real files) compare each item's hash with the earlier ones', and
-        // the text only when two hashes are equal: no allocation, no
-        // per-list set; longer lists use a set
-        const SHORT: usize = 64;
-        let short = self.len() <= SHORT;
-        let mut hashes = [0u64; SHORT];
-        let mut seen: std::collections::HashSet<&str, _> =
-            std::collections::HashSet::with_capacity_and_hasher(if short { 0 } else { self.len() }, HASHER);
-        self.iter().enumerate().filter_map(move |(i, item)| {
-            let h = hash(item);
-            let first = if short {
-                hashes[i] = h;
-                !hashes[..i].contains(&h) || !(0..i).any(|j| hashes[j] == h && self.item(j) == item)
-            } else {
-                seen.insert(item)
-            };
-            first.then_some((item, h))
-        })
+        distinct(self.len(), move |i| self.item(i))
     }
+}
+
+/// The items `item(0)` to `item(n - 1)` in order, each one only at its
+/// first appearance, with its [`hash`].
+fn distinct<'a>(n: usize, item: impl Fn(usize) -> &'a str + 'a) -> impl Iterator<Item = (&'a str, u64)> + 'a {
+    // lists of up to SHORT items (all tags and ingredients lists of the real
+    // files) compare each item's hash with the earlier ones', and the text
+    // only when two hashes are equal: no allocation, no per-list set; longer
+    // lists use a set
+    const SHORT: usize = 64;
+    let short = n <= SHORT;
+    let mut hashes = [0u64; SHORT];
+    let mut seen: std::collections::HashSet<&str, _> =
+        std::collections::HashSet::with_capacity_and_hasher(if short { 0 } else { n }, HASHER);
+    (0..n).filter_map(move |i| {
+        let it = item(i);
+        let h = hash(it);
+        let first = if short {
+            hashes[i] = h;
+            !hashes[..i].contains(&h) || !(0..i).any(|j| hashes[j] == h && item(j) == it)
+        } else {
+            seen.insert(it)
+        };
+        first.then_some((it, h))
+    })
 }
 
 /// The hasher of list items.
@@ -155,6 +166,26 @@ impl Coded {
         };
         ids.push(id);
         codes.push(code);
+    }
+
+    /// Adds, for each row of a batch, the rows `(id, item)` for each
+    /// distinct item of its list: `ids` is the batch's `BIGINT` column and
+    /// `lists` its `VARCHAR[]` column (NULL ids and lists add nothing).
+    pub fn add_lists(&mut self, ids: &dyn Array, lists: &dyn Array) -> Result<(), String> {
+        let ids = ids.as_any().downcast_ref::<Int64Array>().ok_or("the id column is not BIGINT")?;
+        let lists = lists.as_any().downcast_ref::<ListArray>().ok_or("the list column is not a list")?;
+        let items = lists.values().as_any().downcast_ref::<StringArray>().ok_or("the list items are not text")?;
+        let offsets = lists.value_offsets();
+        for row in 0..lists.len().min(ids.len()) {
+            if ids.is_null(row) || lists.is_null(row) {
+                continue;
+            }
+            let (id, start) = (ids.value(row), offsets[row] as usize);
+            for (item, hash) in distinct(offsets[row + 1] as usize - start, |i| items.value(start + i)) {
+                self.push(id, item, hash);
+            }
+        }
+        Ok(())
     }
 
     /// Rows added.
@@ -484,5 +515,26 @@ mod tests {
         assert!(sorted.values.windows(2).all(|w| w[0] < w[1]));
         assert_eq!(&*sorted.values[sorted.codes[0] as usize], "item 4999");
         assert_eq!(sorted.codes[..5000], sorted.codes[5000..], "the same item has the same number");
+    }
+
+    #[test]
+    fn coded_rows_come_from_a_batch_of_lists() {
+        let mut batch = Batch::new(&[Col::BigInt, Col::List]);
+        batch.big_int(Some(7)).list(&items(&["b", "a", "b"])).end_row();
+        batch.big_int(Some(8)).list(&Items::default()).end_row();
+        batch.big_int(None).list(&items(&["skipped"])).end_row();
+        batch.big_int(Some(9)).list(&items(&["a"])).end_row();
+        let b = batch.take().unwrap().unwrap();
+        let mut coded = Coded::default();
+        coded.add_lists(b.column(0), b.column(1)).unwrap();
+        let sorted = coded.sorted();
+        let rows: Vec<(i64, &str)> =
+            sorted.ids.iter().zip(&sorted.codes).map(|(&id, &c)| (id, &*sorted.values[c as usize])).collect();
+        assert_eq!(rows, [(7, "b"), (7, "a"), (9, "a")]);
+        // columns of other types are an error, not a guess
+        let err = Coded::default().add_lists(b.column(1), b.column(1)).unwrap_err();
+        assert!(err.contains("BIGINT"), "{err}");
+        let err = Coded::default().add_lists(b.column(0), b.column(0)).unwrap_err();
+        assert!(err.contains("list"), "{err}");
     }
 }

@@ -20,7 +20,11 @@
 //! The two files are parsed on two threads at once, and each table is stored
 //! by DuckDB while they are parsed ([`stream`]), in small row groups so that
 //! their compression is spread over the load; the parsing threads yield to
-//! the storing ones (`priority`), so that little is left to store at the end.
+//! the storing ones (`priority`), and batches get smaller as a file's end
+//! nears, so that little is left to store at the end. The recipes' batches
+//! also go to the loaders of the derived tables, which take their rows from
+//! them on their own threads: the recipes' parser is the longest task of
+//! the load, and does only what nothing else can.
 //!
 //! Tables:
 //! - `recipes(name, id, minutes, contributor_id, submitted DATE, tags VARCHAR[],
@@ -124,13 +128,17 @@ enum Table {
 }
 
 /// The tables derived from the recipes' `tags` and `ingredients` lists:
-/// name, columns and the name of the `ENUM` type of the item column. They
-/// are stored once the recipes are read, when all their items are known
-/// (see [`batch::Coded`]).
-const DERIVED: [(&str, [&str; 3]); 2] = [
-    ("recipe_tags", ["recipe_id", "tag", "tag_value"]),
-    ("recipe_ingredients", ["recipe_id", "ingredient", "ingredient_value"]),
+/// name, columns, the name of the `ENUM` type of the item column, and the
+/// list column of `recipes` they come from. Their loaders take their rows
+/// from the recipes' batches as they are parsed, and store them once all
+/// recipes are read, when all their items are known ([`batch::Coded`]).
+const DERIVED: [(&str, [&str; 3], usize); 2] = [
+    ("recipe_tags", ["recipe_id", "tag", "tag_value"], 5),
+    ("recipe_ingredients", ["recipe_id", "ingredient", "ingredient_value"], 16),
 ];
+
+/// The column of `recipes` that holds the id.
+const RECIPE_ID: usize = 1;
 
 impl Table {
     const ALL: [Table; 2] = [Table::Recipes, Table::Interactions];
@@ -649,9 +657,9 @@ struct Reject(String, u64, Reason, String, String);
 /// Where a table's batches go: the channel read by its loading statement.
 type Sink = std::sync::mpsc::SyncSender<duckdb::arrow::record_batch::RecordBatch>;
 
-/// The files one parsing thread reads, in order, the table it fills, and
-/// where the rows of the derived tables go once read (recipes only).
-type Group<'i> = (Vec<&'i Input>, (Table, Sink), Option<Vec<std::sync::mpsc::SyncSender<batch::Coded>>>);
+/// A table and where its batches go: its loader, and for the recipes, the
+/// loaders of the tables derived from them.
+type Sinks = (Table, Vec<Sink>);
 
 /// The progress bar of the whole ingest (only on a terminal): bytes, and
 /// rows per second in its message. Parsing threads share it.
@@ -700,9 +708,9 @@ struct Loader<'d> {
     file: &'d str,
     rejects: std::sync::mpsc::SyncSender<Reject>,
     /// The file's table.
-    batch: (Table, batch::Batch, Sink),
-    /// The rows of the tables derived from a recipes file ([`DERIVED`]).
-    derived: Option<&'d mut [batch::Coded; 2]>,
+    batch: (Table, batch::Batch, Vec<Sink>),
+    /// Rows per batch ([`Loader::size_batches`]).
+    batch_rows: usize,
     order: SlashOrder,
     pending: Vec<Pending>,
     stats: Dataset,
@@ -710,11 +718,15 @@ struct Loader<'d> {
 
 impl Loader<'_> {
     fn send_batch(&mut self, line: u64) -> anyhow::Result<()> {
-        let (table, batch, sink) = &mut self.batch;
+        let (table, batch, sinks) = &mut self.batch;
         let taken = batch.take().with_context(|| format!("{}:{line}: cannot store the rows", self.file))?;
         if let Some(b) = taken {
-            // the storing side stopped: its own error is the one reported
-            sink.send(b).map_err(|_| anyhow::anyhow!("{}: ingest stopped (`{}`)", self.file, table.name()))?;
+            for sink in sinks.iter() {
+                // the storing side stopped: its own error is the one reported
+                // (a record batch's clone shares its buffers)
+                sink.send(b.clone())
+                    .map_err(|_| anyhow::anyhow!("{}: ingest stopped (`{}`)", self.file, table.name()))?;
+            }
         }
         Ok(())
     }
@@ -725,10 +737,17 @@ impl Loader<'_> {
             Row::Interaction(i) => self.keep_interaction(i),
         }
         self.stats.rows_kept += 1;
-        if self.batch.1.len() >= batch::ROWS {
+        if self.batch.1.len() >= self.batch_rows {
             self.send_batch(line)?;
         }
         Ok(())
+    }
+
+    /// Sizes the next batches for the rest of the file: [`batch::ROWS`]
+    /// rows, down to a quarter of the rows left as the end nears, so that
+    /// the storing side is not left with a large batch when parsing ends.
+    fn size_batches(&mut self, bytes_read: u64, bytes_left: u64) {
+        self.batch_rows = batch_rows(self.stats.rows_read, bytes_read, bytes_left);
     }
 
     fn keep_recipe(&mut self, r: &Recipe) {
@@ -748,14 +767,6 @@ impl Loader<'_> {
             .list(&r.ingredients)
             .big_int(Some(r.n_ingredients))
             .end_row();
-        if let Some([tags, ingredients]) = self.derived.as_deref_mut() {
-            for (tag, hash) in r.tags.distinct() {
-                tags.push(r.id, tag, hash);
-            }
-            for (ingredient, hash) in r.ingredients.distinct() {
-                ingredients.push(r.id, ingredient, hash);
-            }
-        }
     }
 
     fn keep_interaction(&mut self, i: &Interaction) {
@@ -850,13 +861,20 @@ fn load_all(
         sinks.push(tx);
         sources.push((table, rx));
     }
-    let sink = |table: Table| (table, sinks[Table::ALL.iter().position(|t| *t == table).unwrap_or_default()].clone());
-    // the derived tables' rows, sent by the recipes' parser once it is done
-    let (derived_tx, derived_rx): (Vec<_>, Vec<_>) =
-        DERIVED.iter().map(|_| std::sync::mpsc::sync_channel::<batch::Coded>(1)).unzip();
-    let groups: [Group<'_>; 2] = [
-        (inputs.iter().filter(|i| i.kind == Kind::Recipes).collect(), sink(Table::Recipes), Some(derived_tx)),
-        (inputs.iter().filter(|i| i.kind != Kind::Recipes).collect(), sink(Table::Interactions), None),
+    // the recipes' batches also go to the loaders of the derived tables,
+    // which take their rows from them while the parser goes on
+    let (derived_tx, derived_rx): (Vec<_>, Vec<_>) = DERIVED.iter().map(|_| std::sync::mpsc::sync_channel(2)).unzip();
+    let sink = |table: Table| sinks[Table::ALL.iter().position(|t| *t == table).unwrap_or_default()].clone();
+    // the files one thread parses, in order, and where its batches go
+    let groups: [(Vec<&Input>, Sinks); 2] = [
+        (
+            inputs.iter().filter(|i| i.kind == Kind::Recipes).collect(),
+            (Table::Recipes, std::iter::once(sink(Table::Recipes)).chain(derived_tx).collect()),
+        ),
+        (
+            inputs.iter().filter(|i| i.kind != Kind::Recipes).collect(),
+            (Table::Interactions, vec![sink(Table::Interactions)]),
+        ),
     ];
     drop(sinks);
     let (parsed, loaded, quarantined) = std::thread::scope(|scope| {
@@ -865,28 +883,29 @@ fn load_all(
             .map(|(table, rx)| {
                 let schema = batch::Batch::new(table.columns()).schema();
                 std::thread::Builder::new().name(format!("load {}", table.name())).spawn_scoped(scope, move || {
-                    db.load(table.name(), schema, rx)?;
+                    db.load(table.name(), schema, stream::from_channel(rx))?;
                     tracing::debug!(table = table.name(), "table stored");
                     Ok(())
                 })
             })
             .collect();
-        for ((table, columns), rx) in DERIVED.iter().zip(derived_rx) {
+        for ((table, columns, list), rx) in DERIVED.iter().zip(derived_rx) {
             loaders.push(std::thread::Builder::new().name(format!("load {table}")).spawn_scoped(scope, move || {
-                match rx.recv() {
-                    Ok(coded) => {
-                        db.load_coded(table, *columns, &coded.sorted())?;
-                        tracing::debug!(table, "table stored");
-                        Ok(())
-                    }
-                    // the recipes were not all read: the parser reports why
-                    Err(_) => Ok(()),
+                // the items are known once all recipes are read
+                let mut coded = batch::Coded::default();
+                for b in rx {
+                    coded
+                        .add_lists(b.column(RECIPE_ID), b.column(*list))
+                        .map_err(|e| anyhow::anyhow!("`{table}`: {e}"))?;
                 }
+                db.load_coded(table, *columns, &coded.sorted())?;
+                tracing::debug!(table, "table stored");
+                Ok(())
             }));
         }
         let parsers: Vec<_> = groups
             .into_iter()
-            .map(|(files, sink, derived_tx)| {
+            .map(|(files, sinks)| {
                 let rejects = reject_tx.clone();
                 let name = files.first().map_or_else(String::new, |i| format!("parse {}", i.file));
                 // storing must keep pace with parsing (see `priority`); the
@@ -894,22 +913,7 @@ fn load_all(
                 let lower = if files.iter().any(|i| i.kind == Kind::Recipes) { 5 } else { 10 };
                 std::thread::Builder::new().name(name).spawn_scoped(scope, move || {
                     priority::lower_this_thread(lower);
-                    let mut derived = derived_tx.as_ref().map(|_| [batch::Coded::default(), batch::Coded::default()]);
-                    let loaded: Vec<_> = files
-                        .into_iter()
-                        .map(|input| load(input, &sink, derived.as_mut(), rejects.clone(), progress))
-                        .collect();
-                    // the file's table is complete: its loader can finish
-                    drop(sink);
-                    if let (Some(txs), Some(derived)) = (derived_tx, derived)
-                        && loaded.iter().all(Result::is_ok)
-                    {
-                        for (tx, coded) in txs.into_iter().zip(derived) {
-                            // a loader that stopped reports its own error
-                            let _ = tx.send(coded);
-                        }
-                    }
-                    loaded
+                    files.into_iter().map(|input| load(input, &sinks, rejects.clone(), progress)).collect::<Vec<_>>()
                 })
             })
             .collect();
@@ -943,6 +947,15 @@ fn load_all(
     parsed.into_iter().collect()
 }
 
+/// The rows of the next batches, once `rows` rows of a file were read in
+/// `bytes_read` bytes and `bytes_left` bytes are left: a quarter of the rows
+/// left, estimated from the rows so far, between [`batch::MIN_ROWS`] and
+/// [`batch::ROWS`].
+fn batch_rows(rows: u64, bytes_read: u64, bytes_left: u64) -> usize {
+    let rows_left = bytes_left as u128 * rows.max(1) as u128 / bytes_read.max(1) as u128;
+    usize::try_from(rows_left / 4).unwrap_or(usize::MAX).clamp(batch::MIN_ROWS, batch::ROWS)
+}
+
 /// Bytes read from an input file at a time.
 #[cfg(not(test))]
 const PIECE: usize = 8 << 20;
@@ -965,13 +978,16 @@ struct Pieces {
     base: u64,
     at_end: bool,
     hasher: blake3::Hasher,
+    /// The file's size when opened.
+    len: u64,
 }
 
 impl Pieces {
     fn open(path: &Path) -> std::io::Result<Pieces> {
         let file = std::fs::File::open(path)?;
+        let len = file.metadata()?.len();
         let buf = Vec::with_capacity(PIECE);
-        Ok(Pieces { file, buf, start: 0, line: 1, base: 0, at_end: false, hasher: blake3::Hasher::new() })
+        Ok(Pieces { file, buf, start: 0, line: 1, base: 0, at_end: false, hasher: blake3::Hasher::new(), len })
     }
 
     /// Drops what was read, then reads up to [`PIECE`] more bytes.
@@ -1001,8 +1017,7 @@ impl Pieces {
 /// Reads one file and sends its rows and rejects to the storing side.
 fn load(
     input: &Input,
-    sink: &(Table, Sink),
-    derived: Option<&mut [batch::Coded; 2]>,
+    sinks: &Sinks,
     rejects: std::sync::mpsc::SyncSender<Reject>,
     progress: &Progress,
 ) -> anyhow::Result<Dataset> {
@@ -1013,8 +1028,8 @@ fn load(
     let mut loader = Loader {
         file: &input.file,
         rejects,
-        batch: (sink.0, batch::Batch::new(sink.0.columns()), sink.1.clone()),
-        derived,
+        batch: (sinks.0, batch::Batch::new(sinks.0.columns()), sinks.1.clone()),
+        batch_rows: batch::ROWS,
         order: SlashOrder::Unknown,
         pending: Vec::new(),
         stats: Dataset {
@@ -1053,7 +1068,9 @@ fn load(
             }
             header_read = true;
         }
-        parse(&mut loader, &mut state, &mut splitter, piece, pieces.base + pieces.start as u64, progress)?;
+        let at = pieces.base + pieces.start as u64;
+        loader.size_batches(at, pieces.len.saturating_sub(at));
+        parse(&mut loader, &mut state, &mut splitter, piece, at, progress)?;
         let (consumed, line) = (splitter.consumed(), splitter.line());
         pieces.start += consumed;
         pieces.line = line;
@@ -1398,6 +1415,69 @@ mod tests {
         write(dir.path(), INTERACTIONS_FILE, "user,recipe\n");
         let err = run(&opts(dir.path())).unwrap_err().to_string();
         assert!(err.contains("RAW_interactions.csv:1: expected the header"), "{err}");
+    }
+
+    #[test]
+    fn derived_tables_read_the_id_and_list_columns_of_recipes() {
+        let columns = Table::Recipes.columns();
+        assert_eq!(columns[RECIPE_ID], batch::Col::BigInt);
+        for (table, _, column) in DERIVED {
+            assert_eq!(columns[column], batch::Col::List, "{table}");
+        }
+        // the header names the lists: `nutrition` holds seven columns
+        let list = |name| RECIPES_HEADER.iter().position(|h| *h == name).map(|i| if i > 6 { i + 6 } else { i });
+        assert_eq!([list("tags"), list("ingredients")], DERIVED.map(|(_, _, c)| Some(c)));
+        assert_eq!(list("id"), Some(RECIPE_ID));
+    }
+
+    #[test]
+    fn batches_shrink_as_the_end_of_the_file_nears() {
+        // nothing read yet, or much left: full batches
+        assert_eq!(batch_rows(0, 0, 300 << 20), batch::ROWS);
+        assert_eq!(batch_rows(100_000, 100 << 20, 200 << 20), batch::ROWS);
+        // 40,000 rows left: a quarter of them
+        assert_eq!(batch_rows(100_000, 100 << 20, 40 << 20), 10_000);
+        // the last rows: small batches, never empty ones
+        assert_eq!(batch_rows(100_000, 100 << 20, 1 << 20), batch::MIN_ROWS);
+        assert_eq!(batch_rows(100_000, 100 << 20, 0), batch::MIN_ROWS);
+        assert_eq!(batch_rows(u64::MAX, 1, u64::MAX), batch::ROWS);
+    }
+
+    #[test]
+    fn derived_tables_take_their_rows_from_every_batch() {
+        // enough recipes for many batches of the recipes table
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = RECIPES_HEAD.to_string();
+        for id in 0..5000 {
+            let (a, b) = (id % 7, id % 11);
+            text.push_str(&format!(
+                "r{id},{id},1,1,2005-01-02,\"['t{a}', 'u{b}', 't{a}']\",\"[1, 2, 3, 4, 5, 6, 7]\",1,[],,\"['i{b}']\",1\n"
+            ));
+        }
+        write(dir.path(), RECIPES_FILE, &text);
+        write(dir.path(), INTERACTIONS_FILE, "user_id,recipe_id,date,rating,review\n1,38,2008-03-01,5,x\n");
+        run(&opts(dir.path())).unwrap();
+        let conn = duckdb::Connection::open(dir.path().join("x.duckdb")).unwrap();
+        let counts = |sql: &str| -> (i64, i64, i64) {
+            conn.query_row(sql, [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap()
+        };
+        assert_eq!(
+            counts("select count(*), count(distinct tag), sum(recipe_id) from recipe_tags"),
+            (10_000, 18, 2 * 12_497_500)
+        );
+        assert_eq!(
+            counts("select count(*), count(distinct ingredient), sum(recipe_id) from recipe_ingredients"),
+            (5000, 11, 12_497_500)
+        );
+        let mismatched: i64 = conn
+            .query_row(
+                "select count(*) from recipe_tags t join recipes r on r.id = t.recipe_id \
+                 where t.tag not in ('t' || r.id % 7, 'u' || r.id % 11)",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(mismatched, 0, "each row has its own recipe's items");
     }
 
     #[test]

@@ -102,10 +102,12 @@ impl Database {
         Ok(conn)
     }
 
-    /// Appends every batch received on `batches` to `table`, until the
-    /// channel closes; returns when all of them are stored. Batches must have
-    /// `schema`, whose columns match the table's in order and type.
-    pub fn load(&self, table: &str, schema: SchemaRef, batches: Receiver<RecordBatch>) -> anyhow::Result<()> {
+    /// Appends every batch of `batches` to `table`, until it ends (a channel
+    /// that closes, for one: it is read on DuckDB's side, as DuckDB asks for
+    /// rows); returns when all of them are stored. Batches must have
+    /// `schema`, whose columns match the table's in order and type; an
+    /// error in place of a batch stops the load with that error.
+    pub fn load(&self, table: &str, schema: SchemaRef, batches: Batches) -> anyhow::Result<()> {
         let sql = format!("INSERT INTO \"{STORE}\".main.{table} SELECT * FROM {{stream}}");
         self.with_stream(table, schema, batches, &sql).with_context(|| format!("cannot store the rows of `{table}`"))
     }
@@ -121,14 +123,11 @@ impl Database {
         let values: ArrayRef = Arc::new(StringArray::from_iter_values(coded.values.iter()));
         let schema = Arc::new(Schema::new(vec![Field::new("value", DataType::Utf8, false)]));
         let batch = RecordBatch::try_new(schema.clone(), vec![values])?;
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        tx.send(batch).map_err(|_| anyhow::anyhow!("cannot read the values of `{table}`"))?;
-        drop(tx);
         let sql = format!(
             "CREATE TYPE \"{STORE}\".main.{type_name} AS ENUM (SELECT value FROM {{stream}}); \
              CREATE TABLE \"{STORE}\".main.{table} ({id} BIGINT, {column} \"{STORE}\".main.{type_name})"
         );
-        self.with_stream(&format!("{table}_values"), schema, rx, &sql)
+        self.with_stream(&format!("{table}_values"), schema, Box::new(std::iter::once(Ok(batch))), &sql)
             .with_context(|| format!("cannot create `{table}`"))?;
         self.append_coded(table, coded).with_context(|| format!("cannot store the rows of `{table}`"))
     }
@@ -206,16 +205,10 @@ impl Database {
         }
     }
 
-    /// Runs `sql` with `{stream}` standing for a table of the batches
-    /// received on `batches` (named after `name`), until the channel closes.
-    fn with_stream(
-        &self,
-        name: &str,
-        schema: SchemaRef,
-        batches: Receiver<RecordBatch>,
-        sql: &str,
-    ) -> anyhow::Result<()> {
-        let mut stream = FFI_ArrowArrayStream::new(Box::new(ChannelReader { schema, batches }));
+    /// Runs `sql` with `{stream}` standing for a table of `batches` (named
+    /// after `name`).
+    fn with_stream(&self, name: &str, schema: SchemaRef, batches: Batches, sql: &str) -> anyhow::Result<()> {
+        let mut stream = FFI_ArrowArrayStream::new(Box::new(Reader { schema, batches }));
         // the stream's view is made in a scratch in-memory catalog: a view
         // over a stream cannot be written to the database file
         let scratch = format!("{name}__stream");
@@ -300,21 +293,29 @@ fn c_string(s: &str) -> anyhow::Result<CString> {
     CString::new(s).with_context(|| format!("`{s}` holds a NUL byte"))
 }
 
-/// The batches of a channel as an Arrow stream: it ends when the channel closes.
-struct ChannelReader {
-    schema: SchemaRef,
-    batches: Receiver<RecordBatch>,
+/// Record batches for [`Database::load`], read as DuckDB asks for them.
+pub type Batches = Box<dyn Iterator<Item = Result<RecordBatch, ArrowError>> + Send>;
+
+/// The batches of a channel, until it closes.
+pub fn from_channel(batches: Receiver<RecordBatch>) -> Batches {
+    Box::new(batches.into_iter().map(Ok))
 }
 
-impl Iterator for ChannelReader {
+/// Batches as an Arrow stream.
+struct Reader {
+    schema: SchemaRef,
+    batches: Batches,
+}
+
+impl Iterator for Reader {
     type Item = Result<RecordBatch, ArrowError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.batches.recv().ok().map(Ok)
+        self.batches.next()
     }
 }
 
-impl RecordBatchReader for ChannelReader {
+impl RecordBatchReader for Reader {
     fn schema(&self) -> SchemaRef {
         self.schema.clone()
     }
@@ -341,11 +342,11 @@ mod tests {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
         let (tx2, rx2) = std::sync::mpsc::sync_channel(1);
         std::thread::scope(|s| {
-            let t = s.spawn(|| db.load("t", schema.clone(), rx));
+            let t = s.spawn(|| db.load("t", schema.clone(), from_channel(rx)));
             let u = s.spawn(|| {
                 let mut b = Batch::new(&[Col::BigInt, Col::Text]);
                 b.big_int(Some(7)).text(None).end_row();
-                db.load("u", b.take().unwrap().unwrap().schema(), rx2)
+                db.load("u", b.take().unwrap().unwrap().schema(), from_channel(rx2))
             });
             for i in 0..5000 {
                 let mut b = Batch::new(&[Col::Text, Col::BigInt, Col::List]);
@@ -389,7 +390,7 @@ mod tests {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
         tx.send(batch.clone()).unwrap();
         drop(tx);
-        let err = db.load("t", batch.schema(), rx).unwrap_err().to_string();
+        let err = db.load("t", batch.schema(), from_channel(rx)).unwrap_err().to_string();
         assert!(err.contains("cannot store the rows of `t`"), "{err}");
         drop(conn);
     }
