@@ -350,7 +350,14 @@ pub fn run(opts: &IngestOptions) -> anyhow::Result<Ingested> {
     }
     let tmp = temp_path(&opts.db);
     remove_db(&tmp);
-    let result = ingest_into(&tmp, &inputs, opts);
+    // written without syncing (see `stream::Database::open`): synced once,
+    // whole, before it replaces the database
+    let result = ingest_into(&tmp, &inputs, opts).and_then(|datasets| {
+        std::fs::File::open(&tmp)
+            .and_then(|f| f.sync_all())
+            .with_context(|| format!("cannot write `{}`", tmp.display()))?;
+        Ok(datasets)
+    });
     match result {
         Ok(datasets) => {
             remove_db(&opts.db);

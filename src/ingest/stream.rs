@@ -41,6 +41,9 @@ impl Database {
     /// stores the table, and the last one when the table is committed. Small
     /// row groups spread that work over the load instead of leaving a long
     /// compression at the end, when nothing else runs beside it.
+    ///
+    /// Commits are not synced to disk: the caller syncs the file once it is
+    /// complete, before using it.
     pub fn open(path: &Path, memory_limit: &str, threads: usize, row_group_rows: u64) -> anyhow::Result<Database> {
         let mut config: ffi::duckdb_config = std::ptr::null_mut();
         // SAFETY: `config` is created here, set with valid C strings and
@@ -56,6 +59,10 @@ impl Database {
                 ("max_memory", memory_limit.to_string()),
                 ("threads", threads.max(1).to_string()),
                 ("temp_directory", temp),
+                // the file is new, and replaces the database only once
+                // complete: syncing each commit to disk buys nothing, the
+                // caller syncs the finished file once (`ingest::run`)
+                ("fsync_mode", "none".to_string()),
             ];
             for (name, value) in settings {
                 let (n, v) = (c_string(name)?, c_string(&value)?);
@@ -375,6 +382,8 @@ mod tests {
         // spilled data would go beside the file, not into the working directory
         let temp: String = conn.query_row("select current_setting('temp_directory')", [], |r| r.get(0)).unwrap();
         assert_eq!(temp, format!("{}.tmp", dir.path().join("t.duckdb").display()));
+        let fsync: String = conn.query_row("select current_setting('fsync_mode')", [], |r| r.get(0)).unwrap();
+        assert_eq!(fsync.to_lowercase(), "none");
         drop(conn);
     }
 
