@@ -77,18 +77,6 @@ impl Items {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());
         starts.zip(self.ends.iter()).map(|(s, &e)| &self.text[s..e])
     }
-
-    /// Item `i`.
-    fn item(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.text[start..self.ends[i]]
-    }
-
-    /// The items in order, each one only at its first appearance, with
-    /// its [`hash`].
-    pub fn distinct(&self) -> impl Iterator<Item = (&str, u64)> + '_ {
-        distinct(self.len(), move |i| self.item(i))
-    }
 }
 
 /// The items `item(0)` to `item(n - 1)` in order, each one only at its
@@ -119,7 +107,7 @@ fn distinct<'a>(n: usize, item: impl Fn(usize) -> &'a str + 'a) -> impl Iterator
 /// The hasher of list items.
 const HASHER: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0x6d61_6e67_6574_616d);
 
-/// The hash of a list item, as [`Items::distinct`] gives it and [`Coded::push`] takes it.
+/// The hash of a list item, as `distinct` gives it and [`Coded::push`] takes it.
 pub fn hash(item: &str) -> u64 {
     std::hash::BuildHasher::hash_one(&HASHER, item)
 }
@@ -186,16 +174,6 @@ impl Coded {
             }
         }
         Ok(())
-    }
-
-    /// Rows added.
-    pub fn len(&self) -> usize {
-        self.ids.len()
-    }
-
-    /// Whether no row was added.
-    pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
     }
 
     /// The rows, their items numbered in sorted order.
@@ -416,6 +394,11 @@ fn builder(c: Col) -> Builder {
 mod tests {
     use super::*;
 
+    fn distinct_of(list: &Items) -> std::vec::IntoIter<(&str, u64)> {
+        let items: Vec<&str> = list.iter().collect();
+        distinct(items.len(), move |i| items[i]).collect::<Vec<_>>().into_iter()
+    }
+
     fn items(list: &[&str]) -> Items {
         let mut out = Items::default();
         for s in list {
@@ -465,32 +448,31 @@ mod tests {
         let list = items(&["b", "a", "b", "", "a", ""]);
         assert_eq!(list.len(), 6);
         assert_eq!(list.iter().collect::<Vec<_>>(), ["b", "a", "b", "", "a", ""]);
-        assert_eq!(list.distinct().map(|(s, _)| s).collect::<Vec<_>>(), ["b", "a", ""]);
-        assert!(list.distinct().all(|(s, h)| h == hash(s)), "each item comes with its hash");
+        assert_eq!(distinct_of(&list).map(|(s, _)| s).collect::<Vec<_>>(), ["b", "a", ""]);
+        assert!(distinct_of(&list).all(|(s, h)| h == hash(s)), "each item comes with its hash");
         // below and above the length where a set takes over
         for n in [40, 64, 65, 200] {
             let long: Vec<String> = (0..n).map(|i| format!("t{}", i % 13)).collect();
             let long = items(&long.iter().map(String::as_str).collect::<Vec<_>>());
             let expected: Vec<String> = (0..13).map(|i| format!("t{i}")).collect();
-            assert_eq!(long.distinct().map(|(s, _)| s).collect::<Vec<_>>(), expected, "{n} items");
-            assert!(long.distinct().all(|(s, h)| h == hash(s)), "{n} items");
+            assert_eq!(distinct_of(&long).map(|(s, _)| s).collect::<Vec<_>>(), expected, "{n} items");
+            assert!(distinct_of(&long).all(|(s, h)| h == hash(s)), "{n} items");
         }
         let mut list = list;
         list.clear();
         assert!(list.is_empty());
-        assert_eq!(list.distinct().count(), 0);
+        assert_eq!(distinct_of(&list).count(), 0);
     }
 
     #[test]
     fn coded_rows_number_their_items_in_sorted_order() {
         let mut coded = Coded::default();
-        assert!(coded.is_empty());
         let rows = [(1, "salt"), (1, "Éclair"), (2, "salt"), (2, "apple"), (3, "Zest"), (3, ""), (4, "apple")];
         for (id, item) in rows {
             coded.push(id, item, hash(item));
         }
-        assert_eq!(coded.len(), rows.len());
         let sorted = coded.sorted();
+        assert_eq!(sorted.ids.len(), rows.len());
         // byte order, as DuckDB orders text: upper case, then lower case, then other scripts
         let values: Vec<&str> = sorted.values.iter().map(|v| &**v).collect();
         assert_eq!(values, ["", "Zest", "apple", "salt", "Éclair"]);
