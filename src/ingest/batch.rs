@@ -1,13 +1,16 @@
 //! Columnar batches: rows are written value by value straight into Arrow
 //! builders (no row object in between) and go into DuckDB a batch at a time
 //! through the appender's Arrow path, which is many times faster than
-//! appending value by value. List columns are native `VARCHAR[]`.
+//! appending value by value. List columns are native `VARCHAR[]`; a parsed
+//! list ([`Items`]) is already laid out as Arrow lays out a list's items, so
+//! it is copied whole.
 
 use duckdb::arrow::array::{
     Array, ArrayBuilder, ArrayRef, Date32Builder, Float64Builder, Int32Builder, Int64Array, Int64Builder, ListArray,
-    ListBuilder, StringArray, StringBuilder,
+    StringArray, StringBuilder, builder::NullBufferBuilder,
 };
-use duckdb::arrow::datatypes::{DataType, Field, Schema};
+use duckdb::arrow::buffer::{Buffer, OffsetBuffer, ScalarBuffer};
+use duckdb::arrow::datatypes::{DataType, Field, FieldRef, Schema};
 use duckdb::arrow::record_batch::RecordBatch;
 use std::sync::Arc;
 
@@ -200,7 +203,86 @@ enum Builder {
     Int(Int32Builder),
     Double(Float64Builder),
     Date(Date32Builder),
-    List(ListBuilder<StringBuilder>),
+    List(Lists),
+}
+
+/// A `VARCHAR[]` column being filled. [`Items`] already hold a list's items
+/// the way Arrow does (the text in one buffer, and where each item ends), so
+/// a list is copied in two bulk copies instead of item by item.
+struct Lists {
+    /// The items' text, one after the other: only ever whole `&str`s, so
+    /// valid UTF-8, and every offset is at a character boundary.
+    text: Vec<u8>,
+    /// Where each item starts and ends in `text` (from 0).
+    item_offsets: Vec<i32>,
+    /// Where each list starts and ends in `item_offsets` (from 0).
+    list_offsets: Vec<i32>,
+    nulls: NullBufferBuilder,
+    /// Set when the text outgrew Arrow's 32-bit offsets (2 GiB in a batch).
+    overflow: bool,
+}
+
+impl Lists {
+    fn with_capacity(lists: usize, items: usize, bytes: usize) -> Lists {
+        let mut item_offsets = Vec::with_capacity(items + 1);
+        item_offsets.push(0);
+        let mut list_offsets = Vec::with_capacity(lists + 1);
+        list_offsets.push(0);
+        Lists {
+            text: Vec::with_capacity(bytes),
+            item_offsets,
+            list_offsets,
+            nulls: NullBufferBuilder::new(lists),
+            overflow: false,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.list_offsets.len() - 1
+    }
+
+    fn push(&mut self, items: &Items) {
+        let base = self.text.len();
+        self.text.extend_from_slice(items.text.as_bytes());
+        self.item_offsets.extend(items.ends.iter().map(|&end| (base + end) as i32));
+        // the last offsets are the largest: when they fit, all do
+        if i32::try_from(self.text.len()).is_err() || i32::try_from(self.item_offsets.len()).is_err() {
+            self.overflow = true;
+        }
+        self.list_offsets.push(self.item_offsets.len() as i32 - 1);
+        self.nulls.append_non_null();
+    }
+
+    fn push_null(&mut self) {
+        self.list_offsets.push(self.item_offsets.len() as i32 - 1);
+        self.nulls.append_null();
+    }
+
+    fn finish(self) -> Result<ListArray, String> {
+        if self.overflow {
+            return Err("more than 2 GiB of list items in one batch".into());
+        }
+        let Lists { text, item_offsets, list_offsets, mut nulls, .. } = self;
+        // offsets only grow: each is the end of the text or of the items so far
+        let item_offsets = OffsetBuffer::new(ScalarBuffer::from(item_offsets));
+        // SAFETY: `text` holds whole `&str`s one after the other, so it is
+        // valid UTF-8, and each offset is where one of them ends (or 0), so
+        // on a character boundary; the offsets grow and stay within `text`
+        // (checked against overflow above).
+        let items = unsafe { StringArray::new_unchecked(item_offsets, Buffer::from_vec(text), None) };
+        ListArray::try_new(
+            list_field(),
+            OffsetBuffer::new(ScalarBuffer::from(list_offsets)),
+            Arc::new(items),
+            nulls.finish(),
+        )
+        .map_err(|e| e.to_string())
+    }
+}
+
+/// The Arrow field of a list column's items.
+fn list_field() -> FieldRef {
+    Arc::new(Field::new("item", DataType::Utf8, true))
 }
 
 /// A method writing the next column's value, or NULL for `None`.
@@ -240,7 +322,7 @@ impl Batch {
                     Col::Int => DataType::Int32,
                     Col::Double => DataType::Float64,
                     Col::Date => DataType::Date32,
-                    Col::List => DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
+                    Col::List => DataType::List(list_field()),
                 };
                 Field::new(format!("c{i}"), t, true)
             })
@@ -279,12 +361,7 @@ impl Batch {
     /// The next column's value: a `VARCHAR[]`.
     pub fn list(&mut self, items: &Items) -> &mut Batch {
         match self.next() {
-            Builder::List(b) => {
-                for item in items.iter() {
-                    b.values().append_value(item);
-                }
-                b.append(true);
-            }
+            Builder::List(b) => b.push(items),
             b => null(b, "list"),
         }
         self
@@ -313,20 +390,21 @@ impl Batch {
         let arrays: Vec<ArrayRef> = self
             .builders
             .iter_mut()
-            .map(|b| -> ArrayRef {
+            .map(|b| -> Result<ArrayRef, String> {
                 // the next batch starts at this one's size: growing a
                 // builder from empty copies its buffers again and again
-                let b = &mut std::mem::replace(b, b.sized_like());
-                match b {
-                    Builder::Text(b) => Arc::new(b.finish()),
-                    Builder::BigInt(b) => Arc::new(b.finish()),
-                    Builder::Int(b) => Arc::new(b.finish()),
-                    Builder::Double(b) => Arc::new(b.finish()),
-                    Builder::Date(b) => Arc::new(b.finish()),
-                    Builder::List(b) => Arc::new(b.finish()),
-                }
+                let b = std::mem::replace(b, b.sized_like());
+                Ok(match b {
+                    Builder::Text(mut b) => Arc::new(b.finish()),
+                    Builder::BigInt(mut b) => Arc::new(b.finish()),
+                    Builder::Int(mut b) => Arc::new(b.finish()),
+                    Builder::Double(mut b) => Arc::new(b.finish()),
+                    Builder::Date(mut b) => Arc::new(b.finish()),
+                    Builder::List(b) => Arc::new(b.finish()?),
+                })
             })
-            .collect();
+            .collect::<Result<_, String>>()
+            .map_err(|e| duckdb::Error::ToSqlConversionFailure(e.into()))?;
         self.rows = 0;
         RecordBatch::try_new(self.schema.clone(), arrays)
             .map(Some)
@@ -351,7 +429,7 @@ fn null(b: &mut Builder, wanted: &str) {
         Builder::Int(b) => b.append_null(),
         Builder::Double(b) => b.append_null(),
         Builder::Date(b) => b.append_null(),
-        Builder::List(b) => b.append(false),
+        Builder::List(b) => b.push_null(),
     }
 }
 
@@ -371,9 +449,7 @@ impl Builder {
             Builder::Double(b) => Builder::Double(Float64Builder::with_capacity(more(b.len()))),
             Builder::Date(b) => Builder::Date(Date32Builder::with_capacity(more(b.len()))),
             Builder::List(b) => {
-                let items = b.values_ref();
-                let values = StringBuilder::with_capacity(more(items.len()), more(items.values_slice().len()));
-                Builder::List(ListBuilder::with_capacity(values, more(b.len())))
+                Builder::List(Lists::with_capacity(more(b.len()), more(b.item_offsets.len()), more(b.text.len())))
             }
         }
     }
@@ -386,7 +462,7 @@ fn builder(c: Col) -> Builder {
         Col::Int => Builder::Int(Int32Builder::new()),
         Col::Double => Builder::Double(Float64Builder::new()),
         Col::Date => Builder::Date(Date32Builder::new()),
-        Col::List => Builder::List(ListBuilder::new(StringBuilder::new())),
+        Col::List => Builder::List(Lists::with_capacity(0, 0, 0)),
     }
 }
 
@@ -441,6 +517,41 @@ mod tests {
             )
             .unwrap();
         assert_eq!((empty, nulls), (0, 3));
+    }
+
+    #[test]
+    fn lists_are_copied_whole_and_batch_after_batch() {
+        let lists = [vec!["crème brûlée", "", "a, b"], vec![], vec!["it's", "日本"], vec![""]];
+        let mut batch = Batch::new(&[Col::List]);
+        // the second batch starts with buffers sized like the first's
+        for round in 0..2 {
+            for l in &lists {
+                batch.list(&items(l)).end_row();
+            }
+            let b = batch.take().unwrap().unwrap();
+            let col = b.column(0).as_any().downcast_ref::<ListArray>().unwrap();
+            assert_eq!(col.null_count(), 0, "round {round}");
+            let back: Vec<Vec<String>> = (0..col.len())
+                .map(|i| {
+                    let v = col.value(i);
+                    let v = v.as_any().downcast_ref::<StringArray>().unwrap();
+                    (0..v.len()).map(|j| v.value(j).to_string()).collect()
+                })
+                .collect();
+            assert_eq!(back, lists, "round {round}");
+        }
+        // a NULL list (only a column given a value of another type writes one)
+        let mut l = Lists::with_capacity(0, 0, 0);
+        l.push(&items(&["x"]));
+        l.push_null();
+        l.push(&items(&["y", "z"]));
+        let a = l.finish().unwrap();
+        assert_eq!((a.len(), a.is_null(1), a.value_length(2)), (3, true, 2));
+        // text beyond Arrow's 32-bit offsets is an error, not a wrapped offset
+        let mut l = Lists::with_capacity(0, 0, 0);
+        l.push(&items(&["x"]));
+        l.overflow = true;
+        assert!(l.finish().unwrap_err().contains("2 GiB"));
     }
 
     #[test]
