@@ -2,7 +2,8 @@
 //! means one query, and runs every query once against the DuckDB file,
 //! returning owned [`Table`]s. Queries run on several connections at once
 //! ([`run_all`]), so that one query's single-threaded phases do not leave a
-//! core idle. The connection is closed when this stage ends,
+//! core idle; the queries shared by generated pages run with them, first
+//! ([`run_first`]). The connection is closed when this stage ends,
 //! so later stages work on plain data.
 
 use crate::error::{Location, SourceError};
@@ -204,9 +205,77 @@ pub fn run_all(
     cache: &mut Cache,
     workers: usize,
 ) -> anyhow::Result<BTreeMap<String, Table>> {
-    let jobs: Vec<Job<'_>> =
-        queries.values().filter(|spec| !cache.has(spec)).map(|spec| Job { spec, setup: None }).collect();
+    Ok(run_first(conn, queries, &[], cache, workers)?.0)
+}
+
+/// A query shared by the pages generated from one template, as it runs:
+/// once, named `ROWS_FROM:NAME`, on a connection where the generating
+/// query's rows were made a temporary table of its name.
+#[derive(Debug, Clone)]
+pub struct SharedRun {
+    whole: QuerySpec,
+    setup: String,
+    source: QuerySpec,
+}
+
+impl SharedRun {
+    /// The run of `spec` (named `name` in its template), shared by the pages
+    /// generated from the rows of `source`.
+    pub fn new(spec: &QuerySpec, name: &str, source: &QuerySpec) -> SharedRun {
+        SharedRun {
+            whole: QuerySpec { name: format!("{}:{name}", source.name), by: None, ..spec.clone() },
+            setup: format!("CREATE OR REPLACE TEMP TABLE \"{}\" AS {}", source.name, source.sql),
+            source: source.clone(),
+        }
+    }
+
+    /// Whether both run the same SQL (ignoring whitespace).
+    pub fn same_sql(&self, other: &SharedRun) -> bool {
+        normalize(&self.whole.sql) == normalize(&other.whole.sql) && self.setup == other.setup
+    }
+
+    fn job(&self) -> Job<'_> {
+        Job { spec: &self.whole, setup: Some((self.setup.clone(), &self.source)) }
+    }
+}
+
+/// Results of shared queries run before their pages were generated
+/// ([`run_first`]), by name, with the SQL they ran.
+#[derive(Debug, Default)]
+pub struct Ahead(BTreeMap<String, (String, Table)>);
+
+impl Ahead {
+    /// The result of `whole` if it ran ahead with the same SQL.
+    fn take(&mut self, whole: &QuerySpec) -> Option<Table> {
+        match self.0.remove(&whole.name) {
+            Some((sql, table)) if normalize(&sql) == normalize(&whole.sql) => Some(table),
+            _ => None,
+        }
+    }
+}
+
+/// Runs every query as [`run_all`] does, together with the shared queries
+/// of generated pages whose SQL is known before the pages are (`ahead`),
+/// for [`run_shared`]. These start first: each covers every page of its
+/// template, so they are usually the longest, and a long query started last
+/// would leave the other connections idle while it ends. A failure is
+/// reported as if they ran first, then the others in name order.
+pub fn run_first(
+    conn: &duckdb::Connection,
+    queries: &BTreeMap<String, QuerySpec>,
+    ahead: &[SharedRun],
+    cache: &mut Cache,
+    workers: usize,
+) -> anyhow::Result<(BTreeMap<String, Table>, Ahead)> {
+    let mut jobs: Vec<Job<'_>> = ahead.iter().filter(|s| !cache.has(&s.whole)).map(SharedRun::job).collect();
+    jobs.extend(queries.values().filter(|spec| !cache.has(spec)).map(|spec| Job { spec, setup: None }));
     let mut ran = run_jobs(conn, &jobs, workers)?;
+    let mut shared = Ahead::default();
+    for s in ahead {
+        if let Some(table) = ran.remove(&s.whole.name) {
+            shared.0.insert(s.whole.name.clone(), (s.whole.sql.clone(), table));
+        }
+    }
     let mut tables = BTreeMap::new();
     for (name, spec) in queries {
         let table = match ran.remove(name) {
@@ -219,7 +288,7 @@ pub fn run_all(
         cache.new.insert(name.clone(), (spec.sql.clone(), table.clone()));
         tables.insert(name.clone(), table);
     }
-    Ok(tables)
+    Ok((tables, shared))
 }
 
 /// A query to run, and the statement that must have run before it on the
@@ -289,11 +358,12 @@ fn run_jobs(conn: &duckdb::Connection, jobs: &[Job<'_>], workers: usize) -> anyh
 /// once, with the generating query's rows readable as a table of its name,
 /// then hands each page the rows whose `COLUMN` holds its value, without
 /// that column. `specs` are the pages' renamed queries; `sources` holds the
-/// generating queries.
+/// generating queries; `ahead` holds those that already ran ([`run_first`]).
 pub fn run_shared(
     conn: &duckdb::Connection,
     specs: &BTreeMap<String, QuerySpec>,
     sources: &BTreeMap<String, QuerySpec>,
+    mut ahead: Ahead,
     cache: &mut Cache,
     workers: usize,
 ) -> anyhow::Result<BTreeMap<String, Table>> {
@@ -319,19 +389,20 @@ pub fn run_shared(
             .into());
         }
         let source = sources.get(*rows_from).ok_or_else(|| anyhow::anyhow!("unknown query `{rows_from}`"))?;
-        let whole = QuerySpec { name: format!("{rows_from}:{name}"), by: None, ..(*first).clone() };
-        let setup = format!("CREATE OR REPLACE TEMP TABLE \"{rows_from}\" AS {}", source.sql);
-        wholes.push((whole, setup, source, shared, pages));
+        let run = SharedRun::new(first, name, source);
+        let done = ahead.take(&run.whole);
+        wholes.push((run, done, shared, pages));
     }
     let jobs: Vec<Job<'_>> = wholes
         .iter()
-        .filter(|(whole, ..)| !cache.has(whole))
-        .map(|(whole, setup, source, ..)| Job { spec: whole, setup: Some((setup.clone(), *source)) })
+        .filter(|(run, done, ..)| done.is_none() && !cache.has(&run.whole))
+        .map(|(run, ..)| run.job())
         .collect();
     let mut ran = run_jobs(conn, &jobs, workers)?;
     let mut tables = BTreeMap::new();
-    for (whole, _, _, shared, pages) in &wholes {
-        let result = match ran.remove(&whole.name) {
+    for (run, done, shared, pages) in wholes {
+        let whole = &run.whole;
+        let result = match done.or_else(|| ran.remove(&whole.name)) {
             Some(table) => table,
             None => {
                 cache.hits += 1;
@@ -654,11 +725,66 @@ mod tests {
             }
         }
         for workers in [1, 2] {
-            let tables = run_shared(&conn, &specs, &sources, &mut Cache::default(), workers).unwrap();
+            let tables = run_shared(&conn, &specs, &sources, Ahead::default(), &mut Cache::default(), workers).unwrap();
             let rows = |name: &str| tables[name].rows.clone();
             assert_eq!(rows("s__a"), vec![vec![Value::Int(1)]], "{workers} workers");
             assert_eq!(rows("s__b"), vec![vec![Value::Int(5)]], "{workers} workers");
             assert_eq!(rows("u__b"), vec![vec![Value::Int(2)]], "{workers} workers");
+        }
+    }
+
+    #[test]
+    fn shared_queries_run_ahead_are_not_run_again() {
+        let conn = duckdb::Connection::open_in_memory().unwrap();
+        conn.execute_batch("create table t as select * from (values ('a', 1), ('b', 2)) v(k, x)").unwrap();
+        let mut queries = BTreeMap::new();
+        queries.insert("g".to_string(), spec("g", "select distinct k from t", 1));
+        queries.insert("other".to_string(), spec("other", "select count(*) as n from t", 2));
+        let shared_sql = "select g.k, sum(t.x) as total from g join t using (k) group by g.k";
+        let mut specs = BTreeMap::new();
+        for value in ["a", "b"] {
+            let mut q = spec(&format!("s__{value}"), shared_sql, 5);
+            q.by = Some(Shared { name: "s".into(), column: "k".into(), value: value.into(), rows_from: "g".into() });
+            specs.insert(q.name.clone(), q);
+        }
+        let run = SharedRun::new(&spec("s", shared_sql, 5), "s", &queries["g"]);
+        for workers in [1, 2] {
+            let mut cache = Cache::default();
+            let (tables, ahead) = run_first(&conn, &queries, std::slice::from_ref(&run), &mut cache, workers).unwrap();
+            assert_eq!(tables.keys().collect::<Vec<_>>(), ["g", "other"], "the shared query is not a page's");
+            // had it run again, it would see this row
+            conn.execute_batch("insert into t values ('a', 100)").unwrap();
+            let shared = run_shared(&conn, &specs, &queries, ahead, &mut cache, workers).unwrap();
+            assert_eq!(shared["s__a"].rows, vec![vec![Value::Int(1)]], "{workers} workers");
+            assert_eq!(shared["s__b"].rows, vec![vec![Value::Int(2)]], "{workers} workers");
+            assert!(cache.new.contains_key("g:s"), "its result is kept for the next build");
+            // without the result ahead, it runs
+            let again = run_shared(&conn, &specs, &queries, Ahead::default(), &mut Cache::default(), workers).unwrap();
+            assert_eq!(again["s__a"].rows, vec![vec![Value::Int(101)]], "{workers} workers");
+            conn.execute_batch("delete from t where x = 100").unwrap();
+        }
+        // a result ahead for other SQL is not used
+        let (_, ahead) = run_first(&conn, &queries, &[run], &mut Cache::default(), 1).unwrap();
+        let mut changed = specs.clone();
+        for q in changed.values_mut() {
+            q.sql = format!("{shared_sql} having sum(t.x) > 1");
+        }
+        let tables = run_shared(&conn, &changed, &queries, ahead, &mut Cache::default(), 1).unwrap();
+        assert!(tables["s__a"].rows.is_empty());
+    }
+
+    #[test]
+    fn a_failing_shared_query_run_ahead_is_reported_first() {
+        let conn = duckdb::Connection::open_in_memory().unwrap();
+        let mut queries = BTreeMap::new();
+        queries.insert("a_bad".to_string(), spec("a_bad", "select * from nowhere_a", 1));
+        queries.insert("g".to_string(), spec("g", "select 1 as k", 2));
+        let run = SharedRun::new(&spec("s", "select * from nowhere_s", 9), "s", &queries["g"]);
+        for workers in [1, 2] {
+            let err = run_first(&conn, &queries, std::slice::from_ref(&run), &mut Cache::default(), workers)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("p.md:9:1") && err.contains("nowhere_s"), "{workers} workers: {err}");
         }
     }
 }

@@ -154,7 +154,28 @@ fn run(opts: &BuildOptions) -> anyhow::Result<(BuildSummary, Vec<OutputFile>)> {
         key.push_str(&format!("{} {}\n", d.file, d.blake3));
     }
     let mut cache = query::Cache::load(&cache_path, &key);
-    let mut tables = query::run_all(&conn, &queries, &mut cache, opts.threads)?;
+    // the shared queries of generated pages that do not depend on the page
+    // run now, with the others, rather than after them
+    let mut ahead: BTreeMap<String, Option<query::SharedRun>> = BTreeMap::new();
+    for template in &pages {
+        let Some(source) = template.meta.generate.as_ref().and_then(|g| queries.get(&g.query)) else { continue };
+        for spec in &template.shared {
+            let Some(by) = &spec.by else { continue };
+            let run = query::SharedRun::new(spec, &by.name, source);
+            // two templates with one shared name and different SQL: that is
+            // an error, reported once the pages are generated
+            ahead
+                .entry(format!("{}:{}", source.name, by.name))
+                .and_modify(|seen| {
+                    if seen.as_ref().is_some_and(|s| !s.same_sql(&run)) {
+                        *seen = None;
+                    }
+                })
+                .or_insert(Some(run));
+        }
+    }
+    let ahead: Vec<query::SharedRun> = ahead.into_values().flatten().collect();
+    let (mut tables, ran_ahead) = query::run_first(&conn, &queries, &ahead, &mut cache, opts.threads)?;
     // pages generated from data: expanded once their query has run, then
     // their own queries run
     let mut pages = pages;
@@ -198,7 +219,7 @@ fn run(opts: &BuildOptions) -> anyhow::Result<(BuildSummary, Vec<OutputFile>)> {
         check_query_names(&instances, &known, &config, &config_path, &opts.root)?;
         let (shared, plain): (BTreeMap<_, _>, BTreeMap<_, _>) = more.into_iter().partition(|(_, q)| q.by.is_some());
         tables.extend(query::run_all(&conn, &plain, &mut cache, opts.threads)?);
-        tables.extend(query::run_shared(&conn, &shared, &queries, &mut cache, opts.threads)?);
+        tables.extend(query::run_shared(&conn, &shared, &queries, ran_ahead, &mut cache, opts.threads)?);
         let generated_queries = plain.len() + shared.len();
         tracing::info!(pages = instances.len(), queries = generated_queries, "generated pages");
     }

@@ -47,6 +47,10 @@ pub struct Page {
     pub template: Option<String>,
     /// For a page generated from a template: the template's name (its file stem).
     pub generated_from: Option<String>,
+    /// For a page with `[generate]`: its shared queries (`sql NAME by
+    /// COLUMN`) whose SQL does not depend on the row, as every generated page
+    /// will have them. They can run before the pages are generated.
+    pub shared: Vec<QuerySpec>,
 }
 
 impl Page {
@@ -69,7 +73,14 @@ impl Page {
             let probe = generate::substitute(text, display, &|_| Some("1".to_string()), true)?;
             let mut page = Page::parse_body(&probe, display, meta.clone())?;
             page.template = Some(text.to_string());
-            page.queries.clear();
+            // a shared query whose SQL is the same whatever the row holds
+            let other = generate::substitute(text, display, &|_| Some("2".to_string()), true)
+                .and_then(|other| Page::parse_body(&other, display, meta.clone()));
+            let again = other.map(|p| p.queries).unwrap_or_default();
+            page.shared = std::mem::take(&mut page.queries)
+                .into_iter()
+                .filter(|q| q.by.is_some() && again.iter().any(|a| a.name == q.name && a.sql == q.sql))
+                .collect();
             page.pieces.clear();
             return Ok(page);
         }
@@ -99,7 +110,16 @@ impl Page {
                 format!("the file name gives the invalid slug `{slug}`: rename the file or set `slug`"),
             ));
         }
-        Ok(Page { source: display.to_path_buf(), meta, slug, queries, pieces, template: None, generated_from: None })
+        Ok(Page {
+            source: display.to_path_buf(),
+            meta,
+            slug,
+            queries,
+            pieces,
+            template: None,
+            generated_from: None,
+            shared: Vec::new(),
+        })
     }
 }
 
@@ -147,6 +167,22 @@ mod tests {
         let p = Page::parse("+++\ntitle = \"T\"\n+++\nhi\n", Path::new("content/Trends.md")).unwrap();
         assert_eq!(p.slug, "trends");
         assert_eq!(p.file_name(), "trends.html");
+    }
+
+    #[test]
+    fn a_template_keeps_the_shared_queries_that_do_not_depend_on_the_row() {
+        let text = "+++\ntitle = \"T {{ row.tag }}\"\n[generate]\nquery = \"g\"\nslug = \"t-{{ row.tag }}\"\n+++\n\n\
+                    ```sql whole by tag\nselect tag, count(*) as n from g group by tag\n```\n\n\
+                    ```sql mine by tag\nselect tag from g where tag = {{ row.tag | sql }}\n```\n\n\
+                    ```sql own\nselect 1 as x\n```\n";
+        let p = Page::parse(text, Path::new("content/tag.md")).unwrap();
+        let names: Vec<&str> = p.shared.iter().map(|q| q.name.as_str()).collect();
+        assert_eq!(names, ["whole"]);
+        assert_eq!(p.shared[0].sql.trim(), "select tag, count(*) as n from g group by tag");
+        assert!(p.queries.is_empty(), "a template's queries run once it is expanded");
+        let plain =
+            Page::parse("+++\ntitle = \"T\"\n+++\n```sql q\nselect 1\n```\n", Path::new("content/p.md")).unwrap();
+        assert!(plain.shared.is_empty());
     }
 
     #[test]
