@@ -20,7 +20,8 @@
 //! The two files are parsed on two threads at once, and each table is stored
 //! by DuckDB while they are parsed ([`stream`]), in small row groups so that
 //! their compression is spread over the load; the parsing threads yield to
-//! the storing ones (`priority`), and batches get smaller as a file's end
+//! the storing ones, and the interactions to the recipes (`priority`),
+//! and batches get smaller as a file's end
 //! nears, so that little is left to store at the end. The recipes' batches
 //! also go to the loaders of the derived tables, which take their rows from
 //! them on their own threads: the recipes' parser is the longest task of
@@ -890,6 +891,10 @@ fn load_all(
             .map(|(table, rx)| {
                 let schema = batch::Batch::new(table.columns()).schema();
                 std::thread::Builder::new().name(format!("load {}", table.name())).spawn_scoped(scope, move || {
+                    priority::lower_this_thread(match table {
+                        Table::Recipes => priority::yields::STORE_RECIPES,
+                        Table::Interactions => priority::yields::STORE_INTERACTIONS,
+                    });
                     db.load(table.name(), schema, stream::from_channel(rx))?;
                     tracing::debug!(table = table.name(), "table stored");
                     Ok(())
@@ -898,6 +903,7 @@ fn load_all(
             .collect();
         for ((table, columns, list), rx) in DERIVED.iter().zip(derived_rx) {
             loaders.push(std::thread::Builder::new().name(format!("load {table}")).spawn_scoped(scope, move || {
+                priority::lower_this_thread(priority::yields::DERIVED);
                 // the items are known once all recipes are read
                 let mut coded = batch::Coded::default();
                 for b in rx {
@@ -915,9 +921,13 @@ fn load_all(
             .map(|(files, sinks)| {
                 let rejects = reject_tx.clone();
                 let name = files.first().map_or_else(String::new, |i| format!("parse {}", i.file));
-                // storing must keep pace with parsing (see `priority`); the
-                // interactions, less work, yield to the recipes as well
-                let lower = if files.iter().any(|i| i.kind == Kind::Recipes) { 5 } else { 10 };
+                // storing must keep pace with parsing, and the recipes come
+                // first (see `priority`)
+                let lower = if files.iter().any(|i| i.kind == Kind::Recipes) {
+                    priority::yields::PARSE_RECIPES
+                } else {
+                    priority::yields::PARSE_INTERACTIONS
+                };
                 std::thread::Builder::new().name(name).spawn_scoped(scope, move || {
                     priority::lower_this_thread(lower);
                     files.into_iter().map(|input| load(input, &sinks, rejects.clone(), progress)).collect::<Vec<_>>()

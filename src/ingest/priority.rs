@@ -4,11 +4,36 @@
 //! pace with parsing: rows still waiting when the parsers finish are stored
 //! by one thread alone at the end, while the other core idles. So the parsers
 //! run at a lower priority than the storing threads, which take the CPU
-//! whenever they have rows. Priorities only order the build's own threads
-//! (and leave more to other programs); they never starve a thread.
+//! whenever they have rows.
+//!
+//! The recipes come first: storing them is the longest task of the load
+//! (three columns of lists, most of the text), and the derived tables can
+//! only be stored once all recipes are read. The interactions, done halfway
+//! through, and the derived tables' counting, which can happen any time
+//! before the end, yield to them, and fill the gaps when the recipes' threads
+//! wait on each other. Priorities only order the build's own threads (and
+//! leave more to other programs); they never starve a thread.
 //!
 //! On Linux the nice value belongs to each thread; elsewhere this does
 //! nothing, as lowering it would lower the whole process.
+
+/// How much each ingest thread lowers its priority ([`lower_this_thread`]).
+pub mod yields {
+    /// Storing `recipes`: the longest task.
+    pub const STORE_RECIPES: i32 = 0;
+    /// Parsing the recipes file.
+    pub const PARSE_RECIPES: i32 = 5;
+    /// The derived tables' loaders, counting items as batches come.
+    pub const DERIVED: i32 = 5;
+    /// Storing `interactions`.
+    pub const STORE_INTERACTIONS: i32 = 10;
+    /// Parsing the interactions files.
+    pub const PARSE_INTERACTIONS: i32 = 15;
+
+    // the order the module's documentation gives
+    const _: () = assert!(STORE_RECIPES < PARSE_RECIPES && PARSE_RECIPES < STORE_INTERACTIONS);
+    const _: () = assert!(DERIVED > STORE_RECIPES && STORE_INTERACTIONS < PARSE_INTERACTIONS);
+}
 
 /// Raises this thread's nice value by `by` (lower priority). A failure
 /// changes nothing and is ignored: the hint is only about speed.
