@@ -91,7 +91,7 @@ pub struct SiteArgs {
     /// DuckDB's memory limit.
     #[arg(long, value_name = "SIZE", default_value = "512MB")]
     pub memory_limit: String,
-    /// DuckDB's worker threads for the queries, and how many queries run at once (ingest loads each table on its own thread).
+    /// How many queries run at once, and DuckDB's threads for them (one per query when there are many more queries; ingest loads each table on its own thread).
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: u16,
     /// Also write this edition's archives (`.tar.gz`, `.zip`, single `.html`) into DIR,

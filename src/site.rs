@@ -146,7 +146,6 @@ fn run(opts: &BuildOptions) -> anyhow::Result<(BuildSummary, Vec<OutputFile>)> {
     stages.timed("ingest", t, ());
 
     let t = Instant::now();
-    let conn = ingest::open(&opts.db, true, &opts.memory_limit, opts.threads)?;
     // results of the last build are reused while data and SQL are unchanged
     let cache_path = opts.db.with_extension("queries.json");
     let mut key = format!("{} {}\n", env!("CARGO_PKG_VERSION"), ingest::SCHEMA_VERSION);
@@ -175,6 +174,10 @@ fn run(opts: &BuildOptions) -> anyhow::Result<(BuildSummary, Vec<OutputFile>)> {
         }
     }
     let ahead: Vec<query::SharedRun> = ahead.into_values().flatten().collect();
+    let to_run = queries.values().chain(ahead.iter().map(query::SharedRun::spec)).filter(|q| !cache.has(q)).count();
+    let threads = query::duckdb_threads(to_run, opts.threads);
+    tracing::debug!(queries = to_run, connections = opts.threads, duckdb_threads = threads, "running queries");
+    let conn = ingest::open(&opts.db, true, &opts.memory_limit, threads)?;
     let (mut tables, ran_ahead) = query::run_first(&conn, &queries, &ahead, &mut cache, opts.threads)?;
     // pages generated from data: expanded once their query has run, then
     // their own queries run
