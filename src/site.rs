@@ -153,27 +153,7 @@ fn run(opts: &BuildOptions) -> anyhow::Result<(BuildSummary, Vec<OutputFile>)> {
         key.push_str(&format!("{} {}\n", d.file, d.blake3));
     }
     let mut cache = query::Cache::load(&cache_path, &key);
-    // the shared queries of generated pages that do not depend on the page
-    // run now, with the others, rather than after them
-    let mut ahead: BTreeMap<String, Option<query::SharedRun>> = BTreeMap::new();
-    for template in &pages {
-        let Some(source) = template.meta.generate.as_ref().and_then(|g| queries.get(&g.query)) else { continue };
-        for spec in &template.shared {
-            let Some(by) = &spec.by else { continue };
-            let run = query::SharedRun::new(spec, &by.name, source);
-            // two templates with one shared name and different SQL: that is
-            // an error, reported once the pages are generated
-            ahead
-                .entry(format!("{}:{}", source.name, by.name))
-                .and_modify(|seen| {
-                    if seen.as_ref().is_some_and(|s| !s.same_sql(&run)) {
-                        *seen = None;
-                    }
-                })
-                .or_insert(Some(run));
-        }
-    }
-    let ahead: Vec<query::SharedRun> = ahead.into_values().flatten().collect();
+    let ahead = shared_ahead(&pages, &queries);
     let to_run = queries.values().chain(ahead.iter().map(query::SharedRun::spec)).filter(|q| !cache.has(q)).count();
     let threads = query::duckdb_threads(to_run, opts.threads);
     tracing::debug!(queries = to_run, connections = opts.threads, duckdb_threads = threads, "running queries");
@@ -346,6 +326,30 @@ fn unknown_query(name: &Located<String>, queries: &BTreeMap<String, QuerySpec>) 
             if known.is_empty() { "none".into() } else { known.join(", ") }
         ),
     )
+}
+
+/// The shared queries of generated pages that do not depend on the page,
+/// to run with the other queries rather than after them. Two templates
+/// with one shared name and different SQL are left out: that is an error,
+/// reported once the pages are generated.
+fn shared_ahead(pages: &[Page], queries: &BTreeMap<String, QuerySpec>) -> Vec<query::SharedRun> {
+    let mut ahead: BTreeMap<String, Option<query::SharedRun>> = BTreeMap::new();
+    for template in pages {
+        let Some(source) = template.meta.generate.as_ref().and_then(|g| queries.get(&g.query)) else { continue };
+        for spec in &template.shared {
+            let Some(by) = &spec.by else { continue };
+            let run = query::SharedRun::new(spec, &by.name, source);
+            ahead
+                .entry(format!("{}:{}", source.name, by.name))
+                .and_modify(|seen| {
+                    if seen.as_ref().is_some_and(|s| !s.same_sql(&run)) {
+                        *seen = None;
+                    }
+                })
+                .or_insert(Some(run));
+        }
+    }
+    ahead.into_values().flatten().collect()
 }
 
 /// Every query a page or the configuration names must exist, before any data is read.
@@ -609,4 +613,36 @@ fn status_json(
     let mut text = serde_json::to_string_pretty(&status).context("cannot write status.json")?;
     text.push('\n');
     Ok(OutputFile { rel_path: "status.json".into(), contents: text.into_bytes() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template(file: &str, shared_sql: &str) -> Page {
+        let text = format!(
+            "+++\ntitle = \"T {{{{ row.k }}}}\"\n[generate]\nquery = \"g\"\nslug = \"{file}-{{{{ row.k }}}}\"\n+++\n\n```sql s by k\n{shared_sql}\n```\n"
+        );
+        Page::parse(&text, Path::new(&format!("content/{file}.md"))).unwrap()
+    }
+
+    #[test]
+    fn shared_queries_run_ahead_once_unless_templates_disagree() {
+        let mut queries = BTreeMap::new();
+        let g = QuerySpec {
+            name: "g".into(),
+            sql: "select 1 as k".into(),
+            defined_at: Location { path: PathBuf::from("content/a.md"), line: 1, column: 1 },
+            by: None,
+        };
+        queries.insert("g".to_string(), g);
+        let same = [template("a", "select k from g"), template("b", "select   k\nfrom g")];
+        let ahead = shared_ahead(&same, &queries);
+        assert_eq!(ahead.iter().map(|r| r.spec().name.as_str()).collect::<Vec<_>>(), ["g:s"]);
+        // the same name with other SQL: left to the error once pages exist
+        let differ = [template("a", "select k from g"), template("b", "select k, 2 as x from g")];
+        assert!(shared_ahead(&differ, &queries).is_empty());
+        // a generating query that does not exist: nothing runs ahead
+        assert!(shared_ahead(&same, &BTreeMap::new()).is_empty());
+    }
 }
