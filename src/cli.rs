@@ -73,7 +73,7 @@ pub struct SiteArgs {
     /// The site directory, holding `content/`, `templates/` and `data/`.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub root: PathBuf,
-    /// The directory with `RAW_recipes.csv` and `RAW_interactions.csv` [default: ROOT/data/sample].
+    /// Where the sources' relative paths start [default: `data_dir` in content/site.toml, else ROOT].
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
     /// Where the site is published [default: ROOT/public].
@@ -159,7 +159,7 @@ impl SiteArgs {
     pub fn into_options(self, write: bool, source_date_epoch: Option<i64>) -> BuildOptions {
         let defaults = BuildOptions::with_root(&self.root);
         BuildOptions {
-            data_dir: self.data.unwrap_or(defaults.data_dir),
+            data_dir: self.data,
             out_dir: self.out.unwrap_or(defaults.out_dir),
             db: self.db.unwrap_or(defaults.db),
             root: self.root,
@@ -197,7 +197,7 @@ mod tests {
         let cli = Cli::try_parse_from(["mangetamain", "build", "--root", "site"]).unwrap();
         let Command::Build(args) = cli.command else { panic!("not build") };
         let o = args.into_options(true, None);
-        assert_eq!(o.data_dir, PathBuf::from("site/data/sample"));
+        assert_eq!(o.data_dir, None, "the configuration says where the data is");
         assert_eq!(o.out_dir, PathBuf::from("site/public"));
         assert_eq!(o.db, PathBuf::from("site/data/mangetamain.duckdb"));
     }

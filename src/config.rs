@@ -4,34 +4,55 @@
 //! silently change the site. TOML errors become [`SourceError`]s located in
 //! the file.
 
-use crate::error::{Location, SourceError};
+use crate::error::{Location, SourceError, toml_error};
+use crate::sources::{RawSources, Source};
 use serde::Deserialize;
 use std::path::Path;
 
 /// The site-wide settings an author controls.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// The site title, shown in the header and in every page title.
     pub title: String,
     /// One sentence on what the site is; used for the home page's meta description.
-    #[serde(default)]
     pub description: String,
     /// The public address of the site (`https://example.org/report/`). When set,
     /// `sitemap.xml` is written and `robots.txt` points to it.
-    #[serde(default)]
     pub base_url: Option<String>,
     /// The language of the pages (`lang` attribute).
-    #[serde(default = "default_language")]
     pub language: String,
     /// Where the edition date comes from: `query.column` of a query's first row
     /// (a date). `SOURCE_DATE_EPOCH`, when set, takes precedence. Without either,
     /// the site carries no edition date.
-    #[serde(default)]
     pub edition: Option<String>,
     /// A line of text for the page footer.
-    #[serde(default)]
     pub footer: String,
+    /// Where the sources' relative paths start, relative to the site root
+    /// (default: the site root); `--data` overrides it.
+    pub data_dir: Option<String>,
+    /// The data the site reads (`[sources.NAME]`), by name.
+    pub sources: Vec<Source>,
+}
+
+/// `site.toml` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    title: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    base_url: Option<String>,
+    #[serde(default = "default_language")]
+    language: String,
+    #[serde(default)]
+    edition: Option<String>,
+    #[serde(default)]
+    footer: String,
+    #[serde(default)]
+    data_dir: Option<String>,
+    #[serde(default)]
+    sources: RawSources,
 }
 
 fn default_language() -> String {
@@ -49,7 +70,17 @@ impl Config {
 
     /// Parses the text of a `site.toml`.
     pub fn parse(text: &str, display: &Path) -> Result<Config, SourceError> {
-        let config: Config = toml::from_str(text).map_err(|e| toml_error(&e, text, display, 0))?;
+        let raw: RawConfig = toml::from_str(text).map_err(|e| toml_error(&e, text, display, 0))?;
+        let config = Config {
+            sources: crate::sources::parse(&raw.sources, text, display)?,
+            title: raw.title,
+            description: raw.description,
+            base_url: raw.base_url,
+            language: raw.language,
+            edition: raw.edition,
+            footer: raw.footer,
+            data_dir: raw.data_dir,
+        };
         if let Some(url) = &config.base_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
@@ -68,15 +99,6 @@ impl Config {
     pub fn base_url_slash(&self) -> Option<String> {
         self.base_url.as_ref().map(|u| format!("{}/", u.trim_end_matches('/')))
     }
-}
-
-/// Turns a TOML error into a located error. `base` is the byte offset of the
-/// TOML text inside `file_text` (non-zero for front matter).
-pub fn toml_error(err: &toml::de::Error, file_text: &str, display: &Path, base: usize) -> SourceError {
-    let offset = base + err.span().map_or(0, |s| s.start);
-    // toml's message repeats the position and a source excerpt; keep the first line
-    let message = err.message().lines().next().unwrap_or("invalid TOML").trim().to_string();
-    SourceError::new(Location::at(display, file_text, offset), message)
 }
 
 #[cfg(test)]

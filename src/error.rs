@@ -34,6 +34,15 @@ impl fmt::Display for Location {
     }
 }
 
+/// A value with the place it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Located<T> {
+    /// The value.
+    pub value: T,
+    /// Where the author wrote it.
+    pub location: Location,
+}
+
 /// A mistake in a user file, with the place it was found.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{location}: {message}")]
@@ -49,6 +58,15 @@ impl SourceError {
     pub fn new(location: Location, message: impl Into<String>) -> SourceError {
         SourceError { location, message: message.into() }
     }
+}
+
+/// Turns a TOML error into a located error. `base` is the byte offset of the
+/// TOML text inside `file_text` (non-zero for front matter and directives).
+pub fn toml_error(err: &toml::de::Error, file_text: &str, display: &Path, base: usize) -> SourceError {
+    let offset = base + err.span().map_or(0, |s| s.start);
+    // toml's message repeats the position and a source excerpt; keep the first line
+    let message = err.message().lines().next().unwrap_or("invalid TOML").trim().to_string();
+    SourceError::new(Location::at(display, file_text, offset), message)
 }
 
 /// The 1-based (line, column) of byte `offset` in `text`; the column counts characters.

@@ -78,7 +78,7 @@ impl Format {
     /// Formats `value`; a value of the wrong kind (text under `int`) is shown as text.
     pub fn apply(self, value: &Value) -> String {
         match (self, value) {
-            (_, Value::Null) => "–".to_string(),
+            (_, v) if v.is_missing() => "–".to_string(),
             (Format::Int, v) if v.as_f64().is_some() => {
                 group_thousands(&format!("{:.0}", v.as_f64().unwrap_or_default()))
             }

@@ -18,12 +18,14 @@ pub mod error;
 pub mod format;
 pub mod ingest;
 pub mod logging;
+pub mod plan;
 pub mod publish;
 pub mod query;
 pub mod render;
 pub mod sample;
 pub mod serve;
 pub mod site;
+pub mod sources;
 pub mod table;
 
 pub use site::{BuildOptions, BuildSummary, build};

@@ -1,15 +1,19 @@
 //! Query: collects the named SQL blocks of all pages, checks that each name
 //! means one query, and runs every query once against the DuckDB file,
 //! returning owned [`Table`]s. Queries run on several connections at once
-//! ([`run_all`]), so that one query's single-threaded phases do not leave a
-//! core idle; the queries shared by generated pages run with them, first
-//! ([`run_first`]). The connection is closed when this stage ends,
-//! so later stages work on plain data.
+//! ([`run_jobs`]), so that one query's single-threaded phases do not leave a
+//! core idle; the longest (the queries shared by generated pages) start
+//! first. The connection is closed when this stage ends, so later stages
+//! work on plain data.
+//!
+//! A result is reused from the last build ([`Cache`]) only while everything
+//! it was computed from is unchanged: the data, its SQL, its parameters, and
+//! the rows it reads from other queries (the generating query's, for a
+//! shared query).
 
 use crate::error::{Location, SourceError};
-use crate::table::{Column, ColumnType, Table, Value};
-use chrono::NaiveDate;
-use duckdb::types::ValueRef;
+use crate::table::{Column, ColumnType, Table, Value, date_from_days};
+use duckdb::types::{ToSqlOutput, ValueRef};
 use std::collections::BTreeMap;
 
 /// A named SQL query and where it was written.
@@ -19,27 +23,14 @@ pub struct QuerySpec {
     pub name: String,
     /// The SQL text.
     pub sql: String,
+    /// Values bound to the `?` of `sql`, in order (a generated page's row values).
+    pub params: Vec<Value>,
     /// The first line of the SQL in its page.
     pub defined_at: Location,
-    /// For `sql NAME by COLUMN` in a template: the query runs once for all
-    /// generated pages, and each page gets its rows.
-    pub by: Option<Shared>,
-}
-
-/// A query shared by the pages generated from one template
-/// (`sql NAME by COLUMN`): it runs once, and each page receives the rows
-/// whose `column` holds its own row's value, without that column.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Shared {
-    /// The query's name in the template (pages see it renamed `NAME__SLUG`).
-    pub name: String,
-    /// The column that says which page a row belongs to; the generating
-    /// query's rows have a column of the same name.
-    pub column: String,
-    /// This page's value of `column` (set when the page is generated).
-    pub value: String,
-    /// The query whose rows generate the pages (set when the page is generated).
-    pub rows_from: String,
+    /// For `sql NAME by COLUMN` in a template: the column that says which
+    /// page each row belongs to. The query runs once for all generated
+    /// pages, and each page gets its rows.
+    pub by: Option<String>,
 }
 
 /// Deduplicates queries by name. The same name with the same SQL (ignoring
@@ -49,7 +40,7 @@ pub fn collect<'a>(specs: impl IntoIterator<Item = &'a QuerySpec>) -> Result<BTr
     let mut all: BTreeMap<String, QuerySpec> = BTreeMap::new();
     for spec in specs {
         match all.get(&spec.name) {
-            Some(first) if normalize(&first.sql) != normalize(&spec.sql) => {
+            Some(first) if normalize(&first.sql) != normalize(&spec.sql) || first.params != spec.params => {
                 return Err(SourceError::new(
                     spec.defined_at.clone(),
                     format!("query `{}` is already defined with different SQL at {}", spec.name, first.defined_at),
@@ -68,17 +59,92 @@ fn normalize(sql: &str) -> String {
     sql.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// A query as it runs: its spec (named as its result will be), the
+/// statement that runs before it on the same connection, and the
+/// fingerprint of everything its result depends on besides the data.
+#[derive(Debug, Clone)]
+pub struct Job {
+    spec: QuerySpec,
+    /// For a shared query: the generating query, whose rows are made a
+    /// temporary table of its name first.
+    setup: Option<QuerySpec>,
+    fingerprint: String,
+    /// Whether its result may be kept for the next build.
+    pub cacheable: bool,
+}
+
+impl Job {
+    /// A query that runs as written.
+    pub fn plain(spec: &QuerySpec) -> Job {
+        Job::new(spec.clone(), None)
+    }
+
+    /// A query shared by the pages generated from the rows of `source`,
+    /// named `name` as it runs (`TEMPLATE:QUERY`): `source`'s rows are
+    /// readable under `source`'s name.
+    pub fn shared(spec: &QuerySpec, name: String, source: &QuerySpec) -> Job {
+        Job::new(QuerySpec { name, by: None, ..spec.clone() }, Some(source.clone()))
+    }
+
+    fn new(spec: QuerySpec, setup: Option<QuerySpec>) -> Job {
+        let mut h = blake3::Hasher::new();
+        let mut part = |tag: &str, text: &str| {
+            h.update(tag.as_bytes());
+            h.update(&(text.len() as u64).to_le_bytes());
+            h.update(text.as_bytes());
+        };
+        part("sql", &spec.sql);
+        for p in &spec.params {
+            part(p.kind_name(), &p.to_csv_field());
+        }
+        if let Some(source) = &setup {
+            part("rows of", &source.name);
+            part("sql", &source.sql);
+            for p in &source.params {
+                part(p.kind_name(), &p.to_csv_field());
+            }
+        }
+        let fingerprint = h.finalize().to_hex().to_string();
+        Job { spec, setup, fingerprint, cacheable: true }
+    }
+
+    /// The name of its result.
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    /// The query as it runs.
+    pub fn spec(&self) -> &QuerySpec {
+        &self.spec
+    }
+}
+
 /// Results of earlier builds, reused while the data (`key`: the inputs'
-/// hashes and the generator version) and a query's exact SQL are unchanged,
-/// so a rebuild with unchanged data runs no query at all. Kept in a JSON file
-/// beside the database; any problem reading it just means an empty cache.
+/// hashes and the generator version) and everything a query's result was
+/// computed from ([`Job`]'s fingerprint) are unchanged, so a rebuild with
+/// unchanged data runs no query at all. Kept in a JSON file beside the
+/// database; any problem reading it just means an empty cache.
 #[derive(Debug, Default)]
 pub struct Cache {
     key: String,
-    old: BTreeMap<String, (String, Table)>,
-    new: BTreeMap<String, (String, Table)>,
+    old: BTreeMap<String, Entry>,
+    new: BTreeMap<String, Entry>,
     /// Queries answered from the cache in this build.
     pub hits: usize,
+    /// Queries run in this build.
+    pub ran: usize,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Entry {
+    fingerprint: String,
+    table: Table,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CacheFile {
+    key: String,
+    entries: BTreeMap<String, Entry>,
 }
 
 impl Cache {
@@ -86,117 +152,46 @@ impl Cache {
     pub fn load(path: &std::path::Path, key: &str) -> Cache {
         let mut cache = Cache { key: key.to_string(), ..Cache::default() };
         let Ok(text) = std::fs::read_to_string(path) else { return cache };
-        let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else { return cache };
-        if json["key"].as_str() != Some(key) {
-            return cache;
-        }
-        if let Some(entries) = json["entries"].as_object() {
-            for (name, e) in entries {
-                if let (Some(sql), Some(table)) = (e["sql"].as_str(), table_from_json(&e["table"])) {
-                    cache.old.insert(name.clone(), (sql.to_string(), table));
-                }
-            }
+        match serde_json::from_str::<CacheFile>(&text) {
+            Ok(file) if file.key == key => cache.old = file.entries,
+            _ => {}
         }
         cache
     }
 
-    /// Whether the result of `spec` is cached (same name, same SQL).
-    pub fn has(&self, spec: &QuerySpec) -> bool {
-        self.old.get(&spec.name).is_some_and(|(sql, _)| *sql == spec.sql)
+    /// The result of `job` from the last build, if it is still valid.
+    fn get(&self, job: &Job) -> Option<&Table> {
+        let entry = self.old.get(job.name())?;
+        (job.cacheable && entry.fingerprint == job.fingerprint).then_some(&entry.table)
+    }
+
+    /// Whether `job`'s result would be taken from the cache.
+    pub fn has(&self, job: &Job) -> bool {
+        self.get(job).is_some()
+    }
+
+    fn keep(&mut self, job: &Job, table: &Table) {
+        // JSON has no NaN or infinity: such a table is not kept
+        let finite = table.rows.iter().flatten().all(|v| !matches!(v, Value::Float(f) if !f.is_finite()));
+        if job.cacheable && finite {
+            self.new
+                .insert(job.name().to_string(), Entry { fingerprint: job.fingerprint.clone(), table: table.clone() });
+        }
     }
 
     /// Writes the entries used in this build (a new file, renamed into place).
     pub fn save(&self, path: &std::path::Path) -> anyhow::Result<()> {
         use anyhow::Context;
-        let entries: serde_json::Map<String, serde_json::Value> = self
-            .new
-            .iter()
-            .filter_map(|(n, (sql, t))| {
-                table_to_json(t).map(|t| (n.clone(), serde_json::json!({ "sql": sql, "table": t })))
-            })
-            .collect();
-        let text = serde_json::json!({ "key": self.key, "entries": entries }).to_string();
+        let file = CacheFile { key: self.key.clone(), entries: self.new.clone() };
+        let text = serde_json::to_string(&file).context("cannot write the query cache")?;
         let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
         std::fs::write(&tmp, text).with_context(|| format!("cannot write `{}`", tmp.display()))?;
         std::fs::rename(&tmp, path).with_context(|| format!("cannot write `{}`", path.display()))
     }
 }
 
-fn table_to_json(t: &Table) -> Option<serde_json::Value> {
-    use serde_json::json;
-    let columns: Vec<serde_json::Value> = t
-        .columns
-        .iter()
-        .map(|c| {
-            let kind = match c.kind {
-                ColumnType::Number => "n",
-                ColumnType::Text => "t",
-                ColumnType::Date => "d",
-            };
-            json!([c.name, kind])
-        })
-        .collect();
-    let mut rows = Vec::with_capacity(t.rows.len());
-    for r in &t.rows {
-        let mut cells = Vec::with_capacity(r.len());
-        for v in r {
-            cells.push(match v {
-                Value::Null => json!(null),
-                Value::Bool(b) => json!({ "b": b }),
-                Value::Int(i) => json!({ "i": i }),
-                // JSON has no NaN or infinity: such a table is not cached
-                Value::Float(f) if !f.is_finite() => return None,
-                Value::Float(f) => json!({ "f": f }),
-                Value::Text(s) => json!({ "t": s }),
-                Value::Date(d) => json!({ "d": d.format("%Y-%m-%d").to_string() }),
-            });
-        }
-        rows.push(serde_json::Value::Array(cells));
-    }
-    Some(json!({ "columns": columns, "rows": rows }))
-}
-
-fn table_from_json(v: &serde_json::Value) -> Option<Table> {
-    let columns = v["columns"]
-        .as_array()?
-        .iter()
-        .map(|c| {
-            let kind = match c[1].as_str()? {
-                "n" => ColumnType::Number,
-                "d" => ColumnType::Date,
-                _ => ColumnType::Text,
-            };
-            Some(Column { name: c[0].as_str()?.to_string(), kind })
-        })
-        .collect::<Option<Vec<_>>>()?;
-    let rows = v["rows"]
-        .as_array()?
-        .iter()
-        .map(|r| {
-            r.as_array()?
-                .iter()
-                .map(|c| {
-                    if c.is_null() {
-                        return Some(Value::Null);
-                    }
-                    let (k, x) = c.as_object()?.iter().next()?;
-                    Some(match k.as_str() {
-                        "b" => Value::Bool(x.as_bool()?),
-                        "i" => Value::Int(x.as_i64()?),
-                        "f" => Value::Float(x.as_f64()?),
-                        "t" => Value::Text(x.as_str()?.to_string()),
-                        "d" => Value::Date(NaiveDate::parse_from_str(x.as_str()?, "%Y-%m-%d").ok()?),
-                        _ => return None,
-                    })
-                })
-                .collect::<Option<Vec<_>>>()
-        })
-        .collect::<Option<Vec<_>>>()?;
-    Some(Table { columns, rows })
-}
-
 /// DuckDB's threads for running `queries` queries on `workers` connections
-/// at once ([`run_all`]). With many more queries than connections, one
+/// at once ([`run_jobs`]). With many more queries than connections, one
 /// thread each: the connections keep the cores busy, and a query on one
 /// thread does not pay for splitting its work and merging the parts (about
 /// a tenth of the queries' CPU time on the default report). With few, each
@@ -205,121 +200,20 @@ pub fn duckdb_threads(queries: usize, workers: usize) -> usize {
     if workers > 1 && queries >= 2 * workers { 1 } else { workers.max(1) }
 }
 
-/// Runs every query, or takes its result from `cache`. Queries run on up to
-/// `workers` connections to the database at once (each also uses DuckDB's
-/// own threads); if some fail, the error reported is the first in name
-/// order, as if they had run one after the other.
-pub fn run_all(
+/// Runs every job, or takes its result from `cache`, on `conn` and up to
+/// `workers - 1` more connections to the same database, each taking the
+/// next job as it finishes one (so the jobs given first start first).
+/// After a failure no new job starts, and the error returned is the failed
+/// job that comes first in `jobs` (all those before it have run), so the
+/// outcome does not depend on timing. Results are named as their jobs.
+pub fn run_jobs(
     conn: &duckdb::Connection,
-    queries: &BTreeMap<String, QuerySpec>,
+    jobs: &[Job],
     cache: &mut Cache,
     workers: usize,
 ) -> anyhow::Result<BTreeMap<String, Table>> {
-    Ok(run_first(conn, queries, &[], cache, workers)?.0)
-}
-
-/// A query shared by the pages generated from one template, as it runs:
-/// once, named `ROWS_FROM:NAME`, on a connection where the generating
-/// query's rows were made a temporary table of its name.
-#[derive(Debug, Clone)]
-pub struct SharedRun {
-    whole: QuerySpec,
-    setup: String,
-    source: QuerySpec,
-}
-
-impl SharedRun {
-    /// The run of `spec` (named `name` in its template), shared by the pages
-    /// generated from the rows of `source`.
-    pub fn new(spec: &QuerySpec, name: &str, source: &QuerySpec) -> SharedRun {
-        SharedRun {
-            whole: QuerySpec { name: format!("{}:{name}", source.name), by: None, ..spec.clone() },
-            setup: format!("CREATE OR REPLACE TEMP TABLE \"{}\" AS {}", source.name, source.sql),
-            source: source.clone(),
-        }
-    }
-
-    /// The query as it runs, named `ROWS_FROM:NAME`.
-    pub fn spec(&self) -> &QuerySpec {
-        &self.whole
-    }
-
-    /// Whether both run the same SQL (ignoring whitespace).
-    pub fn same_sql(&self, other: &SharedRun) -> bool {
-        normalize(&self.whole.sql) == normalize(&other.whole.sql) && self.setup == other.setup
-    }
-
-    fn job(&self) -> Job<'_> {
-        Job { spec: &self.whole, setup: Some((self.setup.clone(), &self.source)) }
-    }
-}
-
-/// Results of shared queries run before their pages were generated
-/// ([`run_first`]), by name, with the SQL they ran.
-#[derive(Debug, Default)]
-pub struct Ahead(BTreeMap<String, (String, Table)>);
-
-impl Ahead {
-    /// The result of `whole` if it ran ahead with the same SQL.
-    fn take(&mut self, whole: &QuerySpec) -> Option<Table> {
-        match self.0.remove(&whole.name) {
-            Some((sql, table)) if normalize(&sql) == normalize(&whole.sql) => Some(table),
-            _ => None,
-        }
-    }
-}
-
-/// Runs every query as [`run_all`] does, together with the shared queries
-/// of generated pages whose SQL is known before the pages are (`ahead`),
-/// for [`run_shared`]. These start first: each covers every page of its
-/// template, so they are usually the longest, and a long query started last
-/// would leave the other connections idle while it ends. A failure is
-/// reported as if they ran first, then the others in name order.
-pub fn run_first(
-    conn: &duckdb::Connection,
-    queries: &BTreeMap<String, QuerySpec>,
-    ahead: &[SharedRun],
-    cache: &mut Cache,
-    workers: usize,
-) -> anyhow::Result<(BTreeMap<String, Table>, Ahead)> {
-    let mut jobs: Vec<Job<'_>> = ahead.iter().filter(|s| !cache.has(&s.whole)).map(SharedRun::job).collect();
-    jobs.extend(queries.values().filter(|spec| !cache.has(spec)).map(|spec| Job { spec, setup: None }));
-    let mut ran = run_jobs(conn, &jobs, workers)?;
-    let mut shared = Ahead::default();
-    for s in ahead {
-        if let Some(table) = ran.remove(&s.whole.name) {
-            shared.0.insert(s.whole.name.clone(), (s.whole.sql.clone(), table));
-        }
-    }
-    let mut tables = BTreeMap::new();
-    for (name, spec) in queries {
-        let table = match ran.remove(name) {
-            Some(table) => table,
-            None => {
-                cache.hits += 1;
-                cache.old.get(name).map(|(_, t)| t.clone()).unwrap_or_default()
-            }
-        };
-        cache.new.insert(name.clone(), (spec.sql.clone(), table.clone()));
-        tables.insert(name.clone(), table);
-    }
-    Ok((tables, shared))
-}
-
-/// A query to run, and the statement that must have run before it on the
-/// same connection (a generating query's rows made a temporary table).
-struct Job<'q> {
-    spec: &'q QuerySpec,
-    setup: Option<(String, &'q QuerySpec)>,
-}
-
-/// Runs `jobs` on `conn` and up to `workers - 1` more connections to the
-/// same database, each taking the next job as it finishes one. After a
-/// failure no new job starts, and the error returned is the failed job that
-/// comes first in `jobs` (all those before it have run), so the outcome does
-/// not depend on timing.
-fn run_jobs(conn: &duckdb::Connection, jobs: &[Job<'_>], workers: usize) -> anyhow::Result<BTreeMap<String, Table>> {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let todo: Vec<&Job> = jobs.iter().filter(|j| !cache.has(j)).collect();
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
     let work = |conn: &duckdb::Connection| {
@@ -327,16 +221,18 @@ fn run_jobs(conn: &duckdb::Connection, jobs: &[Job<'_>], workers: usize) -> anyh
         let mut prepared: Option<&str> = None;
         while !failed.load(Ordering::Relaxed) {
             let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(job) = jobs.get(i) else { break };
+            let Some(job) = todo.get(i) else { break };
             let result = (|| -> anyhow::Result<Table> {
-                if let Some((sql, source)) = &job.setup
-                    && prepared != Some(sql.as_str())
+                if let Some(source) = &job.setup
+                    && prepared != Some(source.name.as_str())
                 {
-                    conn.execute_batch(sql).map_err(|e| sql_error(source, &e.to_string()))?;
-                    prepared = Some(sql.as_str());
+                    let sql = format!("CREATE OR REPLACE TEMP TABLE \"{}\" AS {}", source.name, source.sql);
+                    conn.execute(&sql, duckdb::params_from_iter(source.params.iter().map(Param)))
+                        .map_err(|e| sql_error(source, &e.to_string()))?;
+                    prepared = Some(source.name.as_str());
                 }
                 let started = std::time::Instant::now();
-                let table = run(conn, job.spec)?;
+                let table = run(conn, &job.spec)?;
                 let ms = started.elapsed().as_millis() as u64;
                 tracing::debug!(query = %job.spec.name, rows = table.rows.len(), ms, "query ran");
                 Ok(table)
@@ -348,7 +244,7 @@ fn run_jobs(conn: &duckdb::Connection, jobs: &[Job<'_>], workers: usize) -> anyh
         }
         done
     };
-    let extra = workers.clamp(1, jobs.len().max(1)) - 1;
+    let extra = workers.clamp(1, todo.len().max(1)) - 1;
     let mut done = std::thread::scope(|scope| -> anyhow::Result<Vec<(usize, anyhow::Result<Table>)>> {
         let mut handles = Vec::with_capacity(extra);
         for _ in 0..extra {
@@ -362,102 +258,48 @@ fn run_jobs(conn: &duckdb::Connection, jobs: &[Job<'_>], workers: usize) -> anyh
         Ok(done)
     })?;
     done.sort_by_key(|(i, _)| *i);
-    let mut tables = BTreeMap::new();
+    let mut ran = BTreeMap::new();
     for (i, result) in done {
-        tables.insert(jobs[i].spec.name.clone(), result?);
+        ran.insert(todo[i].spec.name.clone(), result?);
+    }
+    cache.ran += ran.len();
+    let mut tables = BTreeMap::new();
+    for job in jobs {
+        let table = match ran.remove(job.name()) {
+            Some(table) => table,
+            None => {
+                cache.hits += 1;
+                cache.get(job).cloned().unwrap_or_default()
+            }
+        };
+        cache.keep(job, &table);
+        tables.insert(job.name().to_string(), table);
     }
     Ok(tables)
 }
 
-/// Runs the queries shared by generated pages (`sql NAME by COLUMN`): each
-/// once, with the generating query's rows readable as a table of its name,
-/// then hands each page the rows whose `COLUMN` holds its value, without
-/// that column. `specs` are the pages' renamed queries; `sources` holds the
-/// generating queries; `ahead` holds those that already ran ([`run_first`]).
-pub fn run_shared(
-    conn: &duckdb::Connection,
-    specs: &BTreeMap<String, QuerySpec>,
-    sources: &BTreeMap<String, QuerySpec>,
-    mut ahead: Ahead,
-    cache: &mut Cache,
-    workers: usize,
-) -> anyhow::Result<BTreeMap<String, Table>> {
-    let mut groups: BTreeMap<(&str, &str), Vec<&QuerySpec>> = BTreeMap::new();
-    for spec in specs.values() {
-        if let Some(shared) = &spec.by {
-            groups.entry((shared.rows_from.as_str(), shared.name.as_str())).or_default().push(spec);
-        }
+/// A value bound to a query parameter.
+struct Param<'a>(&'a Value);
+
+impl duckdb::ToSql for Param<'_> {
+    fn to_sql(&self) -> duckdb::Result<ToSqlOutput<'_>> {
+        use duckdb::types::Value as D;
+        Ok(ToSqlOutput::Owned(match self.0 {
+            Value::Null => D::Null,
+            Value::Bool(b) => D::Boolean(*b),
+            Value::Int(i) => D::BigInt(*i),
+            Value::Float(f) => D::Double(*f),
+            Value::Text(s) => D::Text(s.clone()),
+            Value::Date(d) => D::Date32(crate::table::days_from_1970(*d)),
+        }))
     }
-    // each group's query, run once for all its pages
-    let mut wholes = Vec::new();
-    for ((rows_from, name), pages) in &groups {
-        let Some(first) = pages.first() else { continue };
-        let Some(shared) = &first.by else { continue };
-        if let Some(other) = pages.iter().find(|p| normalize(&p.sql) != normalize(&first.sql)) {
-            return Err(SourceError::new(
-                other.defined_at.clone(),
-                format!(
-                    "query `{name}` (by {}) runs once for all pages, so its SQL cannot depend on `{{{{ row.COLUMN }}}}`",
-                    shared.column
-                ),
-            )
-            .into());
-        }
-        let source = sources.get(*rows_from).ok_or_else(|| anyhow::anyhow!("unknown query `{rows_from}`"))?;
-        let run = SharedRun::new(first, name, source);
-        let done = ahead.take(&run.whole);
-        wholes.push((run, done, shared, pages));
-    }
-    let jobs: Vec<Job<'_>> = wholes
-        .iter()
-        .filter(|(run, done, ..)| done.is_none() && !cache.has(&run.whole))
-        .map(|(run, ..)| run.job())
-        .collect();
-    let mut ran = run_jobs(conn, &jobs, workers)?;
-    let mut tables = BTreeMap::new();
-    for (run, done, shared, pages) in wholes {
-        let whole = &run.whole;
-        let result = match done.or_else(|| ran.remove(&whole.name)) {
-            Some(table) => table,
-            None => {
-                cache.hits += 1;
-                cache.old.get(&whole.name).map(|(_, t)| t.clone()).unwrap_or_default()
-            }
-        };
-        cache.new.insert(whole.name.clone(), (whole.sql.clone(), result.clone()));
-        let key = result.column_index(&shared.column).ok_or_else(|| {
-            SourceError::new(
-                whole.defined_at.clone(),
-                format!(
-                    "query `{}` has no column `{}` to give each page its rows (columns: {})",
-                    shared.name,
-                    shared.column,
-                    result.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
-                ),
-            )
-        })?;
-        for page in pages.iter() {
-            let value = page.by.as_ref().map_or("", |b| b.value.as_str());
-            let mut columns = result.columns.clone();
-            columns.remove(key);
-            let rows = result
-                .rows
-                .iter()
-                // the same text `{{ row.COLUMN }}` gives the page (empty for NULL)
-                .filter(|r| r[key].to_csv_field() == value)
-                .map(|r| r.iter().enumerate().filter(|(i, _)| *i != key).map(|(_, v)| v.clone()).collect())
-                .collect();
-            tables.insert(page.name.clone(), Table { columns, rows });
-        }
-    }
-    Ok(tables)
 }
 
 /// Runs one query on an open connection.
 pub fn run(conn: &duckdb::Connection, spec: &QuerySpec) -> Result<Table, SourceError> {
     let fail = |e: duckdb::Error| sql_error(spec, &e.to_string());
     let mut stmt = conn.prepare(&spec.sql).map_err(fail)?;
-    let mut rows = stmt.query([]).map_err(fail)?;
+    let mut rows = stmt.query(duckdb::params_from_iter(spec.params.iter().map(Param))).map_err(fail)?;
     let mut out: Vec<Vec<Value>> = Vec::new();
     let mut width = None;
     // columns of SQL type NULL (`select null as x`) hold nothing to read
@@ -563,25 +405,24 @@ fn to_value(v: ValueRef<'_>) -> Result<Value, String> {
     })
 }
 
-/// The date `days` after 1970-01-01.
-pub fn date_from_days(days: i32) -> Result<NaiveDate, String> {
-    NaiveDate::from_ymd_opt(1970, 1, 1)
-        .and_then(|epoch| epoch.checked_add_signed(chrono::Duration::days(days.into())))
-        .ok_or_else(|| format!("date {days} days from 1970-01-01 is out of range"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveDate;
     use std::path::PathBuf;
 
     fn spec(name: &str, sql: &str, line: usize) -> QuerySpec {
         QuerySpec {
             name: name.into(),
             sql: sql.into(),
+            params: Vec::new(),
             defined_at: Location { path: PathBuf::from("p.md"), line, column: 1 },
             by: None,
         }
+    }
+
+    fn plain(specs: &BTreeMap<String, QuerySpec>) -> Vec<Job> {
+        specs.values().map(Job::plain).collect()
     }
 
     #[test]
@@ -615,20 +456,37 @@ mod tests {
         let sql = "select 0.1 + 0.2 as f, 'a\"b' as t, date '2008-03-01' as d, null as n, 2147483648 as i, true as b";
         let queries: BTreeMap<String, QuerySpec> = [("q".to_string(), spec("q", sql, 1))].into();
         let mut cache = Cache::load(&path, "k1");
-        let first = run_all(&conn, &queries, &mut cache, 2).unwrap();
-        assert_eq!(cache.hits, 0);
+        let first = run_jobs(&conn, &plain(&queries), &mut cache, 2).unwrap();
+        assert_eq!((cache.hits, cache.ran), (0, 1));
         cache.save(&path).unwrap();
         let mut again = Cache::load(&path, "k1");
-        assert_eq!(run_all(&conn, &queries, &mut again, 2).unwrap(), first);
-        assert_eq!(again.hits, 1);
-        // other data, or other SQL: run again
+        assert_eq!(run_jobs(&conn, &plain(&queries), &mut again, 2).unwrap(), first);
+        assert_eq!((again.hits, again.ran), (1, 0));
+        // other data, or other SQL, or other parameters: run again
         let mut other = Cache::load(&path, "k2");
-        run_all(&conn, &queries, &mut other, 2).unwrap();
+        run_jobs(&conn, &plain(&queries), &mut other, 2).unwrap();
         assert_eq!(other.hits, 0);
         let changed: BTreeMap<String, QuerySpec> = [("q".to_string(), spec("q", "select 1 as f", 1))].into();
         let mut stale = Cache::load(&path, "k1");
-        assert_eq!(run_all(&conn, &changed, &mut stale, 2).unwrap()["q"].rows[0][0], Value::Int(1));
+        assert_eq!(run_jobs(&conn, &plain(&changed), &mut stale, 2).unwrap()["q"].rows[0][0], Value::Int(1));
         assert_eq!(stale.hits, 0);
+        let with = |v: i64| {
+            let mut q = spec("p", "select ?::bigint * 2 as x", 1);
+            q.params = vec![Value::Int(v)];
+            vec![Job::plain(&q)]
+        };
+        let mut cache = Cache::load(&path, "k3");
+        run_jobs(&conn, &with(1), &mut cache, 1).unwrap();
+        cache.save(&path).unwrap();
+        let mut cache = Cache::load(&path, "k3");
+        assert_eq!(run_jobs(&conn, &with(21), &mut cache, 1).unwrap()["p"].rows[0][0], Value::Int(42));
+        assert_eq!(cache.hits, 0);
+        // a job that may not be kept is run every time
+        let mut cache = Cache::load(&path, "k1");
+        let mut jobs = plain(&queries);
+        jobs[0].cacheable = false;
+        run_jobs(&conn, &jobs, &mut cache, 1).unwrap();
+        assert_eq!((cache.hits, cache.ran), (0, 1));
     }
 
     #[test]
@@ -640,10 +498,10 @@ mod tests {
         let sql = "select i::double / 2590 as share, 1 / (i::double * 7) as inv from range(1, 3000) t(i)";
         let queries: BTreeMap<String, QuerySpec> = [("q".to_string(), spec("q", sql, 1))].into();
         let mut cache = Cache::load(&path, "k");
-        let fresh = run_all(&conn, &queries, &mut cache, 2).unwrap();
+        let fresh = run_jobs(&conn, &plain(&queries), &mut cache, 2).unwrap();
         cache.save(&path).unwrap();
         let mut again = Cache::load(&path, "k");
-        let cached = run_all(&conn, &queries, &mut again, 2).unwrap();
+        let cached = run_jobs(&conn, &plain(&queries), &mut again, 2).unwrap();
         assert_eq!(again.hits, 1);
         for (a, b) in fresh["q"].rows.iter().zip(&cached["q"].rows) {
             for (x, y) in a.iter().zip(b) {
@@ -688,6 +546,25 @@ mod tests {
     }
 
     #[test]
+    fn parameters_are_values_never_sql() {
+        let conn = duckdb::Connection::open_in_memory().unwrap();
+        conn.execute_batch("create table t as select * from (values ('a', 1), ('x''); drop table t; --', 2)) v(k, n)")
+            .unwrap();
+        let mut q = spec("q", "select n from t where k = ?", 1);
+        for (value, rows) in [("a", 1), ("x'); drop table t; --", 1), ("nope' or '1'='1", 0), ("a\u{0}b", 0)] {
+            q.params = vec![Value::Text(value.into())];
+            assert_eq!(run(&conn, &q).unwrap().rows.len(), rows, "{value}");
+        }
+        let n: i64 = conn.query_row("select count(*) from t", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 2);
+        let mut d = spec("d", "select ? + 1 as next, ? as none", 1);
+        d.params = vec![Value::Date(NaiveDate::from_ymd_opt(2008, 2, 29).unwrap()), Value::Null];
+        let t = run(&conn, &d).unwrap();
+        assert_eq!(t.rows[0][0], Value::Date(NaiveDate::from_ymd_opt(2008, 3, 1).unwrap()));
+        assert_eq!(t.rows[0][1], Value::Null);
+    }
+
+    #[test]
     fn empty_results_keep_their_columns() {
         let conn = duckdb::Connection::open_in_memory().unwrap();
         let t = run(&conn, &spec("q", "select 1 as n, 'a' as s where false", 1)).unwrap();
@@ -717,100 +594,60 @@ mod tests {
             );
             queries.insert(q.name.clone(), q);
         }
-        let one = run_all(&conn, &queries, &mut Cache::default(), 1).unwrap();
+        let one = run_jobs(&conn, &plain(&queries), &mut Cache::default(), 1).unwrap();
         for workers in [2, 3, 40] {
-            assert_eq!(run_all(&conn, &queries, &mut Cache::default(), workers).unwrap(), one, "{workers} workers");
+            assert_eq!(
+                run_jobs(&conn, &plain(&queries), &mut Cache::default(), workers).unwrap(),
+                one,
+                "{workers} workers"
+            );
         }
-        // with two failures, the first in name order is the one reported,
+        // with two failures, the first in order is the one reported,
         // whichever runs first
         queries.insert("b_bad".into(), spec("b_bad", "select * from missing_b", 3));
         queries.insert("p_bad".into(), spec("p_bad", "select * from missing_p", 4));
         for _ in 0..10 {
-            let err = run_all(&conn, &queries, &mut Cache::default(), 2).unwrap_err().to_string();
+            let err = run_jobs(&conn, &plain(&queries), &mut Cache::default(), 2).unwrap_err().to_string();
             assert!(err.contains("query `b_bad` failed"), "{err}");
         }
     }
 
     #[test]
-    fn shared_queries_run_at_once_each_read_the_generating_rows() {
+    fn shared_queries_read_the_generating_rows_and_follow_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.json");
         let conn = duckdb::Connection::open_in_memory().unwrap();
-        let mut sources = BTreeMap::new();
-        sources.insert("g".to_string(), spec("g", "select * from (values ('a', 1), ('b', 2), ('b', 3)) v(k, x)", 1));
-        let mut specs = BTreeMap::new();
-        for (shared, sql) in
-            [("s", "select k, sum(x) as total from g group by k"), ("u", "select k, count(*) as n from g group by k")]
-        {
-            for value in ["a", "b"] {
-                let mut q = spec(&format!("{shared}__{value}"), sql, 5);
-                q.by = Some(Shared {
-                    name: shared.into(),
-                    column: "k".into(),
-                    value: value.into(),
-                    rows_from: "g".into(),
-                });
-                specs.insert(q.name.clone(), q);
-            }
-        }
+        let source = spec("g", "select * from (values ('a', 1), ('b', 2), ('b', 3)) v(k, x)", 1);
+        let whole = spec("s", "select k, sum(x) as total from g group by k order by k", 5);
         for workers in [1, 2] {
-            let tables = run_shared(&conn, &specs, &sources, Ahead::default(), &mut Cache::default(), workers).unwrap();
-            let rows = |name: &str| tables[name].rows.clone();
-            assert_eq!(rows("s__a"), vec![vec![Value::Int(1)]], "{workers} workers");
-            assert_eq!(rows("s__b"), vec![vec![Value::Int(5)]], "{workers} workers");
-            assert_eq!(rows("u__b"), vec![vec![Value::Int(2)]], "{workers} workers");
+            let jobs = [Job::shared(&whole, "tag:s".into(), &source), Job::plain(&spec("o", "select 1 as n", 2))];
+            let tables = run_jobs(&conn, &jobs, &mut Cache::default(), workers).unwrap();
+            assert_eq!(
+                tables["tag:s"].rows,
+                vec![vec![Value::Text("a".into()), Value::Int(1)], vec![Value::Text("b".into()), Value::Int(5)]]
+            );
         }
+        let mut cache = Cache::load(&path, "k");
+        run_jobs(&conn, &[Job::shared(&whole, "tag:s".into(), &source)], &mut cache, 1).unwrap();
+        cache.save(&path).unwrap();
+        // the generating query changed, the shared one did not: it runs again
+        let changed = spec("g", "select * from (values ('c', 7)) v(k, x)", 1);
+        let mut cache = Cache::load(&path, "k");
+        let tables = run_jobs(&conn, &[Job::shared(&whole, "tag:s".into(), &changed)], &mut cache, 1).unwrap();
+        assert_eq!(cache.hits, 0);
+        assert_eq!(tables["tag:s"].rows, vec![vec![Value::Text("c".into()), Value::Int(7)]]);
     }
 
     #[test]
-    fn shared_queries_run_ahead_are_not_run_again() {
+    fn a_failing_shared_query_is_reported_first() {
         let conn = duckdb::Connection::open_in_memory().unwrap();
-        conn.execute_batch("create table t as select * from (values ('a', 1), ('b', 2)) v(k, x)").unwrap();
-        let mut queries = BTreeMap::new();
-        queries.insert("g".to_string(), spec("g", "select distinct k from t", 1));
-        queries.insert("other".to_string(), spec("other", "select count(*) as n from t", 2));
-        let shared_sql = "select g.k, sum(t.x) as total from g join t using (k) group by g.k";
-        let mut specs = BTreeMap::new();
-        for value in ["a", "b"] {
-            let mut q = spec(&format!("s__{value}"), shared_sql, 5);
-            q.by = Some(Shared { name: "s".into(), column: "k".into(), value: value.into(), rows_from: "g".into() });
-            specs.insert(q.name.clone(), q);
-        }
-        let run = SharedRun::new(&spec("s", shared_sql, 5), "s", &queries["g"]);
+        let g = spec("g", "select 1 as k", 2);
+        let jobs = [
+            Job::shared(&spec("s", "select * from nowhere_s", 9), "t:s".into(), &g),
+            Job::plain(&spec("a_bad", "select * from nowhere_a", 1)),
+        ];
         for workers in [1, 2] {
-            let mut cache = Cache::default();
-            let (tables, ahead) = run_first(&conn, &queries, std::slice::from_ref(&run), &mut cache, workers).unwrap();
-            assert_eq!(tables.keys().collect::<Vec<_>>(), ["g", "other"], "the shared query is not a page's");
-            // had it run again, it would see this row
-            conn.execute_batch("insert into t values ('a', 100)").unwrap();
-            let shared = run_shared(&conn, &specs, &queries, ahead, &mut cache, workers).unwrap();
-            assert_eq!(shared["s__a"].rows, vec![vec![Value::Int(1)]], "{workers} workers");
-            assert_eq!(shared["s__b"].rows, vec![vec![Value::Int(2)]], "{workers} workers");
-            assert!(cache.new.contains_key("g:s"), "its result is kept for the next build");
-            // without the result ahead, it runs
-            let again = run_shared(&conn, &specs, &queries, Ahead::default(), &mut Cache::default(), workers).unwrap();
-            assert_eq!(again["s__a"].rows, vec![vec![Value::Int(101)]], "{workers} workers");
-            conn.execute_batch("delete from t where x = 100").unwrap();
-        }
-        // a result ahead for other SQL is not used
-        let (_, ahead) = run_first(&conn, &queries, &[run], &mut Cache::default(), 1).unwrap();
-        let mut changed = specs.clone();
-        for q in changed.values_mut() {
-            q.sql = format!("{shared_sql} having sum(t.x) > 1");
-        }
-        let tables = run_shared(&conn, &changed, &queries, ahead, &mut Cache::default(), 1).unwrap();
-        assert!(tables["s__a"].rows.is_empty());
-    }
-
-    #[test]
-    fn a_failing_shared_query_run_ahead_is_reported_first() {
-        let conn = duckdb::Connection::open_in_memory().unwrap();
-        let mut queries = BTreeMap::new();
-        queries.insert("a_bad".to_string(), spec("a_bad", "select * from nowhere_a", 1));
-        queries.insert("g".to_string(), spec("g", "select 1 as k", 2));
-        let run = SharedRun::new(&spec("s", "select * from nowhere_s", 9), "s", &queries["g"]);
-        for workers in [1, 2] {
-            let err = run_first(&conn, &queries, std::slice::from_ref(&run), &mut Cache::default(), workers)
-                .unwrap_err()
-                .to_string();
+            let err = run_jobs(&conn, &jobs, &mut Cache::default(), workers).unwrap_err().to_string();
             assert!(err.contains("p.md:9:1") && err.contains("nowhere_s"), "{workers} workers: {err}");
         }
     }

@@ -26,6 +26,44 @@ pub struct OutputFile {
     pub contents: Vec<u8>,
 }
 
+/// Replaces, in every text file of the site (HTML, SVG, CSV, XML, text),
+/// the characters HTML and XML forbid and spreadsheets choke on (NUL and
+/// the other control characters but tab and line ends, and Unicode's
+/// noncharacters) by U+FFFD `�`. The data keeps them in the database; what
+/// is published is always valid text.
+pub fn clean_text(files: &mut [OutputFile]) {
+    fn forbidden(c: char) -> bool {
+        (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+            || ('\u{FDD0}'..='\u{FDEF}').contains(&c)
+            || (c as u32 & 0xFFFE) == 0xFFFE
+    }
+    for f in files {
+        let ext = f.rel_path.rsplit('.').next().unwrap_or("");
+        if !matches!(ext, "html" | "svg" | "csv" | "xml" | "txt") {
+            continue;
+        }
+        let Ok(text) = std::str::from_utf8(&f.contents) else { continue };
+        if text.chars().any(forbidden) {
+            f.contents =
+                text.chars().map(|c| if forbidden(c) { '\u{FFFD}' } else { c }).collect::<String>().into_bytes();
+        }
+    }
+}
+
+/// The templates and stylesheet built into the binary: a site needs none of
+/// its own (files in `templates/` replace them one by one).
+pub const BUILT_IN: [(&str, &str); 9] = [
+    ("base.html", include_str!("../templates/base.html")),
+    ("page.html", include_str!("../templates/page.html")),
+    ("404.html", include_str!("../templates/404.html")),
+    ("partials/chart.html", include_str!("../templates/partials/chart.html")),
+    ("partials/datatable.html", include_str!("../templates/partials/datatable.html")),
+    ("partials/kpis.html", include_str!("../templates/partials/kpis.html")),
+    ("partials/pages.html", include_str!("../templates/partials/pages.html")),
+    ("partials/table.html", include_str!("../templates/partials/table.html")),
+    ("style.css", include_str!("../templates/style.css")),
+];
+
 /// The templates every site needs.
 pub const REQUIRED: [&str; 7] = [
     "base.html",
@@ -45,14 +83,25 @@ pub struct Templates {
 }
 
 impl Templates {
-    /// Loads every `*.html` under `dir` and `style.css`; `root` is stripped
-    /// from paths in messages.
+    /// The built-in templates and stylesheet, each replaced by the file of
+    /// the same name under `dir` when there is one (`templates/page.html`,
+    /// `templates/style.css`, ...); `dir` may also add templates of its own.
+    /// `root` is stripped from paths in messages.
     pub fn load(dir: &Path, root: &Path) -> anyhow::Result<Templates> {
-        let mut sources = BTreeMap::new();
-        for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-            let entry = entry.with_context(|| format!("cannot list templates in `{}`", dir.display()))?;
-            let path = entry.path();
-            if entry.file_type().is_file() && path.extension().is_some_and(|e| e == "html") {
+        let mut sources: BTreeMap<String, (PathBuf, String)> = BUILT_IN
+            .iter()
+            .filter(|(name, _)| name.ends_with(".html"))
+            .map(|(name, text)| (name.to_string(), (PathBuf::from(format!("templates/{name}")), text.to_string())))
+            .collect();
+        let mut stylesheet =
+            BUILT_IN.iter().find(|(n, _)| *n == "style.css").map(|(_, t)| t.to_string()).unwrap_or_default();
+        if dir.is_dir() {
+            for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+                let entry = entry.with_context(|| format!("cannot list templates in `{}`", dir.display()))?;
+                let path = entry.path();
+                if !entry.file_type().is_file() {
+                    continue;
+                }
                 let name = path
                     .strip_prefix(dir)
                     .unwrap_or(path)
@@ -60,15 +109,20 @@ impl Templates {
                     .map(|c| c.as_os_str().to_string_lossy())
                     .collect::<Vec<_>>()
                     .join("/");
+                let is_html = path.extension().is_some_and(|e| e == "html");
+                if !is_html && name != "style.css" {
+                    continue;
+                }
                 let text = std::fs::read_to_string(path)
                     .with_context(|| format!("cannot read template `{}`", path.display()))?;
-                let display = path.strip_prefix(root).unwrap_or(path).to_path_buf();
-                sources.insert(name, (display, text));
+                if is_html {
+                    let display = path.strip_prefix(root).unwrap_or(path).to_path_buf();
+                    sources.insert(name, (display, text));
+                } else {
+                    stylesheet = text;
+                }
             }
         }
-        let css_path = dir.join("style.css");
-        let stylesheet = std::fs::read_to_string(&css_path)
-            .with_context(|| format!("cannot read stylesheet `{}`", css_path.display()))?;
         Templates::from_sources(sources, stylesheet)
     }
 
@@ -464,6 +518,22 @@ mod tests {
         s.remove("404.html");
         let err = Templates::from_sources(s, String::new()).err().unwrap().to_string();
         assert!(err.contains("missing template `404.html`"), "{err}");
+    }
+
+    #[test]
+    fn text_files_lose_control_characters() {
+        let mut files = vec![
+            OutputFile {
+                rel_path: "a.html".into(),
+                contents: "a\u{0}b\u{7}c\td\ne\u{85}f\u{FFFE}".as_bytes().to_vec(),
+            },
+            OutputFile { rel_path: "data/a.csv".into(), contents: "x\u{0}\r\n".as_bytes().to_vec() },
+            OutputFile { rel_path: "status.json".into(), contents: b"\"\\u0000\"".to_vec() },
+        ];
+        clean_text(&mut files);
+        assert_eq!(String::from_utf8_lossy(&files[0].contents), "a\u{FFFD}b\u{FFFD}c\td\ne\u{FFFD}f\u{FFFD}");
+        assert_eq!(String::from_utf8_lossy(&files[1].contents), "x\u{FFFD}\r\n");
+        assert_eq!(files[2].contents, b"\"\\u0000\"");
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! The generator has its own small PRNG (SplitMix64) so the files depend on
 //! the seed and sizes only, never on a crate's version.
 
-use crate::ingest::{INTERACTIONS_FILE, INTERACTIONS_HEADER, RECIPES_FILE, RECIPES_HEADER, pylist};
+use crate::ingest::foodcom::{INTERACTIONS_HEADER, RECIPES_HEADER, pylist};
+use crate::ingest::{INTERACTIONS_FILE, RECIPES_FILE};
 use anyhow::Context;
 use chrono::{Datelike, NaiveDate};
 use std::path::Path;

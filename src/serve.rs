@@ -207,42 +207,65 @@ fn error_page(error: &str, number: u64) -> Vec<u8> {
     .into_bytes()
 }
 
-/// The files whose changes start a rebuild.
+/// The files whose changes start a rebuild: `content/` and `templates/`,
+/// and the files of the sources `content/site.toml` declares (found again
+/// at every look, so that a new file a glob matches is seen too).
 #[derive(Debug)]
 struct Watched {
     /// Watched with everything below them.
     trees: Vec<PathBuf>,
-    /// Watched for its `.csv` files only (the database may sit beside them).
-    data: PathBuf,
+    root: PathBuf,
+    data_dir: Option<PathBuf>,
 }
 
 impl Watched {
     fn new(opts: &BuildOptions) -> Watched {
-        Watched { trees: vec![opts.root.join("content"), opts.root.join("templates")], data: opts.data_dir.clone() }
+        Watched {
+            trees: vec![opts.root.join("content"), opts.root.join("templates")],
+            root: opts.root.clone(),
+            data_dir: opts.data_dir.clone(),
+        }
+    }
+
+    /// The sources' files, as the configuration says now (none while it has a mistake).
+    fn data_files(&self) -> Vec<PathBuf> {
+        let path = self.root.join("content/site.toml");
+        let Ok(config) = crate::config::Config::from_file(&path, &path) else { return Vec::new() };
+        let dir = match (&self.data_dir, &config.data_dir) {
+            (Some(d), _) => d.clone(),
+            (None, Some(d)) => self.root.join(d),
+            (None, None) => self.root.clone(),
+        };
+        match crate::ingest::inputs::resolve(&config.sources, &dir) {
+            Ok(groups) => groups.into_iter().flat_map(|g| g.files.into_iter().map(|f| f.path)).collect(),
+            Err(_) => Vec::new(),
+        }
     }
 
     /// Path, size and modification time of every watched file, sorted.
     fn fingerprint(&self) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
         let mut files = Vec::new();
         for tree in &self.trees {
-            collect(tree, true, &mut files);
+            collect(tree, &mut files);
         }
-        collect(&self.data, false, &mut files);
+        for path in self.data_files() {
+            if let Ok(meta) = std::fs::metadata(&path) {
+                files.push((path, meta.len(), meta.modified().ok()));
+            }
+        }
         files.sort();
         files
     }
 }
 
-fn collect(dir: &Path, recursive: bool, files: &mut Vec<(PathBuf, u64, Option<SystemTime>)>) {
+fn collect(dir: &Path, files: &mut Vec<(PathBuf, u64, Option<SystemTime>)>) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let path = entry.path();
         let Ok(meta) = entry.metadata() else { continue };
         if meta.is_dir() {
-            if recursive {
-                collect(&path, true, files);
-            }
-        } else if recursive || path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+            collect(&path, files);
+        } else {
             files.push((path, meta.len(), meta.modified().ok()));
         }
     }
@@ -312,12 +335,16 @@ mod tests {
     #[test]
     fn fingerprints_change_with_watched_files_only() {
         let dir = tempfile::tempdir().unwrap();
-        let mut opts = BuildOptions::with_root(dir.path());
-        opts.data_dir = dir.path().join("data");
+        let opts = BuildOptions::with_root(dir.path());
         for d in ["content/sub", "templates", "data"] {
             std::fs::create_dir_all(dir.path().join(d)).unwrap();
         }
         std::fs::write(dir.path().join("content/sub/a.md"), "a").unwrap();
+        std::fs::write(
+            dir.path().join("content/site.toml"),
+            "title = \"T\"\ndata_dir = \"data\"\n[sources.r]\npath = \"*.csv\"\n",
+        )
+        .unwrap();
         let watched = Watched::new(&opts);
         let before = watched.fingerprint();
         std::fs::write(dir.path().join("data/mangetamain.duckdb"), "db").unwrap();

@@ -6,14 +6,14 @@
 use crate::archive;
 use crate::chart;
 use crate::config::Config;
-use crate::content::directive::{Directive, Located};
-use crate::content::expr::Expr;
+use crate::content::directive::Directive;
+use crate::content::expr::{Expr, Source};
 use crate::content::{self, Page, Piece, markdown};
-use crate::error::{Location, SourceError};
+use crate::error::{Located, Location, SourceError};
 use crate::format::Format;
 use crate::ingest::{self, Dataset, IngestOptions};
+use crate::plan;
 use crate::publish;
-use crate::query::{self, QuerySpec};
 use crate::render::{self, OutputFile, PageView, Templates};
 use crate::table::{Table, Value};
 use anyhow::Context;
@@ -26,8 +26,9 @@ use std::time::Instant;
 pub struct BuildOptions {
     /// Holds `content/` and `templates/`.
     pub root: PathBuf,
-    /// Holds `RAW_recipes.csv` and `RAW_interactions.csv`.
-    pub data_dir: PathBuf,
+    /// Where the sources' relative paths start (`--data`); `None`: the
+    /// configuration's `data_dir`, else the site root.
+    pub data_dir: Option<PathBuf>,
     /// The site is published here.
     pub out_dir: PathBuf,
     /// The DuckDB file.
@@ -51,20 +52,21 @@ pub struct BuildOptions {
 }
 
 impl BuildOptions {
-    /// Options with the default layout under `root`: data from
-    /// `root/data/sample`, output to `root/public`, database `root/data/mangetamain.duckdb`.
+    /// Options with the default layout under `root`: data where
+    /// `content/site.toml` says, output to `root/public`, database
+    /// `root/data/mangetamain.duckdb`.
     pub fn with_root(root: impl Into<PathBuf>) -> BuildOptions {
         let root = root.into();
         BuildOptions {
-            data_dir: root.join("data/sample"),
+            data_dir: None,
             out_dir: root.join("public"),
             db: root.join("data/mangetamain.duckdb"),
             root,
             write: true,
             source_date_epoch: None,
             force_ingest: false,
-            max_quarantine: 0.01,
-            memory_limit: "512MB".into(),
+            max_quarantine: ingest::DEFAULT_MAX_QUARANTINE,
+            memory_limit: ingest::DEFAULT_MEMORY_LIMIT.into(),
             threads: 2,
             archive: None,
             keep: None,
@@ -128,106 +130,53 @@ fn run(opts: &BuildOptions) -> anyhow::Result<(BuildSummary, Vec<OutputFile>)> {
     let pages = stages.timed("content", t, content::load_all(&opts.root.join("content"), &opts.root)?);
     let t = Instant::now();
     let templates = stages.timed("templates", t, Templates::load(&opts.root.join("templates"), &opts.root)?);
-    let queries = query::collect(pages.iter().flat_map(|p| p.queries.iter()))?;
-    check_query_names(&pages, &queries, &config, &config_path, &opts.root)?;
-    tracing::info!(pages = pages.len(), queries = queries.len(), "content loaded");
 
+    // one build per database at a time too: another output may share it
+    let _db_lock = publish::lock(&opts.db)?;
     let t = Instant::now();
-    tracing::info!(data = %opts.data_dir.display(), "ingesting");
+    let data_dir = match (&opts.data_dir, &config.data_dir) {
+        (Some(dir), _) => dir.clone(),
+        (None, Some(dir)) => opts.root.join(dir),
+        (None, None) => opts.root.clone(),
+    };
+    tracing::info!(data = %data_dir.display(), sources = config.sources.len(), "ingesting");
     let ingested = ingest::run(&IngestOptions {
-        data_dir: opts.data_dir.clone(),
+        sources: config.sources.clone(),
+        data_dir,
         db: opts.db.clone(),
         force: opts.force_ingest,
         max_quarantine: opts.max_quarantine,
         memory_limit: opts.memory_limit.clone(),
         progress: true,
     })?;
-    let datasets = ingested.datasets;
+    let (datasets, attached) = (ingested.datasets, ingested.attached);
     stages.timed("ingest", t, ());
 
     let t = Instant::now();
     // results of the last build are reused while data and SQL are unchanged
-    let cache_path = opts.db.with_extension("queries.json");
-    let mut key = format!("{} {}\n", env!("CARGO_PKG_VERSION"), ingest::SCHEMA_VERSION);
+    let mut data_key = format!("{} {}\n", env!("CARGO_PKG_VERSION"), ingest::SCHEMA_VERSION);
     for d in &datasets {
-        key.push_str(&format!("{} {}\n", d.file, d.blake3));
+        data_key.push_str(&format!("{} {} {}\n", d.source, d.file, d.blake3));
     }
-    let mut cache = query::Cache::load(&cache_path, &key);
-    let ahead = shared_ahead(&pages, &queries);
-    let to_run = queries.values().chain(ahead.iter().map(query::SharedRun::spec)).filter(|q| !cache.has(q)).count();
-    let threads = query::duckdb_threads(to_run, opts.threads);
-    tracing::debug!(queries = to_run, connections = opts.threads, duckdb_threads = threads, "running queries");
-    let conn = ingest::open(&opts.db, true, &opts.memory_limit, threads)?;
-    let (mut tables, ran_ahead) = query::run_first(&conn, &queries, &ahead, &mut cache, opts.threads)?;
-    // pages generated from data: expanded once their query has run, then
-    // their own queries run
-    let mut pages = pages;
-    let mut generated: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
-    let mut instances = Vec::new();
-    for template in pages.iter().filter(|p| p.template.is_some()) {
-        let Some(generate) = &template.meta.generate else { continue };
-        let rows = tables.get(&generate.query).ok_or_else(|| {
-            SourceError::new(
-                Location { path: template.source.clone(), line: 1, column: 1 },
-                format!(
-                    "unknown query `{}` in `[generate]` (known: {})",
-                    generate.query,
-                    queries.keys().cloned().collect::<Vec<_>>().join(", ")
-                ),
-            )
-        })?;
-        let expanded = content::generate::expand(template, rows)?;
-        generated.insert(
-            template.template_name(),
-            expanded
-                .iter()
-                .map(|p| (p.slug.clone(), p.meta.nav_title.clone().unwrap_or_else(|| p.meta.title.clone())))
-                .collect(),
-        );
-        instances.extend(expanded);
+    for s in &config.sources {
+        data_key.push_str(&format!("{} {}\n", s.name, s.fingerprint()));
     }
-    if !instances.is_empty() {
-        let more = query::collect(instances.iter().flat_map(|p| p.queries.iter()))?;
-        for (name, spec) in &more {
-            if let Some(first) = queries.get(name) {
-                return Err(SourceError::new(
-                    spec.defined_at.clone(),
-                    format!("generated query `{name}` is also defined at {}", first.defined_at),
-                )
-                .into());
-            }
-        }
-        let mut known = queries.clone();
-        known.extend(more.clone());
-        check_query_names(&instances, &known, &config, &config_path, &opts.root)?;
-        let (shared, plain): (BTreeMap<_, _>, BTreeMap<_, _>) = more.into_iter().partition(|(_, q)| q.by.is_some());
-        tables.extend(query::run_all(&conn, &plain, &mut cache, opts.threads)?);
-        tables.extend(query::run_shared(&conn, &shared, &queries, ran_ahead, &mut cache, opts.threads)?);
-        let generated_queries = plain.len() + shared.len();
-        tracing::info!(pages = instances.len(), queries = generated_queries, "generated pages");
-    }
-    drop(conn);
-    if let Err(e) = cache.save(&cache_path) {
-        tracing::warn!("cannot keep query results for the next build: {e:#}");
-    }
-    if cache.hits > 0 {
-        tracing::info!(reused = cache.hits, "query results reused (data and SQL unchanged)");
-    }
-    pages.retain(|p| p.template.is_none());
-    let mut slugs: BTreeMap<&str, &Path> = BTreeMap::new();
-    for page in pages.iter().chain(&instances) {
-        if let Some(other) = slugs.insert(&page.slug, &page.source) {
-            return Err(SourceError::new(
-                Location { path: page.source.clone(), line: 1, column: 1 },
-                format!("page name `{}` is also produced by `{}`", page.slug, other.display()),
-            )
-            .into());
-        }
-    }
-    pages.extend(instances);
-    if opts.archive.is_some() && pages.iter().any(|p| format!("{}.html", p.slug) == archive::EDITIONS_PAGE) {
-        let page =
-            pages.iter().find(|p| format!("{}.html", p.slug) == archive::EDITIONS_PAGE).map(|p| p.source.clone());
+    let edition_ref = config.edition.as_ref().map(|e| Located {
+        value: e.clone(),
+        location: Location { path: display(&config_path, &opts.root), line: 1, column: 1 },
+    });
+    let query_opts = plan::QueryOptions {
+        db: opts.db.clone(),
+        memory_limit: opts.memory_limit.clone(),
+        threads: opts.threads,
+        data_key,
+        attached,
+    };
+    let planned = plan::run(pages, edition_ref, &query_opts)?;
+    let (ran, reused) = (planned.ran, planned.reused);
+    let (pages, tables, generated) = (planned.pages, planned.tables, planned.generated);
+    if opts.archive.is_some() && pages.iter().any(|p| p.file_name() == archive::EDITIONS_PAGE) {
+        let page = pages.iter().find(|p| p.file_name() == archive::EDITIONS_PAGE).map(|p| p.source.clone());
         return Err(SourceError::new(
             Location { path: page.unwrap_or_default(), line: 1, column: 1 },
             format!(
@@ -238,7 +187,11 @@ fn run(opts: &BuildOptions) -> anyhow::Result<(BuildSummary, Vec<OutputFile>)> {
         .into());
     }
     stages.timed("query", t, ());
-    tracing::info!(queries = tables.len(), "queries ran");
+    if ran > 0 {
+        tracing::info!(queries = ran, reused, "queries ran");
+    } else {
+        tracing::info!(reused, "no query ran: every result was reused");
+    }
 
     let t = Instant::now();
     let mut views: Vec<PageView> = Vec::new();
@@ -264,6 +217,7 @@ fn run(opts: &BuildOptions) -> anyhow::Result<(BuildSummary, Vec<OutputFile>)> {
         Ok(files)
     };
     let mut files = render_all(&views)?;
+    render::clean_text(&mut files);
     publish::check_links(&files, &Default::default())?;
     stages.timed("render", t, ());
     tracing::info!(pages = views.len(), charts, files = files.len(), "rendered");
@@ -285,6 +239,7 @@ fn run(opts: &BuildOptions) -> anyhow::Result<(BuildSummary, Vec<OutputFile>)> {
             *view = editions_view(&editions);
         }
         files = render_all(&views)?;
+        render::clean_text(&mut files);
         publish::check_links(&files, &archive::link_targets(&editions))?;
         stages.timed("archive", t, ());
     }
@@ -316,104 +271,57 @@ fn display(path: &Path, root: &Path) -> PathBuf {
     path.strip_prefix(root).unwrap_or(path).to_path_buf()
 }
 
-fn unknown_query(name: &Located<String>, queries: &BTreeMap<String, QuerySpec>) -> SourceError {
-    let known: Vec<&str> = queries.keys().map(String::as_str).collect();
-    SourceError::new(
-        name.location.clone(),
-        format!(
-            "unknown query `{}` (known: {})",
-            name.value,
-            if known.is_empty() { "none".into() } else { known.join(", ") }
-        ),
-    )
-}
-
-/// The shared queries of generated pages that do not depend on the page,
-/// to run with the other queries rather than after them. Two templates
-/// with one shared name and different SQL are left out: that is an error,
-/// reported once the pages are generated.
-fn shared_ahead(pages: &[Page], queries: &BTreeMap<String, QuerySpec>) -> Vec<query::SharedRun> {
-    let mut ahead: BTreeMap<String, Option<query::SharedRun>> = BTreeMap::new();
-    for template in pages {
-        let Some(source) = template.meta.generate.as_ref().and_then(|g| queries.get(&g.query)) else { continue };
-        for spec in &template.shared {
-            let Some(by) = &spec.by else { continue };
-            let run = query::SharedRun::new(spec, &by.name, source);
-            ahead
-                .entry(format!("{}:{}", source.name, by.name))
-                .and_modify(|seen| {
-                    if seen.as_ref().is_some_and(|s| !s.same_sql(&run)) {
-                        *seen = None;
-                    }
-                })
-                .or_insert(Some(run));
-        }
-    }
-    ahead.into_values().flatten().collect()
-}
-
-/// Every query a page or the configuration names must exist, before any data is read.
-fn check_query_names(
-    pages: &[Page],
-    queries: &BTreeMap<String, QuerySpec>,
-    config: &Config,
-    config_path: &Path,
-    root: &Path,
-) -> Result<(), SourceError> {
-    let check = |name: &Located<String>| {
-        if queries.contains_key(&name.value) { Ok(()) } else { Err(unknown_query(name, queries)) }
-    };
-    for page in pages {
-        for piece in &page.pieces {
-            match piece {
-                Piece::Value(v) => check(&Located { value: v.value.query.clone(), location: v.location.clone() })?,
-                Piece::Directive(d) => {
-                    if let Directive::Kpis(k) = d.as_ref() {
-                        for t in &k.tiles {
-                            check(&Located { value: t.value.value.query.clone(), location: t.value.location.clone() })?;
-                        }
-                    }
-                    for q in d.queries() {
-                        check(q)?;
-                    }
-                }
-                Piece::Markdown(_) => {}
-            }
-        }
-    }
-    if let Some(edition) = &config.edition {
-        let location = Location { path: display(config_path, root), line: 1, column: 1 };
-        let expr = crate::content::expr::parse(edition)
-            .map_err(|m| SourceError::new(location.clone(), format!("`edition`: {m}")))?;
-        check(&Located { value: expr.query, location })?;
-    }
-    Ok(())
-}
-
-/// Looks up an inline value and formats it.
+/// Looks up an inline value and formats it; a missing row or a NULL takes
+/// the value's fallback (`or("...")`), and a missing row without one is an error.
 fn value_of(expr: &Located<Expr>, tables: &BTreeMap<String, Table>) -> Result<String, SourceError> {
     let e = &expr.value;
-    let table = tables
-        .get(&e.query)
-        .ok_or_else(|| SourceError::new(expr.location.clone(), format!("unknown query `{}`", e.query)))?;
-    let v = cell(table, e, &expr.location)?;
-    Ok(e.format.unwrap_or_else(|| Format::default_for(v)).apply(v))
+    let v = match &e.source {
+        Source::Const(v) => return Ok(content::generate::shown(e, v)),
+        Source::Row { column } => {
+            return Err(SourceError::new(expr.location.clone(), format!("`row.{column}` outside a generated page")));
+        }
+        Source::Cell { query, row, column } => {
+            let table = tables
+                .get(query)
+                .ok_or_else(|| SourceError::new(expr.location.clone(), format!("unknown query `{query}`")))?;
+            match cell(table, query, *row, column, &expr.location)? {
+                Some(v) => v,
+                None => match &e.fallback {
+                    Some(fallback) => return Ok(fallback.clone()),
+                    None => {
+                        return Err(SourceError::new(
+                            expr.location.clone(),
+                            format!(
+                                "query `{query}` returned {} rows; there is no row {row} (give a fallback for an empty result: `| or(\"...\")`)",
+                                table.rows.len()
+                            ),
+                        ));
+                    }
+                },
+            }
+        }
+    };
+    match (&e.fallback, v) {
+        (Some(fallback), v) if v.is_missing() => Ok(fallback.clone()),
+        (_, v) => Ok(e.format.unwrap_or_else(|| Format::default_for(v)).apply(v)),
+    }
 }
 
-fn cell<'a>(table: &'a Table, e: &Expr, location: &Location) -> Result<&'a Value, SourceError> {
-    let ci = table.column_index(&e.column).ok_or_else(|| {
+/// The cell of `table` at `row`, `column`: `None` when there is no such row.
+fn cell<'a>(
+    table: &'a Table,
+    query: &str,
+    row: usize,
+    column: &str,
+    location: &Location,
+) -> Result<Option<&'a Value>, SourceError> {
+    let ci = table.column_index(column).ok_or_else(|| {
         SourceError::new(
             location.clone(),
-            format!("unknown column `{}` in query `{}` (columns: {})", e.column, e.query, table.column_list()),
+            format!("unknown column `{column}` in query `{query}` (columns: {})", table.column_list()),
         )
     })?;
-    let row = table.rows.get(e.row).ok_or_else(|| {
-        SourceError::new(
-            location.clone(),
-            format!("query `{}` returned {} rows; there is no row {}", e.query, table.rows.len(), e.row),
-        )
-    })?;
-    Ok(&row[ci])
+    Ok(table.rows.get(row).map(|r| &r[ci]))
 }
 
 /// Resolves a page's values and directives and renders its body.
@@ -423,7 +331,12 @@ fn render_page(
     templates: &Templates,
     generated: &BTreeMap<String, Vec<(String, String)>>,
 ) -> Result<(PageView, usize), SourceError> {
+    let holes = markdown::Holes::new(page.pieces.iter().filter_map(|p| match p {
+        Piece::Markdown(m) => Some(m.as_str()),
+        _ => None,
+    }));
     let mut md = String::new();
+    let mut values = Vec::new();
     let mut blocks = Vec::new();
     let mut ids: BTreeMap<String, usize> = BTreeMap::new();
     let mut charts = 0;
@@ -435,12 +348,15 @@ fn render_page(
     for piece in &page.pieces {
         match piece {
             Piece::Markdown(m) => md.push_str(m),
-            Piece::Value(v) => md.push_str(&markdown::escape_inline(&value_of(v, tables)?)),
+            Piece::Value(v) => {
+                md.push_str(&holes.hole(values.len()));
+                values.push(value_of(v, tables)?);
+            }
             Piece::Directive(d) => {
                 let html = match d.as_ref() {
                     Directive::Chart(spec) => {
                         let table = &tables[&spec.query.value];
-                        let id = unique_id(&format!("chart-{}", spec.query.value));
+                        let id = unique_id(&format!("chart-{}", local_name(&spec.query.value)));
                         let drawn = chart::render(spec, table, &id)?;
                         charts += 1;
                         templates.chart(&id, spec, &drawn, table)?
@@ -478,7 +394,7 @@ fn render_page(
                                 ));
                             }
                         }
-                        let id = unique_id(&format!("table-{}", spec.query.value));
+                        let id = unique_id(&format!("table-{}", local_name(&spec.query.value)));
                         templates.table(&id, spec, &columns, table)?
                     }
                     Directive::Pages(spec) => {
@@ -507,7 +423,7 @@ fn render_page(
             }
         }
     }
-    let mut body = markdown::to_html(&md);
+    let mut body = markdown::to_html_with(&md, &holes, &values);
     for (i, html) in blocks.iter().enumerate() {
         body = body.replacen(&markdown::placeholder(i), html, 1);
     }
@@ -525,6 +441,11 @@ fn render_page(
     ))
 }
 
+/// A query's name within its page: a generated page's `SLUG.NAME` is `NAME` there.
+fn local_name(query: &str) -> &str {
+    query.rsplit('.').next().unwrap_or(query)
+}
+
 /// The edition date: `SOURCE_DATE_EPOCH` when set, else the configured `query.column`.
 fn edition(
     opts: &BuildOptions,
@@ -539,12 +460,15 @@ fn edition(
     let Some(edition) = &config.edition else { return Ok(None) };
     let location = Location { path: display(config_path, &opts.root), line: 1, column: 1 };
     let expr = crate::content::expr::parse(edition).map_err(|m| SourceError::new(location.clone(), m))?;
-    let table = tables
-        .get(&expr.query)
-        .ok_or_else(|| SourceError::new(location.clone(), format!("unknown query `{}`", expr.query)))?;
-    Ok(match cell(table, &expr, &location)? {
-        Value::Null => None,
-        v => Some(v.to_csv_field()),
+    let Source::Cell { query, row, column } = &expr.source else {
+        return Err(SourceError::new(location, "`edition` must name `query.column`"));
+    };
+    let table =
+        tables.get(query).ok_or_else(|| SourceError::new(location.clone(), format!("unknown query `{query}`")))?;
+    // no row, or NULL (no data yet): no edition date
+    Ok(match cell(table, query, *row, column, &location)? {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(v.to_csv_field()),
     })
 }
 
@@ -613,36 +537,4 @@ fn status_json(
     let mut text = serde_json::to_string_pretty(&status).context("cannot write status.json")?;
     text.push('\n');
     Ok(OutputFile { rel_path: "status.json".into(), contents: text.into_bytes() })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn template(file: &str, shared_sql: &str) -> Page {
-        let text = format!(
-            "+++\ntitle = \"T {{{{ row.k }}}}\"\n[generate]\nquery = \"g\"\nslug = \"{file}-{{{{ row.k }}}}\"\n+++\n\n```sql s by k\n{shared_sql}\n```\n"
-        );
-        Page::parse(&text, Path::new(&format!("content/{file}.md"))).unwrap()
-    }
-
-    #[test]
-    fn shared_queries_run_ahead_once_unless_templates_disagree() {
-        let mut queries = BTreeMap::new();
-        let g = QuerySpec {
-            name: "g".into(),
-            sql: "select 1 as k".into(),
-            defined_at: Location { path: PathBuf::from("content/a.md"), line: 1, column: 1 },
-            by: None,
-        };
-        queries.insert("g".to_string(), g);
-        let same = [template("a", "select k from g"), template("b", "select   k\nfrom g")];
-        let ahead = shared_ahead(&same, &queries);
-        assert_eq!(ahead.iter().map(|r| r.spec().name.as_str()).collect::<Vec<_>>(), ["g:s"]);
-        // the same name with other SQL: left to the error once pages exist
-        let differ = [template("a", "select k from g"), template("b", "select k, 2 as x from g")];
-        assert!(shared_ahead(&differ, &queries).is_empty());
-        // a generating query that does not exist: nothing runs ahead
-        assert!(shared_ahead(&same, &BTreeMap::new()).is_empty());
-    }
 }

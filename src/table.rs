@@ -5,10 +5,10 @@
 //! tests build tables by hand.
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One cell of a query result.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Value {
     /// SQL `NULL`.
     Null,
@@ -34,6 +34,23 @@ impl Value {
         }
     }
 
+    /// Whether the value stands for nothing: NULL, or a float that is not a number.
+    pub fn is_missing(&self) -> bool {
+        matches!(self, Value::Null) || matches!(self, Value::Float(f) if f.is_nan())
+    }
+
+    /// The name of the value's type, for fingerprints and messages.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Float(_) => "float",
+            Value::Text(_) => "text",
+            Value::Date(_) => "date",
+        }
+    }
+
     /// The value as written in a CSV download: dates `YYYY-MM-DD`, numbers
     /// unrounded (shortest text that reads back as the same number), empty for NULL.
     pub fn to_csv_field(&self) -> String {
@@ -48,6 +65,21 @@ impl Value {
     }
 }
 
+/// The number of days from 1970-01-01 to `d` (negative before).
+pub fn days_from_1970(d: NaiveDate) -> i32 {
+    use chrono::Datelike;
+    /// 1970-01-01 in days from the first day of year 1.
+    const EPOCH_FROM_CE: i32 = 719_163;
+    d.num_days_from_ce() - EPOCH_FROM_CE
+}
+
+/// The date `days` after 1970-01-01.
+pub fn date_from_days(days: i32) -> Result<NaiveDate, String> {
+    NaiveDate::from_ymd_opt(1970, 1, 1)
+        .and_then(|epoch| epoch.checked_add_signed(chrono::Duration::days(days.into())))
+        .ok_or_else(|| format!("date {days} days from 1970-01-01 is out of range"))
+}
+
 /// The shortest decimal text that reads back as `f`, without exponent notation.
 pub fn float_text(f: f64) -> String {
     if f.is_nan() {
@@ -60,7 +92,7 @@ pub fn float_text(f: f64) -> String {
 }
 
 /// The broad type of a column, from the first non-null value (or the SQL type).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ColumnType {
     /// Integers and floats.
     Number,
@@ -71,7 +103,7 @@ pub enum ColumnType {
 }
 
 /// A named, typed column.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Column {
     /// The column name as the query returned it.
     pub name: String,
@@ -80,7 +112,7 @@ pub struct Column {
 }
 
 /// An owned query result: columns and rows in the query's `ORDER BY` order.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Table {
     /// The columns, in select-list order.
     pub columns: Vec<Column>,
@@ -100,33 +132,32 @@ impl Table {
     }
 
     /// The table as a CSV file: header row, comma separated, RFC 4180 quoting,
-    /// `\n` line ends.
+    /// `\n` line ends, values unrounded ([`Value::to_csv_field`]). A text
+    /// cell that a spreadsheet would read as a formula (it starts with `=`,
+    /// `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`, as
+    /// OWASP advises; numbers, dates and other text are written as they are.
     pub fn to_csv(&self) -> String {
-        let mut out = String::new();
-        let header: Vec<String> = self.columns.iter().map(|c| c.name.clone()).collect();
-        push_csv_record(&mut out, &header);
+        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+        // writing to memory cannot fail
+        let _ = w.write_record(self.columns.iter().map(|c| neutralize(&c.name).into_owned()));
         for row in &self.rows {
-            let fields: Vec<String> = row.iter().map(Value::to_csv_field).collect();
-            push_csv_record(&mut out, &fields);
+            let _ = w.write_record(row.iter().map(|v| match v {
+                Value::Text(s) => neutralize(s).into_owned(),
+                v => v.to_csv_field(),
+            }));
         }
-        out
+        String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
     }
 }
 
-fn push_csv_record(out: &mut String, fields: &[String]) {
-    for (i, field) in fields.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        if field.contains([',', '"', '\n', '\r']) {
-            out.push('"');
-            out.push_str(&field.replace('"', "\"\""));
-            out.push('"');
-        } else {
-            out.push_str(field);
-        }
+/// A text cell as written in a CSV download: with a leading `'` when a
+/// spreadsheet would take it for a formula.
+pub fn neutralize(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
     }
-    out.push('\n');
 }
 
 #[cfg(test)]
@@ -154,6 +185,26 @@ mod tests {
             table.to_csv(),
             "name,n,d\n\"a, \"\"b\"\"\",3,\n plain,0.30000000000000004,2008-03-01\n".replace("\n plain", "\nplain")
         );
+    }
+
+    #[test]
+    fn formulas_are_neutralized_numbers_are_not() {
+        let table = Table {
+            columns: vec![
+                Column { name: "name".into(), kind: ColumnType::Text },
+                Column { name: "n".into(), kind: ColumnType::Number },
+            ],
+            rows: ["=HYPERLINK(\"http://x\",\"y\")", "+1", "-2", "@SUM(A1)", "\tx", "\rx", "a=b", "'q"]
+                .iter()
+                .map(|t| vec![Value::Text(t.to_string()), Value::Int(-5)])
+                .collect(),
+        };
+        assert_eq!(
+            table.to_csv(),
+            "name,n\n\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",-5\n'+1,-5\n'-2,-5\n'@SUM(A1),-5\n'\tx,-5\n\"'\rx\",-5\na=b,-5\n'q,-5\n"
+        );
+        let neg = Table { rows: vec![vec![Value::Text("x".into()), Value::Float(-0.5)]], ..table };
+        assert!(neg.to_csv().ends_with("x,-0.5\n"));
     }
 
     #[test]

@@ -13,8 +13,7 @@ pub mod draw;
 pub mod heatmap;
 pub mod line;
 
-use crate::content::directive::Located;
-use crate::error::{Location, SourceError};
+use crate::error::{Located, Location, SourceError};
 use crate::format::Format;
 use crate::table::{ColumnType, Table, Value};
 use plotters::style::RGBColor;

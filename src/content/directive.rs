@@ -6,23 +6,13 @@
 //! ran still points at the right line and column.
 
 use crate::chart::{ChartKind, ChartSpec};
-use crate::config::toml_error;
 use crate::content::expr::{self, Expr};
-use crate::error::{Location, SourceError};
+use crate::error::{Located, Location, SourceError, toml_error};
 use crate::format::Format;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 use toml::Spanned;
-
-/// A value with the place it was written.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Located<T> {
-    /// The value.
-    pub value: T,
-    /// Where the author wrote it.
-    pub location: Location,
-}
 
 /// A table directive: rows of a query as an HTML table.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,13 +75,77 @@ pub enum Directive {
     Pages(PagesSpec),
 }
 
+/// Whether ```` ```WORD ```` opens a directive.
+pub fn is_directive(word: &str) -> bool {
+    matches!(word, "chart" | "table" | "kpis" | "pages")
+}
+
 impl Directive {
-    /// The queries this directive reads.
+    /// The queries this directive reads (KPI tiles name theirs in their values).
     pub fn queries(&self) -> Vec<&Located<String>> {
         match self {
             Directive::Chart(c) => vec![&c.query],
             Directive::Table(t) => vec![&t.query],
             Directive::Kpis(_) | Directive::Pages(_) => Vec::new(),
+        }
+    }
+
+    /// The inline values of KPI tiles.
+    pub fn values_mut(&mut self) -> Vec<&mut Located<Expr>> {
+        match self {
+            Directive::Kpis(k) => k.tiles.iter_mut().map(|t| &mut t.value).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The inline values of KPI tiles.
+    pub fn values(&self) -> Vec<&Located<Expr>> {
+        match self {
+            Directive::Kpis(k) => k.tiles.iter().map(|t| &t.value).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The query names this directive reads, KPI tiles' included, to rename them.
+    pub fn queries_mut(&mut self) -> Vec<&mut String> {
+        match self {
+            Directive::Chart(c) => vec![&mut c.query.value],
+            Directive::Table(t) => vec![&mut t.query.value],
+            Directive::Kpis(k) => k.tiles.iter_mut().filter_map(|t| t.value.value.query_mut()).collect(),
+            Directive::Pages(_) => Vec::new(),
+        }
+    }
+
+    /// The names (of queries, columns, templates) the directive refers to:
+    /// structure, where a page generated from data may not put a row value.
+    pub fn names(&self) -> Vec<&Located<String>> {
+        match self {
+            Directive::Chart(c) => {
+                let mut names = vec![&c.query, &c.x];
+                names.extend(&c.y);
+                names.extend(&c.value);
+                names
+            }
+            Directive::Table(t) => std::iter::once(&t.query).chain(&t.columns).collect(),
+            Directive::Kpis(_) => Vec::new(),
+            Directive::Pages(p) => vec![&p.template],
+        }
+    }
+
+    /// The text the directive shows (titles, captions, labels, notes): where
+    /// a page generated from data may put `{{ row.COLUMN }}`.
+    pub fn texts_mut(&mut self) -> Vec<&mut String> {
+        match self {
+            Directive::Chart(c) => {
+                let mut texts = vec![&mut c.title, &mut c.caption];
+                texts.extend(c.x_label.as_mut());
+                texts.extend(c.y_label.as_mut());
+                texts.extend(c.series.iter_mut());
+                texts
+            }
+            Directive::Table(t) => std::iter::once(&mut t.title).chain(t.labels.values_mut()).collect(),
+            Directive::Kpis(k) => k.tiles.iter_mut().flat_map(|t| [&mut t.label, &mut t.note]).collect(),
+            Directive::Pages(p) => vec![&mut p.title],
         }
     }
 }
@@ -372,7 +426,10 @@ mod tests {
         assert_eq!(t.formats["n"], Format::Int);
         let d = parse_in_file("kpis", "[[tile]]\nlabel = \"Recipes\"\nvalue = \"kpis.n_recipes | int\"\n").unwrap();
         let Directive::Kpis(k) = d else { panic!("not kpis") };
-        assert_eq!(k.tiles[0].value.value.column, "n_recipes");
+        assert_eq!(
+            k.tiles[0].value.value.source,
+            expr::Source::Cell { query: "kpis".into(), row: 0, column: "n_recipes".into() }
+        );
         let e = parse_in_file("kpis", "[[tile]]\nlabel = \"R\"\nvalue = \"kpis\"\n").unwrap_err();
         assert_eq!((e.location.line, e.location.column), (4, 10));
     }

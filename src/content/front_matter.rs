@@ -5,8 +5,7 @@
 //! Offsets are kept so that every error points at the right line of the file,
 //! not of the block.
 
-use crate::config::toml_error;
-use crate::error::{Location, SourceError};
+use crate::error::{Location, SourceError, toml_error};
 use serde::Deserialize;
 use std::path::Path;
 

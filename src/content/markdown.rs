@@ -3,11 +3,12 @@
 //! Markdown into HTML. The only user of `pulldown-cmark`.
 
 use super::Piece;
-use super::directive::{self, Located, Source};
-use super::expr;
-use crate::error::{Location, SourceError};
+use super::directive::{self, Source};
+use super::expr::{self, Expr};
+use crate::error::{Located, Location, SourceError};
 use crate::query::QuerySpec;
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::Path;
 
@@ -27,8 +28,11 @@ struct Special {
 /// Splits a page body into pieces and named queries.
 ///
 /// `text` is the whole file and `body_offset` the position of the body in it,
-/// so every location is relative to the file.
-pub fn scan(text: &str, body_offset: usize, path: &Path) -> Result<(Vec<QuerySpec>, Vec<Piece>), SourceError> {
+/// so every location is relative to the file. In a `template` (a page
+/// generated from data), `{{ row.COLUMN }}` is also found in code and raw
+/// HTML (where it is shown as text), and in SQL blocks, where it becomes a
+/// parameter of the query ([`Scanned::params`]).
+pub fn scan(text: &str, body_offset: usize, path: &Path, template: bool) -> Result<Scanned, SourceError> {
     let body = &text[body_offset..];
     let mut specials: Vec<Special> = Vec::new();
     let mut protected: Vec<Range<usize>> = Vec::new();
@@ -43,7 +47,7 @@ pub fn scan(text: &str, body_offset: usize, path: &Path) -> Result<(Vec<QuerySpe
                 };
                 let word = info.split_whitespace().next().unwrap_or("");
                 let named_sql = word == "sql" && info.split_whitespace().nth(1).is_some();
-                if named_sql || matches!(word, "chart" | "table" | "kpis" | "pages") {
+                if named_sql || directive::is_directive(word) {
                     let first_line = body[range.clone()].find('\n').map_or(range.end, |i| range.start + i + 1);
                     current = Some(Special {
                         range: range.clone(),
@@ -75,11 +79,11 @@ pub fn scan(text: &str, body_offset: usize, path: &Path) -> Result<(Vec<QuerySpe
         }
     }
 
-    let mut queries = Vec::new();
-    let mut pieces = Vec::new();
+    let mut out = Scanned::default();
     let mut cursor = 0;
+    let ctx = Context { text, body_offset, path, template, protected: &protected };
     for special in specials {
-        push_text(text, body_offset, cursor..special.range.start, &protected, path, &mut pieces)?;
+        ctx.push_text(cursor..special.range.start, &mut out.pieces)?;
         cursor = special.range.end;
         let fence = body_offset + special.range.start;
         let mut words = special.fence_info.split_whitespace();
@@ -115,18 +119,25 @@ pub fn scan(text: &str, body_offset: usize, path: &Path) -> Result<(Vec<QuerySpe
             if special.content.trim().is_empty() {
                 return Err(SourceError::new(Location::at(path, text, fence), format!("query `{name}` is empty")));
             }
-            queries.push(QuerySpec {
-                name: name.to_string(),
-                sql: special.content.clone(),
-                defined_at: Location::at(path, text, body_offset + special.content_offset),
-                by: by.map(|column| crate::query::Shared {
-                    name: name.to_string(),
-                    column,
-                    value: String::new(),
-                    rows_from: String::new(),
-                }),
-            });
-            pieces.push(Piece::Markdown("\n".to_string()));
+            let defined_at = Location::at(path, text, body_offset + special.content_offset);
+            let (sql, params) = if template {
+                ctx.sql_params(&special.content, special.content_offset)?
+            } else {
+                (special.content.clone(), Vec::new())
+            };
+            if let (Some(column), Some(_)) = (&by, params.first()) {
+                return Err(SourceError::new(
+                    defined_at,
+                    format!(
+                        "query `{name}` (by {column}) runs once for all pages, so its SQL cannot depend on `{{{{ row.COLUMN }}}}`"
+                    ),
+                ));
+            }
+            if !params.is_empty() {
+                out.params.insert(name.to_string(), params);
+            }
+            out.queries.push(QuerySpec { name: name.to_string(), sql, params: Vec::new(), defined_at, by });
+            out.pieces.push(Piece::Markdown("\n".to_string()));
         } else {
             if let Some(extra) = words.next() {
                 return Err(SourceError::new(
@@ -135,71 +146,227 @@ pub fn scan(text: &str, body_offset: usize, path: &Path) -> Result<(Vec<QuerySpe
                 ));
             }
             let src = Source { text, path, base: body_offset + special.content_offset, fence };
-            pieces.push(Piece::Directive(Box::new(directive::parse(word, &special.content, &src)?)));
+            out.pieces.push(Piece::Directive(Box::new(directive::parse(word, &special.content, &src)?)));
         }
     }
-    push_text(text, body_offset, cursor..body.len(), &protected, path, &mut pieces)?;
-    Ok((queries, pieces))
+    ctx.push_text(cursor..body.len(), &mut out.pieces)?;
+    Ok(out)
 }
 
-/// Pushes the Markdown of `range` (body-relative), splitting out inline values
-/// outside code spans, code blocks and raw HTML.
-fn push_text(
-    text: &str,
+/// What [`scan`] finds in a page body.
+#[derive(Debug, Default)]
+pub struct Scanned {
+    /// The named SQL blocks.
+    pub queries: Vec<QuerySpec>,
+    /// The body, split into pieces.
+    pub pieces: Vec<Piece>,
+    /// In a template: for each query that reads its row, the row values it
+    /// takes, in the order of the `?` that replaced them in its SQL.
+    pub params: BTreeMap<String, Vec<Located<Expr>>>,
+}
+
+/// The page being scanned.
+struct Context<'a> {
+    text: &'a str,
     body_offset: usize,
-    range: Range<usize>,
-    protected: &[Range<usize>],
-    path: &Path,
-    pieces: &mut Vec<Piece>,
-) -> Result<(), SourceError> {
-    let body = &text[body_offset..];
-    // the stretches of `range` outside code and raw HTML
-    let mut gaps = Vec::new();
-    let mut pos = range.start;
-    for p in protected.iter().filter(|p| p.end > range.start && p.start < range.end) {
-        if p.start > pos {
-            gaps.push(pos..p.start);
-        }
-        pos = pos.max(p.end);
-    }
-    if pos < range.end {
-        gaps.push(pos..range.end);
-    }
-    let mut cursor = range.start;
-    for gap in gaps {
-        let found = expr::find_all(&body[gap.clone()]).map_err(|at| {
-            SourceError::new(
-                Location::at(path, text, body_offset + gap.start + at),
-                "unclosed inline value: `{{` without `}}` on the same line",
-            )
-        })?;
-        for (r, inner) in found {
-            let start = gap.start + r.start;
-            let location = Location::at(path, text, body_offset + start);
-            let value = expr::parse(inner).map_err(|m| SourceError::new(location.clone(), m))?;
-            pieces.push(Piece::Markdown(body[cursor..start].to_string()));
-            pieces.push(Piece::Value(Located { value, location }));
-            cursor = gap.start + r.end;
-        }
-    }
-    if cursor < range.end {
-        pieces.push(Piece::Markdown(body[cursor..range.end].to_string()));
-    }
-    Ok(())
+    path: &'a Path,
+    template: bool,
+    /// Code and raw HTML (body-relative ranges): no inline values there.
+    protected: &'a [Range<usize>],
 }
 
-/// Escapes a data value so Markdown shows it as plain text: every ASCII
-/// punctuation character that Markdown or HTML could read as syntax becomes a
-/// numeric character reference.
-pub fn escape_inline(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for ch in value.chars() {
-        if ch.is_ascii_punctuation() && !matches!(ch, '.' | ',' | '%' | '-' | '\'' | ':' | ';' | '/' | '?') {
-            out.push_str(&format!("&#{};", ch as u32));
-        } else if ch == '\n' || ch == '\r' {
-            out.push(' ');
+impl Context<'_> {
+    fn at(&self, body_pos: usize) -> Location {
+        Location::at(self.path, self.text, self.body_offset + body_pos)
+    }
+
+    /// Pushes the Markdown of `range` (body-relative), splitting out inline
+    /// values outside code spans, code blocks and raw HTML (and, in a
+    /// template, row values everywhere).
+    fn push_text(&self, range: Range<usize>, pieces: &mut Vec<Piece>) -> Result<(), SourceError> {
+        let body = &self.text[self.body_offset..];
+        // the stretches of `range`, each in code (or raw HTML) or not
+        let mut stretches = Vec::new();
+        let mut pos = range.start;
+        for p in self.protected.iter().filter(|p| p.end > range.start && p.start < range.end) {
+            if p.start > pos {
+                stretches.push((pos..p.start, false));
+            }
+            let start = p.start.max(pos);
+            let end = p.end.min(range.end);
+            if end > start {
+                stretches.push((start..end, true));
+            }
+            pos = pos.max(p.end);
+        }
+        if pos < range.end {
+            stretches.push((pos..range.end, false));
+        }
+        let mut cursor = range.start;
+        for (stretch, code) in stretches {
+            let found: Vec<(Range<usize>, Located<Expr>)> = if code {
+                if !self.template {
+                    continue;
+                }
+                expr::find_row_values(&body[stretch.clone()])
+                    .into_iter()
+                    .map(|(r, e)| {
+                        let at = self.at(stretch.start + r.start);
+                        (r, Located { value: e, location: at })
+                    })
+                    .collect()
+            } else {
+                let all = expr::find_all(&body[stretch.clone()]).map_err(|at| {
+                    SourceError::new(
+                        self.at(stretch.start + at),
+                        "unclosed inline value: `{{` without `}}` on the same line",
+                    )
+                })?;
+                let mut found = Vec::new();
+                for (r, inner) in all {
+                    let location = self.at(stretch.start + r.start);
+                    let value = expr::parse(inner).map_err(|m| SourceError::new(location.clone(), m))?;
+                    self.check_row(&value, &location)?;
+                    if value.sql {
+                        return Err(SourceError::new(
+                            location,
+                            "`| sql` is for SQL blocks; in text, write `{{ row.COLUMN }}`",
+                        ));
+                    }
+                    found.push((r, Located { value, location }));
+                }
+                found
+            };
+            for (r, value) in found {
+                let start = stretch.start + r.start;
+                pieces.push(Piece::Markdown(body[cursor..start].to_string()));
+                pieces.push(Piece::Value(value));
+                cursor = stretch.start + r.end;
+            }
+        }
+        if cursor < range.end {
+            pieces.push(Piece::Markdown(body[cursor..range.end].to_string()));
+        }
+        Ok(())
+    }
+
+    /// `{{ row.COLUMN }}` only in a template.
+    fn check_row(&self, value: &Expr, location: &Location) -> Result<(), SourceError> {
+        match value.row_column() {
+            Some(column) if !self.template => Err(SourceError::new(
+                location.clone(),
+                format!(
+                    "`row.{column}` is the row of a page generated from data: only a page with `[generate]` has one"
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// A template's SQL with each `{{ row.COLUMN }}` (or `| sql`) replaced
+    /// by a `?` parameter, and the row values to bind, in order.
+    fn sql_params(&self, sql: &str, content_offset: usize) -> Result<(String, Vec<Located<Expr>>), SourceError> {
+        let mut out = String::with_capacity(sql.len());
+        let mut params = Vec::new();
+        let mut cursor = 0;
+        for (r, value) in expr::find_row_values(sql) {
+            let location = self.at(content_offset + r.start);
+            if value.format.is_some() || value.fallback.is_some() {
+                return Err(SourceError::new(
+                    location,
+                    "in SQL, a row value takes no format: write `{{ row.COLUMN }}` or `{{ row.COLUMN | sql }}`",
+                ));
+            }
+            out.push_str(&sql[cursor..r.start]);
+            out.push('?');
+            cursor = r.end;
+            params.push(Located { value, location });
+        }
+        out.push_str(&sql[cursor..]);
+        Ok((out, params))
+    }
+}
+
+/// Where a value stands in the rendered Markdown, which decides how it is
+/// written so that it reads as itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    /// Text (also code): the HTML writer escapes it.
+    Text,
+    /// Raw HTML the author wrote: escaped here.
+    Html,
+    /// A link or image destination: one percent-encoded path segment.
+    Url,
+}
+
+/// The placeholders of inline values in a page's Markdown: ASCII letters
+/// and digits only, so that Markdown keeps them whole wherever they stand,
+/// with a prefix the page's own text does not contain.
+#[derive(Debug, Clone)]
+pub struct Holes {
+    prefix: String,
+}
+
+impl Holes {
+    /// Placeholders that do not occur in `texts`.
+    pub fn new<'a>(texts: impl Iterator<Item = &'a str> + Clone) -> Holes {
+        let mut n = 0u32;
+        loop {
+            let prefix = format!("mgtv{n}q");
+            if !texts.clone().any(|t| t.contains(&prefix)) {
+                return Holes { prefix };
+            }
+            n += 1;
+        }
+    }
+
+    /// The placeholder of value `i`.
+    pub fn hole(&self, i: usize) -> String {
+        format!("{}{i}z", self.prefix)
+    }
+
+    /// `text` with each placeholder replaced by its value, written for `slot`.
+    /// One pass: a value is never searched for placeholders.
+    fn fill<'t>(&self, text: &'t str, values: &[String], slot: Slot) -> std::borrow::Cow<'t, str> {
+        if values.is_empty() || !text.contains(&self.prefix) {
+            return std::borrow::Cow::Borrowed(text);
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(i) = rest.find(&self.prefix) {
+            let after = &rest[i + self.prefix.len()..];
+            let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+            let index = after[..digits].parse::<usize>().ok().filter(|_| after[digits..].starts_with('z'));
+            match index.and_then(|k| values.get(k)) {
+                Some(value) => {
+                    out.push_str(&rest[..i]);
+                    match slot {
+                        Slot::Text => out.push_str(value),
+                        Slot::Html => out.push_str(&crate::chart::escape(value)),
+                        Slot::Url => out.push_str(&percent_encode(value)),
+                    }
+                    rest = &after[digits + 1..];
+                }
+                None => {
+                    out.push_str(&rest[..i + self.prefix.len()]);
+                    rest = after;
+                }
+            }
+        }
+        out.push_str(rest);
+        std::borrow::Cow::Owned(out)
+    }
+}
+
+/// Every byte but ASCII letters, digits and `-._~` percent-encoded: a value
+/// in a link is one path segment, never a scheme, a host or a query.
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
         } else {
-            out.push(ch);
+            out.push_str(&format!("%{b:02X}"));
         }
     }
     out
@@ -212,8 +379,47 @@ pub fn placeholder(index: usize) -> String {
 
 /// Renders Markdown to HTML.
 pub fn to_html(markdown: &str) -> String {
+    to_html_with(markdown, &Holes { prefix: String::new() }, &[])
+}
+
+/// Renders Markdown to HTML, the inline values in place of their
+/// placeholders ([`Holes`]): each value goes into the parsed document as
+/// text (or, in raw HTML, escaped; in a link, percent-encoded), so no value
+/// can add, end or change any Markdown or HTML structure.
+pub fn to_html_with(markdown: &str, holes: &Holes, values: &[String]) -> String {
+    use pulldown_cmark::TextMergeStream;
+    let events = TextMergeStream::new(Parser::new_ext(markdown, options())).map(|event| match event {
+        Event::Text(t) => Event::Text(holes.fill(&t, values, Slot::Text).into_owned().into()),
+        Event::Code(t) => Event::Code(holes.fill(&t, values, Slot::Text).into_owned().into()),
+        Event::Html(t) => Event::Html(holes.fill(&t, values, Slot::Html).into_owned().into()),
+        Event::InlineHtml(t) => Event::InlineHtml(holes.fill(&t, values, Slot::Html).into_owned().into()),
+        Event::Start(Tag::Link { link_type, dest_url, title, id }) => Event::Start(Tag::Link {
+            link_type,
+            dest_url: holes.fill(&dest_url, values, Slot::Url).into_owned().into(),
+            title: holes.fill(&title, values, Slot::Text).into_owned().into(),
+            id,
+        }),
+        Event::Start(Tag::Image { link_type, dest_url, title, id }) => Event::Start(Tag::Image {
+            link_type,
+            dest_url: holes.fill(&dest_url, values, Slot::Url).into_owned().into(),
+            title: holes.fill(&title, values, Slot::Text).into_owned().into(),
+            id,
+        }),
+        Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => Event::Start(Tag::CodeBlock(
+            CodeBlockKind::Fenced(holes.fill(&info, values, Slot::Text).into_owned().into()),
+        )),
+        Event::Start(Tag::FootnoteDefinition(label)) => {
+            Event::Start(Tag::FootnoteDefinition(holes.fill(&label, values, Slot::Text).into_owned().into()))
+        }
+        Event::FootnoteReference(label) => {
+            Event::FootnoteReference(holes.fill(&label, values, Slot::Text).into_owned().into())
+        }
+        other => other,
+    });
+    // every event that can hold text written in the page is filled above, in
+    // one pass: a value is never searched for placeholders
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
-    pulldown_cmark::html::push_html(&mut html, Parser::new_ext(markdown, options()));
+    pulldown_cmark::html::push_html(&mut html, events);
     html
 }
 
@@ -221,9 +427,10 @@ pub fn to_html(markdown: &str) -> String {
 mod tests {
     use super::*;
     use crate::content::directive::Directive;
+    use crate::content::expr::Source as ValueSource;
 
     fn scan_body(body: &str) -> Result<(Vec<QuerySpec>, Vec<Piece>), SourceError> {
-        scan(body, 0, Path::new("p.md"))
+        scan(body, 0, Path::new("p.md"), false).map(|s| (s.queries, s.pieces))
     }
 
     #[test]
@@ -235,7 +442,8 @@ mod tests {
         assert_eq!(queries[0].name, "ratings");
         assert_eq!(queries[0].sql, "select 1 as n\n");
         assert_eq!((queries[0].defined_at.line, queries[0].defined_at.column), (4, 1));
-        assert!(pieces.iter().any(|p| matches!(p, Piece::Value(v) if v.value.column == "n" && v.location.line == 7)));
+        assert!(pieces.iter().any(|p| matches!(p, Piece::Value(v) if v.location.line == 7
+            && matches!(&v.value.source, ValueSource::Cell { column, .. } if column == "n"))));
         assert!(pieces.iter().any(|p| matches!(p, Piece::Directive(d) if matches!(d.as_ref(), Directive::Table(_)))));
     }
 
@@ -256,14 +464,43 @@ mod tests {
     }
 
     #[test]
+    fn a_template_finds_row_values_in_code_and_sql() {
+        let body = "Tag {{ row.tag }}, `{{ row.tag }}`, <b title=\"{{ row.tag }}\">x</b>\n\n```text\n{{ row.n }} {{ q.n }}\n```\n\n```sql s\nselect * from t where tag = {{ row.tag | sql }} and n > {{ row.n }} and x = '{{'\n```\n";
+        let scanned = scan(body, 0, Path::new("p.md"), true).unwrap();
+        let rows: Vec<&str> = scanned
+            .pieces
+            .iter()
+            .filter_map(|p| match p {
+                Piece::Value(v) => v.value.row_column(),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(rows, ["tag", "tag", "tag", "n"]);
+        assert_eq!(scanned.queries[0].sql, "select * from t where tag = ? and n > ? and x = '{{'\n");
+        let params = &scanned.params["s"];
+        assert_eq!(
+            params.iter().map(|p| (p.value.row_column().unwrap(), p.value.sql)).collect::<Vec<_>>(),
+            [("tag", true), ("n", false)]
+        );
+        assert_eq!((params[1].location.line, params[1].location.column), (8, 57));
+        // not on an ordinary page
+        let e = scan("x {{ row.tag }}\n", 0, Path::new("p.md"), false).unwrap_err();
+        assert!(e.message.contains("generated from data"), "{}", e.message);
+        // a shared query cannot read its page's row
+        let e = scan("```sql s by tag\nselect {{ row.tag }}\n```\n", 0, Path::new("p.md"), true).unwrap_err();
+        assert!(e.message.contains("runs once for all pages"), "{}", e.message);
+        let e = scan("```sql s\nselect {{ row.n | int }}\n```\n", 0, Path::new("p.md"), true).unwrap_err();
+        assert!(e.message.contains("takes no format"), "{}", e.message);
+    }
+
+    #[test]
     fn located_errors() {
         let e = scan_body("line\n\nsee {{ q }}\n").unwrap_err();
         assert_eq!((e.location.line, e.location.column), (3, 5));
         let e = scan_body("x {{ q.n\n").unwrap_err();
         assert!(e.message.contains("unclosed"));
         let (queries, _) = scan_body("```sql per_tag by tag\nselect 1 as tag\n```\n").unwrap();
-        let by = queries[0].by.as_ref().unwrap();
-        assert_eq!((by.name.as_str(), by.column.as_str()), ("per_tag", "tag"));
+        assert_eq!(queries[0].by.as_deref(), Some("tag"));
         for (info, message) in [
             ("sql q by", "expected one column name after `by`"),
             ("sql q by a b", "expected one column name after `by`"),
@@ -282,14 +519,47 @@ mod tests {
     }
 
     #[test]
-    fn escapes_values_for_markdown() {
-        let html = to_html(&format!("a {} b", escape_inline("<script>alert(1)</script> *x* [l](u)")));
-        assert_eq!(
-            html,
-            "<p>a &lt;script&gt;alert&#40;1&#41;&lt;/script&gt; *x* [l](u) b</p>\n"
-                .replace("&#40;", "(")
-                .replace("&#41;", ")")
+    fn values_are_text_wherever_they_stand() {
+        let holes = Holes::new(std::iter::once("plain text"));
+        let md = format!(
+            "{h0}\n\n**{h1}** [link]({h2}.html \"t {h3}\") `{h1}` <span title=\"{h3}\">{h1}</span>\n\n```\n{h0}\n```\n",
+            h0 = holes.hole(0),
+            h1 = holes.hole(1),
+            h2 = holes.hole(2),
+            h3 = holes.hole(3)
         );
+        let values: Vec<String> = [
+            "---\n```sql pwn\nselect 1\n```\n# heading",
+            "<script>alert(1)</script> *x* [l](u)",
+            "javascript:alert(1)/../x?y#z",
+            "a\" onmouseover=\"x",
+        ]
+        .map(String::from)
+        .to_vec();
+        let html = to_html_with(&md, &holes, &values);
+        assert!(html.starts_with("<p>---\n```sql pwn\nselect 1\n```\n# heading</p>\n"), "{html}");
+        assert!(!html.contains("<h1>") && !html.contains("<hr") && !html.contains("<script>"), "{html}");
+        assert!(html.contains("<strong>&lt;script&gt;alert(1)&lt;/script&gt; *x* [l](u)</strong>"), "{html}");
+        assert!(html.contains("href=\"javascript%3Aalert%281%29%2F..%2Fx%3Fy%23z.html\""), "{html}");
+        assert!(html.contains("title=\"t a&quot; onmouseover=&quot;x\""), "{html}");
+        assert!(html.contains("<span title=\"a&quot; onmouseover=&quot;x\">&lt;script&gt;"), "{html}");
+        assert!(html.contains("<pre><code>---\n```sql pwn"), "{html}");
+        assert!(!html.contains(&holes.hole(0)[..6]), "{html}");
+        // a value that looks like a placeholder stays itself
+        let html = to_html_with(&format!("{} {}", holes.hole(0), holes.hole(1)), &holes, &[holes.hole(1), "b".into()]);
+        assert_eq!(html, format!("<p>{} b</p>\n", holes.hole(1)));
+        // a code block's language and footnote labels too
+        let md = format!("```{}\nx\n```\n\nnote[^{}]\n\n[^{}]: n\n", holes.hole(0), holes.hole(0), holes.hole(0));
+        let html = to_html_with(&md, &holes, &["a\"b".into()]);
+        assert!(!html.contains("mgtv") && html.contains("language-a&quot;b"), "{html}");
+    }
+
+    #[test]
+    fn placeholders_avoid_the_page_text() {
+        let a = Holes::new(["x mgtv0q1z y"].into_iter());
+        assert!(!a.hole(1).starts_with("mgtv0q"));
+        let html = to_html_with(&format!("mgtv0q1z {}", a.hole(0)), &a, &["v".into()]);
+        assert_eq!(html, "<p>mgtv0q1z v</p>\n");
     }
 
     #[test]

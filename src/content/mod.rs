@@ -11,12 +11,13 @@ pub mod front_matter;
 pub mod generate;
 pub mod markdown;
 
-use crate::error::SourceError;
+use crate::error::{Located, Location, SourceError};
 use crate::query::QuerySpec;
 use anyhow::Context;
-use directive::{Directive, Located};
+use directive::Directive;
 use expr::Expr;
 pub use front_matter::FrontMatter;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// A part of a page body, in order.
@@ -30,7 +31,7 @@ pub enum Piece {
     Directive(Box<Directive>),
 }
 
-/// One page of the site.
+/// One page of the site, or a template of pages generated from data.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page {
     /// The source file, as messages name it (`content/index.md`).
@@ -43,14 +44,31 @@ pub struct Page {
     pub queries: Vec<QuerySpec>,
     /// The body, split into pieces.
     pub pieces: Vec<Piece>,
-    /// For a page with `[generate]`: its whole text, expanded once per row.
-    pub template: Option<String>,
-    /// For a page generated from a template: the template's name (its file stem).
-    pub generated_from: Option<String>,
-    /// For a page with `[generate]`: its shared queries (`sql NAME by
-    /// COLUMN`) whose SQL does not depend on the row, as every generated page
-    /// will have them. They can run before the pages are generated.
-    pub shared: Vec<QuerySpec>,
+    /// For a template: the row values each query takes as parameters, by
+    /// query name, in the order of the `?` in its SQL.
+    pub params: BTreeMap<String, Vec<Located<Expr>>>,
+    /// For a template: every `{{ row.COLUMN }}` it holds, where it is
+    /// written, so that an unknown column is found before any page is made.
+    pub row_columns: Vec<Located<String>>,
+    /// For a page generated from a template: the rows it takes from the
+    /// template's shared queries (`sql NAME by COLUMN`).
+    pub slices: Vec<Slice>,
+}
+
+/// The rows a generated page takes from a query its template shares with
+/// all its pages: those whose `column` holds the page's own value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Slice {
+    /// The page's name for these rows (`PAGE.NAME`).
+    pub name: String,
+    /// The shared query's name as it runs (`TEMPLATE:NAME`).
+    pub whole: String,
+    /// The column that says which page a row belongs to.
+    pub column: String,
+    /// This page's value of `column`, as its text (empty for NULL).
+    pub value: String,
+    /// Where the shared query is written.
+    pub defined_at: Location,
 }
 
 impl Page {
@@ -64,28 +82,48 @@ impl Page {
         self.source.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
     }
 
+    /// Whether this page is a template of pages generated from data (`[generate]`).
+    pub fn is_template(&self) -> bool {
+        self.meta.generate.is_some()
+    }
+
+    /// A template's shared queries (`sql NAME by COLUMN`): they run once for
+    /// all its pages, before the pages exist.
+    pub fn shared(&self) -> impl Iterator<Item = &QuerySpec> {
+        self.queries.iter().filter(|q| q.by.is_some())
+    }
+
     /// Parses one page. `display` is how messages name the file. A template
-    /// (`[generate]`) is checked with placeholder values and kept as text.
+    /// (`[generate]`) is parsed once, as written: its row values stay in
+    /// place, to be filled in for each row ([`generate::expand`]).
     pub fn parse(text: &str, display: &Path) -> Result<Page, SourceError> {
         let split = front_matter::split(text, display)?;
         let meta = front_matter::parse(&split, text, display)?;
-        if meta.generate.is_some() {
-            let probe = generate::substitute(text, display, &|_| Some("1".to_string()), true)?;
-            let mut page = Page::parse_body(&probe, display, meta.clone())?;
-            page.template = Some(text.to_string());
-            // a shared query whose SQL is the same whatever the row holds
-            let other = generate::substitute(text, display, &|_| Some("2".to_string()), true)
-                .and_then(|other| Page::parse_body(&other, display, meta.clone()));
-            let again = other.map(|p| p.queries).unwrap_or_default();
-            page.shared = std::mem::take(&mut page.queries)
-                .into_iter()
-                .filter(|q| q.by.is_some() && again.iter().any(|a| a.name == q.name && a.sql == q.sql))
-                .collect();
-            page.pieces.clear();
-            return Ok(page);
+        let template = meta.generate.is_some();
+        let scanned = markdown::scan(text, split.body_offset, display, template)?;
+        let slug = match &meta.slug {
+            Some(s) => s.clone(),
+            None => display.file_stem().map(|s| s.to_string_lossy().to_lowercase()).unwrap_or_default(),
+        };
+        if !front_matter::is_valid_slug(&slug) {
+            return Err(SourceError::new(
+                Location::at(display, text, 0),
+                format!("the file name gives the invalid slug `{slug}`: rename the file or set `slug`"),
+            ));
         }
-        let page = Page::parse_body(text, display, meta)?;
-        if let Some(q) = page.queries.iter().find(|q| q.by.is_some()) {
+        let mut page = Page {
+            source: display.to_path_buf(),
+            meta,
+            slug,
+            queries: scanned.queries,
+            pieces: scanned.pieces,
+            params: scanned.params,
+            row_columns: Vec::new(),
+            slices: Vec::new(),
+        };
+        if template {
+            page.row_columns = generate::row_columns(&page, text, split.toml_offset)?;
+        } else if let Some(q) = page.queries.iter().find(|q| q.by.is_some()) {
             return Err(SourceError::new(
                 q.defined_at.clone(),
                 format!(
@@ -95,31 +133,6 @@ impl Page {
             ));
         }
         Ok(page)
-    }
-
-    fn parse_body(text: &str, display: &Path, meta: FrontMatter) -> Result<Page, SourceError> {
-        let split = front_matter::split(text, display)?;
-        let (queries, pieces) = markdown::scan(text, split.body_offset, display)?;
-        let slug = match &meta.slug {
-            Some(s) => s.clone(),
-            None => display.file_stem().map(|s| s.to_string_lossy().to_lowercase()).unwrap_or_default(),
-        };
-        if !front_matter::is_valid_slug(&slug) {
-            return Err(SourceError::new(
-                crate::error::Location::at(display, text, 0),
-                format!("the file name gives the invalid slug `{slug}`: rename the file or set `slug`"),
-            ));
-        }
-        Ok(Page {
-            source: display.to_path_buf(),
-            meta,
-            slug,
-            queries,
-            pieces,
-            template: None,
-            generated_from: None,
-            shared: Vec::new(),
-        })
     }
 }
 
@@ -170,19 +183,22 @@ mod tests {
     }
 
     #[test]
-    fn a_template_keeps_the_shared_queries_that_do_not_depend_on_the_row() {
+    fn a_template_is_parsed_once_as_written() {
         let text = "+++\ntitle = \"T {{ row.tag }}\"\n[generate]\nquery = \"g\"\nslug = \"t-{{ row.tag }}\"\n+++\n\n\
                     ```sql whole by tag\nselect tag, count(*) as n from g group by tag\n```\n\n\
-                    ```sql mine by tag\nselect tag from g where tag = {{ row.tag | sql }}\n```\n\n\
+                    ```sql mine\nselect tag from g where tag = {{ row.tag | sql }}\n```\n\n\
                     ```sql own\nselect 1 as x\n```\n";
         let p = Page::parse(text, Path::new("content/tag.md")).unwrap();
-        let names: Vec<&str> = p.shared.iter().map(|q| q.name.as_str()).collect();
+        let names: Vec<&str> = p.shared().map(|q| q.name.as_str()).collect();
         assert_eq!(names, ["whole"]);
-        assert_eq!(p.shared[0].sql.trim(), "select tag, count(*) as n from g group by tag");
-        assert!(p.queries.is_empty(), "a template's queries run once it is expanded");
+        assert_eq!(p.queries[1].sql.trim(), "select tag from g where tag = ?");
+        assert_eq!(p.params["mine"].len(), 1);
+        assert_eq!(p.meta.title, "T {{ row.tag }}", "front matter is parsed once, values filled in later");
+        let columns: Vec<&str> = p.row_columns.iter().map(|c| c.value.as_str()).collect();
+        assert_eq!(columns, ["tag", "tag", "tag"]);
         let plain =
             Page::parse("+++\ntitle = \"T\"\n+++\n```sql q\nselect 1\n```\n", Path::new("content/p.md")).unwrap();
-        assert!(plain.shared.is_empty());
+        assert_eq!(plain.shared().count(), 0);
     }
 
     #[test]

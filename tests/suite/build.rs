@@ -228,7 +228,7 @@ fn generates_one_page_per_row() {
         assert!(site.public().join(format!("rating-{r}.html")).is_file(), "rating-{r}.html");
     }
     assert!(site.read("rating-5.html").contains("3 reviews have 5 stars."));
-    assert_eq!(site.read("data/count__rating_5.csv"), "n\n3\n");
+    assert_eq!(site.read("data/rating-5.count.csv"), "n\n3\n");
     let list = site.read("list.html");
     assert!(list.contains("<a href=\"rating-0.html\">Rating 0</a>"), "{list}");
     assert!(!site.read("index.html").contains("rating-0.html"), "generated pages stay out of the navigation");
@@ -259,7 +259,7 @@ fn generated_pages_show_any_value_as_written() {
         assert!(text.contains(&format!("About {name}")), "the table title: {html}");
         assert!(!html.contains("&amp;#") && !html.contains("<script>"), "escaped once, never twice: {html}");
         let field = if name.contains('"') { format!("\"{}\"", name.replace('"', "\"\"")) } else { name.to_string() };
-        assert_eq!(site.read(&format!("data/echo__recipe_{id}.csv")), format!("id,name\n{id},{field}\n"));
+        assert_eq!(site.read(&format!("data/recipe-{id}.echo.csv")), format!("id,name\n{id},{field}\n"));
     }
 }
 
@@ -300,8 +300,8 @@ fn a_query_by_column_runs_once_and_gives_each_generated_page_its_rows() {
     let mut pages = 0;
     for line in ratings.lines().skip(1) {
         let rating = line.split(',').next().unwrap();
-        let each = site.read(&format!("data/each__rating_{rating}.csv"));
-        let shared = site.read(&format!("data/shared__rating_{rating}.csv"));
+        let each = site.read(&format!("data/rating-{rating}.each.csv"));
+        let shared = site.read(&format!("data/rating-{rating}.shared.csv"));
         assert!(shared.starts_with("user_id,n\n"), "the key column is left out: {shared}");
         assert_eq!(each, shared, "rating {rating}");
         pages += 1;
@@ -311,6 +311,6 @@ fn a_query_by_column_runs_once_and_gives_each_generated_page_its_rows() {
     let source = std::fs::read_to_string(site.root().join("content/rating.md")).unwrap();
     site.write("content/rating.md", &source.replace("where rating in", "where rating > 4 and rating in"));
     site.build().unwrap();
-    assert_eq!(site.read("data/shared__rating_0.csv"), "user_id,n\n");
-    assert!(site.read("data/shared__rating_5.csv").lines().count() > 1);
+    assert_eq!(site.read("data/rating-0.shared.csv"), "user_id,n\n");
+    assert!(site.read("data/rating-5.shared.csv").lines().count() > 1);
 }

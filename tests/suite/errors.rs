@@ -54,9 +54,14 @@ fn errors_on_missing_input_file() {
 }
 
 #[test]
-fn errors_on_missing_template() {
+fn a_missing_template_is_the_built_in_one() {
     let site = Site::fixture("minimal");
     std::fs::remove_file(site.root().join("templates/404.html")).unwrap();
-    let err = site.build().unwrap_err().to_string();
-    assert!(err.contains("missing template `404.html`"), "{err}");
+    site.write(
+        "templates/page.html",
+        &std::fs::read_to_string(repo().join("templates/page.html")).unwrap().replace("<h1>", "<h1 class=\"mine\">"),
+    );
+    site.build().unwrap();
+    assert!(site.read("404.html").contains("<html"), "the built-in 404 page");
+    assert!(site.read("index.html").contains("<h1 class=\"mine\">"), "the site's own page template");
 }

@@ -29,7 +29,7 @@ fn every_defect_is_quarantined_and_accounted_for() {
          RAW_interactions.csv,not_a_number,1,6\n\
          RAW_interactions.csv,rating_out_of_range,1,5\n\
          RAW_interactions.csv,stray_quote,1,9\n\
-         RAW_interactions.csv,unreadable_date,2,7\n\
+         RAW_interactions.csv,unreadable_date,2,3\n\
          RAW_recipes.csv,bad_list,1,10\n\
          RAW_recipes.csv,column_count,1,5\n\
          RAW_recipes.csv,duplicate_id,1,9\n\
@@ -64,7 +64,9 @@ fn kept_rows_hold_the_right_values() {
     );
     assert_eq!(
         site.read("data/interaction_rows.csv"),
-        "user_id,recipe_id,date,rating,review\n1,38,2008-01-05,5,great\n2,38,2008-03-04,4,ambiguous first\n3,40,2008-03-25,0,\"no stars, \"\"really\"\"\"\n9,999,2008-02-02,3,unknown recipe\n"
+        // one month/day and one day/month date: no majority, so each reads
+        // the only way it can, and the ambiguous `03/04/2008` is set aside
+        "user_id,recipe_id,date,rating,review\n1,38,2008-01-05,5,great\n3,40,2008-03-25,0,\"no stars, \"\"really\"\"\"\n9,999,2008-02-02,3,unknown recipe\n10,44,2008-03-25,5,contradicts\n"
     );
 }
 

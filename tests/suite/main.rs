@@ -6,6 +6,7 @@ mod build;
 mod cli;
 mod common;
 mod errors;
+mod hostile;
 mod ingest;
 mod nginx;
 mod properties;

@@ -3,7 +3,7 @@
 //! and by `ast.literal_eval` in `python3`; the results must be identical
 //! (the same items, or an error on both sides).
 
-use mangetamain::ingest::pylist;
+use mangetamain::ingest::foodcom::pylist;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
@@ -129,15 +129,13 @@ fn corpus() -> Vec<String> {
     out
 }
 
-#[test]
-fn agrees_with_python_literal_eval() {
-    let Some(python) = crate::common::python3() else { return };
-    let corpus = corpus();
+/// Python's answer for each source of `corpus` (one JSON line each), by `script`.
+fn ask_python(python: &str, script: &str, corpus: &[String]) -> Vec<serde_json::Value> {
     let mut child =
-        Command::new(python).arg("-c").arg(PYTHON).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+        Command::new(python).arg("-c").arg(script).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
     {
         let mut stdin = child.stdin.take().unwrap();
-        for src in &corpus {
+        for src in corpus {
             writeln!(stdin, "{}", serde_json::to_string(src).unwrap()).unwrap();
         }
     }
@@ -146,6 +144,14 @@ fn agrees_with_python_literal_eval() {
     let answers: Vec<serde_json::Value> =
         String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(answers.len(), corpus.len());
+    answers
+}
+
+#[test]
+fn agrees_with_python_literal_eval() {
+    let Some(python) = crate::common::python3() else { return };
+    let corpus = corpus();
+    let answers = ask_python(python, PYTHON, &corpus);
     let mut mismatches = Vec::new();
     let mut valid = 0;
     for (src, answer) in corpus.iter().zip(&answers) {
@@ -161,5 +167,132 @@ fn agrees_with_python_literal_eval() {
         }
     }
     assert!(valid >= 1000, "only {valid} valid literals in the corpus");
+    assert!(mismatches.is_empty(), "{} mismatches:\n{}", mismatches.len(), mismatches.join("\n"));
+}
+
+const PYTHON_FLOATS: &str = r#"
+import ast, json, sys, warnings
+warnings.simplefilter("ignore")
+for line in sys.stdin:
+    src = json.loads(line)
+    try:
+        v = ast.literal_eval(src)
+        if isinstance(v, list) and all(type(x) in (int, float) for x in v):
+            # JSON has no infinity: floats as their repr
+            out = {"ok": [repr(float(x)) for x in v]}
+        else:
+            out = {"err": "not a list of numbers"}
+    except Exception as e:
+        out = {"err": type(e).__name__}
+    print(json.dumps(out))
+"#;
+
+/// Number literals, valid and not, as Python writes them and people mangle them.
+fn number_corpus() -> Vec<String> {
+    let mut g = Gen(0x0dd_ba11_5eed_0002);
+    let pieces = [
+        "0",
+        "1",
+        "7",
+        "10",
+        "00",
+        "007",
+        "1_000",
+        "1__0",
+        "_1",
+        "1_",
+        ".5",
+        "5.",
+        "5.0",
+        "1e5",
+        "1E-5",
+        "1e+05",
+        "1e",
+        "1.e3",
+        ".e3",
+        "0x1F",
+        "0X_f",
+        "0x",
+        "0o17",
+        "0o8",
+        "0b101",
+        "0b2",
+        "1j",
+        "2J",
+        "nan",
+        "NaN",
+        "inf",
+        "Infinity",
+        "True",
+        "False",
+        "None",
+        "1e999",
+        "1e308",
+        "2.2250738585072014e-308",
+        "4.9e-324",
+        "123456789012345678901234567890",
+        "0.1",
+        "3.14159",
+        "1_0.5_0",
+        "0_0",
+        "09.5",
+        "1.2.3",
+        "'1'",
+        "(1)",
+        "((2.5))",
+        "(1,)",
+    ];
+    let mut out: Vec<String> = pieces.iter().map(|p| format!("[{p}]")).collect();
+    for p in pieces {
+        out.push(format!("[-{p}]"));
+        out.push(format!("[+ {p}]"));
+    }
+    out.extend(["[--1]", "[-(1)]", "[-(-1)]", "[1 + 2j]", "[1, # note\n 2]", "[1,\\\n 2]", "[1 2]"].map(String::from));
+    while out.len() < 1500 {
+        let n = g.below(8);
+        let mut items = Vec::new();
+        for _ in 0..n {
+            let mut item = pieces[g.below(pieces.len())].to_string();
+            if g.chance(25) {
+                item = format!("{}{item}", ["-", "+", "- ", "(", "-("][g.below(5)]);
+                if item.contains('(') {
+                    item.push(')');
+                }
+            }
+            items.push(item);
+        }
+        let sep = [", ", ",", " , ", ",\n "][g.below(4)];
+        out.push(format!("[{}{}]", items.join(sep), if g.chance(10) && n > 0 { "," } else { "" }));
+    }
+    out
+}
+
+#[test]
+fn numbers_agree_with_python_literal_eval() {
+    let Some(python) = crate::common::python3() else { return };
+    let corpus = number_corpus();
+    let answers = ask_python(python, PYTHON_FLOATS, &corpus);
+    let python_float = |repr: &str| match repr {
+        "inf" => f64::INFINITY,
+        "-inf" => f64::NEG_INFINITY,
+        r => r.parse::<f64>().unwrap(),
+    };
+    let (mut valid, mut invalid) = (0, 0);
+    let mut mismatches = Vec::new();
+    for (src, answer) in corpus.iter().zip(&answers) {
+        let ours = pylist::parse_floats(src);
+        let theirs: Option<Vec<f64>> =
+            answer.get("ok").map(|v| v.as_array().unwrap().iter().map(|r| python_float(r.as_str().unwrap())).collect());
+        match &theirs {
+            Some(_) => valid += 1,
+            None => invalid += 1,
+        }
+        match (&ours, &theirs) {
+            (Ok(a), Some(b)) if a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits()) => {}
+            (Err(_), None) => {}
+            _ => mismatches.push(format!("{src:?}: ours {ours:?}, python {answer}")),
+        }
+    }
+    assert!(valid >= 300 && invalid >= 300, "{valid} valid and {invalid} invalid lists in the corpus");
     assert!(mismatches.is_empty(), "{} mismatches:\n{}", mismatches.len(), mismatches.join("\n"));
 }

@@ -9,7 +9,7 @@ use std::process::Command;
 fn build_with(data: &std::path::Path) -> Site {
     let site = Site::project();
     let mut opts = site.options();
-    opts.data_dir = data.to_path_buf();
+    opts.data_dir = Some(data.to_path_buf());
     mangetamain::build(&opts).unwrap();
     site
 }

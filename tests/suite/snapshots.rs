@@ -4,7 +4,7 @@
 use crate::common::{Site, main_of};
 use chrono::NaiveDate;
 use mangetamain::chart::{self, ChartKind, ChartSpec};
-use mangetamain::content::directive::Located;
+use mangetamain::error::Located;
 use mangetamain::error::Location;
 use mangetamain::format::Format;
 use mangetamain::table::{Column, ColumnType, Table, Value};

@@ -4,32 +4,55 @@
 //! Accepted: `YYYY-MM-DD`, `YYYY/MM/DD`, either followed by a time
 //! (`2008-03-01 00:00:00`, `2008-03-01T00:00:00`); `DD.MM.YYYY`; and
 //! `A/B/YYYY` (US month/day or European day/month). A slash date never guesses its
-//! order: a file's order is learned from its first date whose day is above 12,
-//! and a date that is ambiguous before that, or that contradicts it, is
-//! reported as unreadable rather than read the wrong way.
+//! order: a file's order is decided by all its unambiguous slash dates (those
+//! with a day above 12), the majority wins ([`decide`]), and a date that
+//! contradicts it, or that stays ambiguous, is reported as unreadable rather
+//! than read the wrong way.
 
 use chrono::NaiveDate;
 
-/// The order of a file's slash dates, once learned.
+/// The order of a file's slash dates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SlashOrder {
-    /// Not seen an unambiguous slash date yet.
+    /// Not decided yet: a slash date is given back as [`Parsed::Slash`].
     #[default]
     Unknown,
     /// Month first (`03/25/2008`).
     MonthFirst,
     /// Day first (`25/03/2008`).
     DayFirst,
+    /// No majority (no unambiguous slash date, or as many of each order):
+    /// an unambiguous date reads as it must, an ambiguous one is unreadable.
+    Neither,
 }
 
-/// A parsed date, or a slash date whose order is not known yet.
+/// A parsed date, or a slash date of a file whose order is not decided yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Parsed {
     /// A date.
     Date(NaiveDate),
-    /// `a/b/year` with both `a` and `b` at most 12 and different, in a file
-    /// whose order is not known yet.
-    Ambiguous(u32, u32, i32),
+    /// `a/b/year`, in a file whose order is not decided yet.
+    Slash(u32, u32, i32),
+}
+
+/// The order one slash date shows, if it shows one: `25/03/2008` is day
+/// first, `03/25/2008` month first, `03/04/2008` neither.
+pub fn vote(text: &str) -> Option<SlashOrder> {
+    match parse(text, SlashOrder::Unknown) {
+        Ok(Parsed::Slash(a, b, _)) if a > 12 && b <= 12 => Some(SlashOrder::DayFirst),
+        Ok(Parsed::Slash(a, b, _)) if b > 12 && a <= 12 => Some(SlashOrder::MonthFirst),
+        _ => None,
+    }
+}
+
+/// A file's slash order from the votes of its unambiguous dates: the
+/// majority, or [`SlashOrder::Neither`] on a tie.
+pub fn decide(day_first: u64, month_first: u64) -> SlashOrder {
+    match day_first.cmp(&month_first) {
+        std::cmp::Ordering::Greater => SlashOrder::DayFirst,
+        std::cmp::Ordering::Less => SlashOrder::MonthFirst,
+        std::cmp::Ordering::Equal => SlashOrder::Neither,
+    }
 }
 
 fn num<T: std::str::FromStr>(s: &str, digits: std::ops::RangeInclusive<usize>) -> Option<T> {
@@ -54,8 +77,8 @@ fn iso(text: &[u8]) -> Option<(i32, u32, u32)> {
     Some(((n(y0, y1) * 100 + n(y2, y3)) as i32, n(m0, m1), n(d0, d1)))
 }
 
-/// Parses `text`; `order` is the file's slash order and learns from this date.
-pub fn parse(text: &str, order: &mut SlashOrder) -> Result<Parsed, String> {
+/// Parses `text`; `order` is the file's slash order.
+pub fn parse(text: &str, order: SlashOrder) -> Result<Parsed, String> {
     if let Some((y, m, d)) = iso(text.as_bytes()) {
         return ymd(y, m, d).map(Parsed::Date);
     }
@@ -85,39 +108,28 @@ pub fn parse(text: &str, order: &mut SlashOrder) -> Result<Parsed, String> {
     let y: i32 = num(parts[2], 4..=4).ok_or_else(bad)?;
     match sep {
         b'.' => ymd(y, b, a).map(Parsed::Date),
-        b'/' => {
-            let seen = if a > 12 && b <= 12 {
-                SlashOrder::DayFirst
-            } else if b > 12 && a <= 12 {
-                SlashOrder::MonthFirst
-            } else {
-                SlashOrder::Unknown
-            };
-            match (*order, seen) {
-                (SlashOrder::Unknown, SlashOrder::Unknown) if a == b => ymd(y, a, b).map(Parsed::Date),
-                (SlashOrder::Unknown, SlashOrder::Unknown) if a <= 12 && b <= 12 => Ok(Parsed::Ambiguous(a, b, y)),
-                (SlashOrder::Unknown, SlashOrder::Unknown) => ymd(y, a, b).map(Parsed::Date),
-                (SlashOrder::Unknown, s) => {
-                    *order = s;
-                    resolve(a, b, y, s).map(Parsed::Date)
-                }
-                (known, SlashOrder::Unknown) => resolve(a, b, y, known).map(Parsed::Date),
-                (known, s) if known == s => resolve(a, b, y, known).map(Parsed::Date),
-                (known, _) => Err(format!(
-                    "`{text}` contradicts the file's {} dates",
-                    if known == SlashOrder::MonthFirst { "month/day/year" } else { "day/month/year" }
-                )),
-            }
-        }
+        b'/' if order == SlashOrder::Unknown => Ok(Parsed::Slash(a, b, y)),
+        b'/' => resolve(a, b, y, order).map(Parsed::Date),
         _ => Err(bad()),
     }
 }
 
-/// The date of `a/b/year` in a known order.
+/// The date of `a/b/year` in a file of slash order `order`.
 pub fn resolve(a: u32, b: u32, y: i32, order: SlashOrder) -> Result<NaiveDate, String> {
+    let text = format!("{a:02}/{b:02}/{y:04}");
+    let contradicts = |o: &str| format!("`{text}` contradicts the {o} order of most of the file's slash dates");
     match order {
+        _ if a == b => ymd(y, a, b),
+        SlashOrder::DayFirst if b > 12 && a <= 12 => Err(contradicts("day/month/year")),
         SlashOrder::DayFirst => ymd(y, b, a),
-        _ => ymd(y, a, b),
+        SlashOrder::MonthFirst if a > 12 && b <= 12 => Err(contradicts("month/day/year")),
+        SlashOrder::MonthFirst => ymd(y, a, b),
+        _ if a > 12 && b <= 12 => ymd(y, b, a),
+        _ if b > 12 && a <= 12 => ymd(y, a, b),
+        _ if a > 12 => Err(format!("expected a date like `2008-03-25`, found `{text}`")),
+        _ => Err(format!(
+            "ambiguous date `{text}`: the file's slash dates do not tell whether it is day/month or month/day"
+        )),
     }
 }
 
@@ -135,7 +147,10 @@ mod tests {
     use super::*;
 
     fn date(s: &str) -> Result<Parsed, String> {
-        parse(s, &mut SlashOrder::Unknown)
+        match parse(s, SlashOrder::Unknown)? {
+            Parsed::Slash(a, b, y) => resolve(a, b, y, SlashOrder::Neither).map(Parsed::Date),
+            p => Ok(p),
+        }
     }
 
     fn d(y: i32, m: u32, dd: u32) -> Parsed {
@@ -159,12 +174,25 @@ mod tests {
 
     #[test]
     fn never_guesses() {
-        assert_eq!(date("03/04/2008"), Ok(Parsed::Ambiguous(3, 4, 2008)));
-        let mut order = SlashOrder::Unknown;
-        assert_eq!(parse("25/03/2008", &mut order), Ok(d(2008, 3, 25)));
-        assert_eq!(order, SlashOrder::DayFirst);
-        assert_eq!(parse("03/04/2008", &mut order), Ok(d(2008, 4, 3)));
-        assert!(parse("03/25/2008", &mut order).unwrap_err().contains("contradicts"));
+        assert_eq!(parse("03/04/2008", SlashOrder::Unknown), Ok(Parsed::Slash(3, 4, 2008)));
+        assert!(date("03/04/2008").unwrap_err().contains("ambiguous"));
+        assert_eq!(parse("03/04/2008", SlashOrder::DayFirst), Ok(d(2008, 4, 3)));
+        assert_eq!(parse("03/04/2008", SlashOrder::MonthFirst), Ok(d(2008, 3, 4)));
+        assert!(parse("03/25/2008", SlashOrder::DayFirst).unwrap_err().contains("contradicts"));
+        assert!(parse("25/03/2008", SlashOrder::MonthFirst).unwrap_err().contains("contradicts"));
+        assert!(parse("13/25/2008", SlashOrder::Neither).is_err());
+    }
+
+    #[test]
+    fn the_majority_decides() {
+        assert_eq!(vote("25/03/2008"), Some(SlashOrder::DayFirst));
+        assert_eq!(vote("03/25/2008"), Some(SlashOrder::MonthFirst));
+        assert_eq!(vote("03/04/2008"), None);
+        assert_eq!(vote("2008-03-25"), None);
+        assert_eq!(decide(10, 1), SlashOrder::DayFirst);
+        assert_eq!(decide(1, 10), SlashOrder::MonthFirst);
+        assert_eq!(decide(3, 3), SlashOrder::Neither);
+        assert_eq!(decide(0, 0), SlashOrder::Neither);
     }
 
     #[test]

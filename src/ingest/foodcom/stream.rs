@@ -8,114 +8,25 @@
 //! scan needs the raw handles, which the safe wrapper does not give out.
 
 use super::batch::Sorted;
+use crate::ingest::database::{Database, STORE, c_string, query};
 use anyhow::Context;
 use duckdb::arrow::datatypes::SchemaRef;
 use duckdb::arrow::error::ArrowError;
 use duckdb::arrow::ffi_stream::FFI_ArrowArrayStream;
 use duckdb::arrow::record_batch::{RecordBatch, RecordBatchReader};
 use duckdb::ffi;
-use std::ffi::{CStr, CString};
-use std::path::Path;
+use std::ffi::CStr;
 use std::sync::Arc;
 use std::sync::mpsc::Receiver;
 
-/// A DuckDB database opened through the C API, closed when dropped. Every
-/// connection made from it must be dropped first.
-pub struct Database {
-    raw: ffi::duckdb_database,
-}
-
-/// The name the database file is attached under while ingest writes it.
-const STORE: &str = "store";
-
-// DuckDB's database object is thread safe: connections are made from any thread.
-unsafe impl Send for Database {}
-unsafe impl Sync for Database {}
-
 impl Database {
-    /// Opens (creating) the database file with DuckDB's memory limit and
-    /// threads; its tables are stored in row groups of `row_group_rows`
-    /// rows (a multiple of 2048).
-    ///
-    /// DuckDB compresses a row group when it is full, on the thread that
-    /// stores the table, and the last one when the table is committed. Small
-    /// row groups spread that work over the load instead of leaving a long
-    /// compression at the end, when nothing else runs beside it.
-    ///
-    /// Commits are not synced to disk: the caller syncs the file once it is
-    /// complete, before using it.
-    pub fn open(path: &Path, memory_limit: &str, threads: usize, row_group_rows: u64) -> anyhow::Result<Database> {
-        let mut config: ffi::duckdb_config = std::ptr::null_mut();
-        // SAFETY: `config` is created here, set with valid C strings and
-        // destroyed once the database is open (DuckDB copies it).
-        unsafe {
-            if ffi::duckdb_create_config(&mut config) != ffi::DuckDBSuccess {
-                ffi::duckdb_destroy_config(&mut config);
-                anyhow::bail!("cannot configure DuckDB");
-            }
-            // spilled data goes beside the file, as for a database opened directly
-            let temp = format!("{}.tmp", path.to_string_lossy());
-            let settings = [
-                ("max_memory", memory_limit.to_string()),
-                ("threads", threads.max(1).to_string()),
-                ("temp_directory", temp),
-                // the file is new, and replaces the database only once
-                // complete: syncing each commit to disk buys nothing, the
-                // caller syncs the finished file once (`ingest::run`)
-                ("fsync_mode", "none".to_string()),
-            ];
-            for (name, value) in settings {
-                let (n, v) = (c_string(name)?, c_string(&value)?);
-                if ffi::duckdb_set_config(config, n.as_ptr(), v.as_ptr()) != ffi::DuckDBSuccess {
-                    ffi::duckdb_destroy_config(&mut config);
-                    anyhow::bail!("invalid DuckDB setting {name} = `{value}`");
-                }
-            }
-            let mut raw: ffi::duckdb_database = std::ptr::null_mut();
-            let mut error: *mut std::os::raw::c_char = std::ptr::null_mut();
-            // an in-memory instance that attaches the file: the row group
-            // size is an option of ATTACH only
-            let state = ffi::duckdb_open_ext(std::ptr::null(), &mut raw, config, &mut error);
-            ffi::duckdb_destroy_config(&mut config);
-            if state != ffi::DuckDBSuccess {
-                let message = if error.is_null() {
-                    "unknown error".to_string()
-                } else {
-                    let m = CStr::from_ptr(error).to_string_lossy().into_owned();
-                    ffi::duckdb_free(error.cast());
-                    m
-                };
-                anyhow::bail!("cannot open database `{}`: {message}", path.display());
-            }
-            let db = Database { raw };
-            let attach = format!(
-                "ATTACH '{}' AS \"{STORE}\" (ROW_GROUP_SIZE {row_group_rows})",
-                path.to_string_lossy().replace('\'', "''")
-            );
-            // SAFETY: the database is open; the connection is dropped here
-            let conn = duckdb::Connection::open_from_raw(db.raw).context("cannot connect to DuckDB")?;
-            conn.execute_batch(&attach).with_context(|| format!("cannot open database `{}`", path.display()))?;
-            drop(conn);
-            Ok(db)
-        }
-    }
-
-    /// A connection for ordinary statements. It must be dropped before the database.
-    pub fn connection(&self) -> anyhow::Result<duckdb::Connection> {
-        // SAFETY: `raw` is an open database, and it outlives the connection
-        // (the caller drops connections first; see the type's contract).
-        let conn = unsafe { duckdb::Connection::open_from_raw(self.raw) }.context("cannot connect to DuckDB")?;
-        conn.execute_batch(&format!("USE \"{STORE}\"")).context("cannot use the database file")?;
-        Ok(conn)
-    }
-
     /// Appends every batch of `batches` to `table`, until it ends (a channel
     /// that closes, for one: it is read on DuckDB's side, as DuckDB asks for
     /// rows); returns when all of them are stored. Batches must have
     /// `schema`, whose columns match the table's in order and type; an
     /// error in place of a batch stops the load with that error.
     pub fn load(&self, table: &str, schema: SchemaRef, batches: Batches) -> anyhow::Result<()> {
-        let sql = format!("INSERT INTO \"{STORE}\".main.{table} SELECT * FROM {{stream}}");
+        let sql = format!("INSERT INTO \"{STORE}\".main.\"{table}\" SELECT * FROM {{stream}}");
         self.with_stream(table, schema, batches, &sql).with_context(|| format!("cannot store the rows of `{table}`"))
     }
 
@@ -151,7 +62,7 @@ impl Database {
         // type), after each reset.
         unsafe {
             let mut conn: ffi::duckdb_connection = std::ptr::null_mut();
-            if ffi::duckdb_connect(self.raw, &mut conn) != ffi::DuckDBSuccess {
+            if ffi::duckdb_connect(self.raw(), &mut conn) != ffi::DuckDBSuccess {
                 anyhow::bail!("cannot connect to DuckDB");
             }
             let mut app: ffi::duckdb_appender = std::ptr::null_mut();
@@ -229,7 +140,7 @@ impl Database {
         // until the statement that reads it has finished, and is released by
         // its `Drop`; the result is destroyed on every path.
         unsafe {
-            if ffi::duckdb_connect(self.raw, &mut conn) != ffi::DuckDBSuccess {
+            if ffi::duckdb_connect(self.raw(), &mut conn) != ffi::DuckDBSuccess {
                 anyhow::bail!("cannot connect to DuckDB");
             }
             let outcome = (|| {
@@ -259,45 +170,6 @@ unsafe fn appender_error(app: ffi::duckdb_appender) -> String {
         let e = ffi::duckdb_appender_error(app);
         if e.is_null() { "unknown error".to_string() } else { CStr::from_ptr(e).to_string_lossy().into_owned() }
     }
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        // SAFETY: opened in `open`, closed once here.
-        unsafe { ffi::duckdb_close(&mut self.raw) }
-    }
-}
-
-/// Runs `sql` on a raw connection, returning DuckDB's error message.
-///
-/// # Safety
-/// `conn` must be an open connection.
-unsafe fn query(conn: ffi::duckdb_connection, sql: &CStr) -> anyhow::Result<()> {
-    // SAFETY: the result is zero-initialised as the C API expects and
-    // destroyed on every path; the error string is copied before that.
-    unsafe {
-        let mut result: ffi::duckdb_result = std::mem::zeroed();
-        let state = ffi::duckdb_query(conn, sql.as_ptr(), &mut result);
-        let error = if state == ffi::DuckDBSuccess {
-            None
-        } else {
-            let e = ffi::duckdb_result_error(&mut result);
-            Some(if e.is_null() {
-                "unknown error".to_string()
-            } else {
-                CStr::from_ptr(e).to_string_lossy().into_owned()
-            })
-        };
-        ffi::duckdb_destroy_result(&mut result);
-        match error {
-            Some(e) => Err(anyhow::anyhow!(e)),
-            None => Ok(()),
-        }
-    }
-}
-
-fn c_string(s: &str) -> anyhow::Result<CString> {
-    CString::new(s).with_context(|| format!("`{s}` holds a NUL byte"))
 }
 
 /// Record batches for [`Database::load`], read as DuckDB asks for them.
@@ -330,8 +202,8 @@ impl RecordBatchReader for Reader {
 
 #[cfg(test)]
 mod tests {
+    use super::super::batch::{Batch, Col, Items};
     use super::*;
-    use crate::ingest::batch::{Batch, Col, Items};
 
     #[test]
     fn streams_batches_into_tables_while_they_are_made() {
@@ -421,11 +293,11 @@ mod tests {
 
     /// A table of `(id, item)` rows with `n` distinct items, `item 0` to `item n-1`.
     fn coded(n: usize) -> Sorted {
-        let mut coded = crate::ingest::batch::Coded::default();
+        let mut coded = super::super::batch::Coded::default();
         for i in 0..n {
             for id in 0..3 {
                 let item = format!("item {i:05}");
-                coded.push(id, &item, crate::ingest::batch::hash(&item));
+                coded.push(id, &item, super::super::batch::hash(&item));
             }
         }
         coded.sorted()

@@ -36,20 +36,22 @@ pub fn append_strings(src: &str, out: &mut String, mut end: impl FnMut(usize)) -
     Ok(counts.len())
 }
 
-/// Parses a list of numbers: `[51.5, 0.0, 13.0]`.
+/// Parses a list of numbers: `[51.5, 0.0, 13.0]`, exactly as
+/// `[float(x) for x in ast.literal_eval(src)]` would when every item is an
+/// `int` or a `float`: Python's number literals (`1_000`, `0x10`, `0o17`,
+/// `0b101`, `.5`, `5.`, `1e-05`; a float literal too large is infinite),
+/// one optional sign, parentheses around an item. What `literal_eval`
+/// rejects is an error (`nan`, `inf` are names, not literals; `01`, `1__0`),
+/// and so is what it accepts but is not a real number (`True`, `1j`,
+/// `None`, a string) or an integer too large for a float.
 pub fn parse_floats(src: &str) -> Result<Vec<f64>, String> {
     parse_list(src, |p| {
         let start = p.i;
-        while p.peek().is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+' | b'_')) {
-            p.i += 1;
+        let v = p.signed_number()?;
+        if v.is_nan() {
+            return Err(format!("expected a number at byte {start}"));
         }
-        let text = &p.src[start..p.i];
-        text.replace('_', "").parse().map_err(|_| {
-            format!(
-                "expected a number at byte {start}, found `{}`",
-                if text.is_empty() { &p.src[start..] } else { text }
-            )
-        })
+        Ok(v)
     })
 }
 
@@ -97,10 +99,86 @@ impl Parser<'_> {
         }
     }
 
+    /// Skips what Python's tokenizer skips inside brackets: spaces, tabs,
+    /// form feeds, line breaks, comments and backslash line continuations.
     fn skip_ws(&mut self) {
-        while self.peek().is_some_and(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
-            self.i += 1;
+        loop {
+            match self.peek() {
+                Some(b' ' | b'\t' | b'\n' | b'\r' | b'\x0c') => self.i += 1,
+                Some(b'#') => {
+                    while self.peek().is_some_and(|b| b != b'\n' && b != b'\r') {
+                        self.i += 1;
+                    }
+                }
+                Some(b'\\') if matches!(self.s.get(self.i + 1), Some(b'\n' | b'\r')) => self.i += 2,
+                _ => return,
+            }
         }
+    }
+
+    /// An item of a list of numbers: parentheses, at most one sign (Python
+    /// parses `--1` but `literal_eval` rejects a sign on a signed number),
+    /// then a number literal.
+    fn signed_number(&mut self) -> Result<f64, String> {
+        let mut sign = None;
+        let mut depth = 0;
+        loop {
+            self.skip_ws();
+            match self.peek() {
+                Some(b'(') => {
+                    self.i += 1;
+                    depth += 1;
+                }
+                Some(c @ (b'-' | b'+')) if sign.is_none() => {
+                    self.i += 1;
+                    sign = Some(c);
+                }
+                _ => break,
+            }
+        }
+        let (v, integer) = self.number()?;
+        for _ in 0..depth {
+            self.skip_ws();
+            if !self.eat(b')') {
+                return Err(self.unexpected("`)`"));
+            }
+        }
+        // an integer is negated as an integer: `-0` is 0, not -0.0
+        Ok(if sign == Some(b'-') && !(integer && v == 0.0) { -v } else { v })
+    }
+
+    /// A number literal as Python's tokenizer reads it, as a float, and
+    /// whether it is an integer literal.
+    fn number(&mut self) -> Result<(f64, bool), String> {
+        let start = self.i;
+        let rest = &self.s[self.i..];
+        // the token: letters, digits, `_` and `.` (and a sign right after
+        // an exponent), as far as they go
+        let mut end = 0;
+        while end < rest.len() {
+            let b = rest[end];
+            let exponent_sign = matches!(b, b'+' | b'-')
+                && end > 0
+                && matches!(rest[end - 1], b'e' | b'E')
+                && !rest[..end].starts_with(b"0x")
+                && !rest[..end].starts_with(b"0X");
+            if b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || exponent_sign {
+                end += 1;
+            } else {
+                break;
+            }
+        }
+        let token = &self.src[start..start + end];
+        let bad = || {
+            if token.is_empty() {
+                self.unexpected("a number")
+            } else {
+                format!("expected a number at byte {start}, found `{token}`")
+            }
+        };
+        let value = python_number(token).ok_or_else(bad)?;
+        self.i = start + end;
+        Ok(value)
     }
 
     fn open(&mut self) -> Result<(), String> {
@@ -225,6 +303,106 @@ impl Parser<'_> {
     }
 }
 
+/// The value of a Python number literal as a float, and whether it is an
+/// integer; `None` when the text is not one, or not a real number (`1j`),
+/// or an integer too large for a float (Python's `float()` fails on it).
+fn python_number(token: &str) -> Option<(f64, bool)> {
+    let b = token.as_bytes();
+    let digits_ok = |part: &str, radix: u32| {
+        // digits with single `_` between them (one may lead after a prefix)
+        !part.is_empty()
+            && !part.ends_with('_')
+            && !part.contains("__")
+            && part.chars().all(|c| c == '_' || c.is_digit(radix))
+    };
+    if b.len() > 1 && b[0] == b'0' && matches!(b[1], b'x' | b'X' | b'o' | b'O' | b'b' | b'B') {
+        let radix = match b[1] {
+            b'x' | b'X' => 16,
+            b'o' | b'O' => 8,
+            _ => 2,
+        };
+        let digits = &token[2..];
+        if !digits_ok(digits.strip_prefix('_').unwrap_or(digits), radix) || digits.starts_with("__") {
+            return None;
+        }
+        return integer_to_f64(&digits.replace('_', ""), radix).map(|v| (v, true));
+    }
+    if token.ends_with(['j', 'J']) {
+        return None;
+    }
+    // a decimal part: digits with single `_` between them, never leading
+    let part_ok = |part: &str| digits_ok(part, 10) && !part.starts_with('_');
+    let (mantissa, exponent) = match token.find(['e', 'E']) {
+        Some(i) => (&token[..i], Some(&token[i + 1..])),
+        None => (token, None),
+    };
+    if let Some(e) = exponent {
+        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+        if !part_ok(e) {
+            return None;
+        }
+    }
+    match mantissa.split_once('.') {
+        Some((int, frac)) => {
+            if (int.is_empty() && frac.is_empty())
+                || (!int.is_empty() && !part_ok(int))
+                || (!frac.is_empty() && !part_ok(frac))
+            {
+                return None;
+            }
+        }
+        None => {
+            if !part_ok(mantissa) {
+                return None;
+            }
+            // a decimal integer: no leading zero unless all zeros
+            if exponent.is_none() {
+                let digits = mantissa.replace('_', "");
+                if digits.len() > 1 && digits.starts_with('0') && digits.bytes().any(|d| d != b'0') {
+                    return None;
+                }
+                return integer_to_f64(&digits, 10).map(|v| (v, true));
+            }
+        }
+    }
+    let mut text = token.replace('_', "");
+    // Rust reads `5.` and `.5` but not `5.e3`
+    if let Some(i) = text.find(".e").or_else(|| text.find(".E")) {
+        text.insert(i + 1, '0');
+    }
+    text.parse::<f64>().ok().map(|v| (v, false))
+}
+
+/// An integer's digits in `radix` as the nearest float; `None` when it is
+/// too large for one (as Python's `float(int)` raises).
+fn integer_to_f64(digits: &str, radix: u32) -> Option<f64> {
+    let decimal = if radix == 10 {
+        digits.to_string()
+    } else {
+        // digits in base 10^9, least significant first
+        let mut limbs: Vec<u64> = vec![0];
+        for c in digits.chars() {
+            let mut carry = u64::from(c.to_digit(radix)?);
+            for limb in &mut limbs {
+                let v = *limb * u64::from(radix) + carry;
+                *limb = v % 1_000_000_000;
+                carry = v / 1_000_000_000;
+            }
+            while carry > 0 {
+                limbs.push(carry % 1_000_000_000);
+                carry /= 1_000_000_000;
+            }
+        }
+        let mut text = limbs.last().map_or_else(String::new, u64::to_string);
+        for limb in limbs.iter().rev().skip(1) {
+            text.push_str(&format!("{limb:09}"));
+        }
+        text
+    };
+    let v: f64 = decimal.parse().ok()?;
+    v.is_finite().then_some(v)
+}
+
 /// The Python `repr` of a string: what the Food.com files hold for each item.
 /// Single quotes unless the text has a `'` and no `"`.
 pub fn repr(s: &str) -> String {
@@ -295,6 +473,39 @@ mod tests {
         assert_eq!(parse_floats("[51.5, 0.0, 13.0, 1e-05, -2]").unwrap(), [51.5, 0.0, 13.0, 1e-05, -2.0]);
         assert!(parse_floats("[1.0, x]").unwrap_err().contains("number"));
         assert!(parse_floats("[1.0").unwrap_err().contains("`,` or `]`"));
+    }
+
+    #[test]
+    fn numbers_are_python_literals() {
+        let ok = |s: &str| parse_floats(&format!("[{s}]")).unwrap_or_else(|e| panic!("{s}: {e}"))[0];
+        assert_eq!(ok("0x10"), 16.0);
+        assert_eq!(ok("0X_f"), 15.0);
+        assert_eq!(ok("0o17"), 15.0);
+        assert_eq!(ok("0b101"), 5.0);
+        assert_eq!(ok("1_000"), 1000.0);
+        assert_eq!(ok("1_0.5_0"), 10.5);
+        assert_eq!(ok(".5"), 0.5);
+        assert_eq!(ok("5."), 5.0);
+        assert_eq!(ok("5.e1"), 50.0);
+        assert_eq!(ok("1E+2"), 100.0);
+        assert_eq!(ok("00"), 0.0);
+        assert_eq!(ok("007.5"), 7.5);
+        assert_eq!(ok("- 3"), -3.0);
+        assert_eq!(ok("+(2)"), 2.0);
+        assert_eq!(ok("(-(2))"), -2.0);
+        assert_eq!(ok("1e999"), f64::INFINITY);
+        assert_eq!(ok("-1e999"), f64::NEG_INFINITY);
+        assert_eq!(ok("0xffffffffffffffffffffffffffffffffffff"), 2f64.powi(144));
+        assert_eq!(parse_floats("[1, # a comment\n 2,\\\n 3]").unwrap(), [1.0, 2.0, 3.0]);
+        for bad in [
+            "nan", "NaN", "inf", "-inf", "Infinity", "01", "1__0", "1_", "_1", "0x", "0x__1", "1j", "1+2j", "1.5j",
+            "True", "None", "'1'", "--1", "-+1", "1e", "1e+", "1.2.3", "0b2", "0o8", "1e5x", ".", "1 2", "(1", "1)",
+            "(1,)", "1 + 2",
+        ] {
+            assert!(parse_floats(&format!("[{bad}]")).is_err(), "{bad} must be rejected");
+        }
+        // an integer too large for a float: `float()` fails in Python too
+        assert!(parse_floats(&format!("[1{}]", "0".repeat(400))).is_err());
     }
 
     #[test]

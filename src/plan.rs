@@ -1,0 +1,224 @@
+//! The plan of a build's queries: which run, in what order, for which
+//! pages. It takes the pages as parsed and gives back every page the site
+//! will have (those generated from data included) and every query result.
+//!
+//! 1. The ordinary pages' queries and the templates' shared queries
+//!    (`sql NAME by COLUMN`) run first, the shared ones ahead of the rest
+//!    (each covers every page of its template, so they are the longest).
+//! 2. Each template is expanded into one page per row of its `[generate]`
+//!    query ([`generate::expand`]).
+//! 3. The generated pages' own queries run (with their row values bound as
+//!    parameters), and each page takes its rows of the shared results.
+//!
+//! The DuckDB connection lives here and is closed when this stage ends.
+
+use crate::content::{Page, Piece, generate};
+use crate::error::{Located, Location, SourceError};
+use crate::ingest;
+use crate::query::{self, Cache, Job, QuerySpec};
+use crate::table::Table;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// How the queries run.
+#[derive(Debug, Clone)]
+pub struct QueryOptions {
+    /// The DuckDB file.
+    pub db: PathBuf,
+    /// DuckDB's memory limit.
+    pub memory_limit: String,
+    /// Queries run at once.
+    pub threads: usize,
+    /// What the data is (the inputs' hashes): results are reused only for the same data.
+    pub data_key: String,
+    /// The DuckDB databases that sources name, attached to every connection.
+    pub attached: Vec<ingest::Attached>,
+}
+
+/// The pages of the site and the results of every query.
+#[derive(Debug)]
+pub struct Planned {
+    /// Every page to render, generated ones included (templates are not pages).
+    pub pages: Vec<Page>,
+    /// Every query result, by the name pages use.
+    pub tables: BTreeMap<String, Table>,
+    /// The pages generated from each template: (slug, navigation title).
+    pub generated: BTreeMap<String, Vec<(String, String)>>,
+    /// Queries run in this build, and answered from the last one's results.
+    pub ran: usize,
+    /// Queries answered from the last build's results.
+    pub reused: usize,
+}
+
+/// Checks every reference of `pages` to a query, then runs the queries
+/// and generates the pages from data. `edition` is the configuration's
+/// `edition` value (`query.column`), located, which must name a query too.
+pub fn run(pages: Vec<Page>, edition: Option<Located<String>>, opts: &QueryOptions) -> anyhow::Result<Planned> {
+    let (templates, mut pages): (Vec<Page>, Vec<Page>) = pages.into_iter().partition(Page::is_template);
+    let queries = query::collect(pages.iter().flat_map(|p| p.queries.iter()))?;
+    check_names(&pages, &templates, &queries, edition.as_ref())?;
+    tracing::info!(pages = pages.len(), templates = templates.len(), queries = queries.len(), "content loaded");
+
+    // the templates' shared queries first, then the others
+    let mut jobs = Vec::new();
+    for t in &templates {
+        let Some(generate) = &t.meta.generate else { continue };
+        let source = &queries[&generate.query];
+        for q in t.shared() {
+            jobs.push(Job::shared(q, format!("{}:{}", t.template_name(), q.name), source));
+        }
+    }
+    let shared: BTreeSet<String> = jobs.iter().map(|j| j.name().to_string()).collect();
+    jobs.extend(queries.values().map(Job::plain));
+    let cache_path = cache_path(&opts.db);
+    let mut cache = Cache::load(&cache_path, &opts.data_key);
+    let to_run = jobs.iter().filter(|j| !cache.has(j)).count();
+    let threads = query::duckdb_threads(to_run, opts.threads);
+    tracing::debug!(queries = to_run, connections = opts.threads, duckdb_threads = threads, "running queries");
+    let conn = ingest::open(&opts.db, true, &opts.memory_limit, threads)?;
+    ingest::attach(&conn, &opts.attached)?;
+    let mut tables = query::run_jobs(&conn, &jobs, &mut cache, opts.threads)?;
+
+    // the pages generated from data, and their own queries
+    let mut taken: BTreeSet<String> = pages.iter().map(|p| p.slug.clone()).collect();
+    taken.extend(generate::RESERVED.iter().map(|s| s.to_string()));
+    let mut generated = BTreeMap::new();
+    let mut instances = Vec::new();
+    for t in &templates {
+        let Some(g) = &t.meta.generate else { continue };
+        let made = generate::expand(t, &tables[&g.query], &mut taken)?;
+        generated.insert(
+            t.template_name(),
+            made.iter()
+                .map(|p| (p.slug.clone(), p.meta.nav_title.clone().unwrap_or_else(|| p.meta.title.clone())))
+                .collect::<Vec<_>>(),
+        );
+        instances.extend(made);
+    }
+    let own: Vec<Job> = instances.iter().flat_map(|p| p.queries.iter()).map(Job::plain).collect();
+    if !instances.is_empty() {
+        tracing::info!(pages = instances.len(), queries = own.len(), "generated pages");
+    }
+    tables.extend(query::run_jobs(&conn, &own, &mut cache, opts.threads)?);
+    drop(conn);
+    for page in &instances {
+        for slice in &page.slices {
+            let table = slice_of(&tables[&slice.whole], slice)?;
+            tables.insert(slice.name.clone(), table);
+        }
+    }
+    tables.retain(|name, _| !shared.contains(name));
+    if let Err(e) = cache.save(&cache_path) {
+        tracing::warn!("cannot keep query results for the next build: {e:#}");
+    }
+    pages.extend(instances);
+    Ok(Planned { pages, tables, generated, ran: cache.ran, reused: cache.hits })
+}
+
+/// Where the query results are kept between builds: beside the database.
+pub fn cache_path(db: &Path) -> PathBuf {
+    db.with_extension("queries.json")
+}
+
+/// The rows of a shared result that belong to one page, without the
+/// column that says so.
+fn slice_of(whole: &Table, slice: &crate::content::Slice) -> Result<Table, SourceError> {
+    let name = slice.whole.split_once(':').map_or(slice.whole.as_str(), |(_, n)| n);
+    let key = whole.column_index(&slice.column).ok_or_else(|| {
+        SourceError::new(
+            slice.defined_at.clone(),
+            format!(
+                "query `{name}` has no column `{}` to give each page its rows (columns: {})",
+                slice.column,
+                whole.column_list()
+            ),
+        )
+    })?;
+    let mut columns = whole.columns.clone();
+    columns.remove(key);
+    let rows = whole
+        .rows
+        .iter()
+        // the same text `{{ row.COLUMN }}` gives the page (empty for NULL)
+        .filter(|r| r[key].to_csv_field() == slice.value)
+        .map(|r| r.iter().enumerate().filter(|(i, _)| *i != key).map(|(_, v)| v.clone()).collect())
+        .collect();
+    Ok(Table { columns, rows })
+}
+
+/// The located error for a query name that does not exist.
+pub fn unknown_query(name: &Located<String>, known: &[&str], what: &str) -> SourceError {
+    SourceError::new(
+        name.location.clone(),
+        format!(
+            "unknown query `{}`{what} (known: {})",
+            name.value,
+            if known.is_empty() { "none".into() } else { known.join(", ") }
+        ),
+    )
+}
+
+/// Every query a page, a template or the configuration names must exist,
+/// before any data is read. A template's own queries are known in it.
+fn check_names(
+    pages: &[Page],
+    templates: &[Page],
+    queries: &BTreeMap<String, QuerySpec>,
+    edition: Option<&Located<String>>,
+) -> Result<(), SourceError> {
+    let global: Vec<&str> = queries.keys().map(String::as_str).collect();
+    for page in pages.iter().chain(templates) {
+        let own: Vec<&str> =
+            if page.is_template() { page.queries.iter().map(|q| q.name.as_str()).collect() } else { Vec::new() };
+        let mut known: Vec<&str> = global.iter().chain(&own).copied().collect();
+        known.sort_unstable();
+        known.dedup();
+        let check = |name: &Located<String>| {
+            if known.contains(&name.value.as_str()) { Ok(()) } else { Err(unknown_query(name, &known, "")) }
+        };
+        for piece in &page.pieces {
+            match piece {
+                Piece::Value(v) => {
+                    if let Some(q) = v.value.query() {
+                        check(&Located { value: q.to_string(), location: v.location.clone() })?;
+                    }
+                }
+                Piece::Directive(d) => {
+                    for v in d.values() {
+                        if let Some(q) = v.value.query() {
+                            check(&Located { value: q.to_string(), location: v.location.clone() })?;
+                        }
+                    }
+                    for q in d.queries() {
+                        check(q)?;
+                    }
+                }
+                Piece::Markdown(_) => {}
+            }
+        }
+        if let Some(g) = &page.meta.generate
+            && !queries.contains_key(&g.query)
+        {
+            let at = Located {
+                value: g.query.clone(),
+                location: Location { path: page.source.clone(), line: 1, column: 1 },
+            };
+            return Err(unknown_query(&at, &global, " in `[generate]`"));
+        }
+    }
+    if let Some(edition) = edition {
+        let expr = crate::content::expr::parse(&edition.value)
+            .map_err(|m| SourceError::new(edition.location.clone(), format!("`edition`: {m}")))?;
+        let Some(q) = expr.query() else {
+            return Err(SourceError::new(edition.location.clone(), "`edition` must name `query.column`"));
+        };
+        if !queries.contains_key(q) {
+            return Err(unknown_query(
+                &Located { value: q.to_string(), location: edition.location.clone() },
+                &global,
+                "",
+            ));
+        }
+    }
+    Ok(())
+}
