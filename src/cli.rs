@@ -37,12 +37,34 @@ pub enum Command {
     Build(SiteArgs),
     /// Do everything `build` does except writing the site; exit 0 only when it would build.
     Check(SiteArgs),
+    /// Start a new site in DIR (new or empty): `content/site.toml`, an index page and, for each
+    /// `--from FILE`, a source and a profile page of the file to edit into a report.
+    New(NewArgs),
     /// Write a deterministic Food.com-shaped data set (`RAW_recipes.csv`, `RAW_interactions.csv`).
     Sample(SampleArgs),
     /// Archive the published site: `mangetamain-DATE.tar.gz`, `.zip` and a single `.html` file.
     Archive(ArchiveArgs),
     /// Preview: build in memory, serve on 127.0.0.1 and rebuild when content, templates or data change.
     Serve(ServeArgs),
+}
+
+/// Options of `new`.
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The directory of the new site (created when missing; it must be empty).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// A data file (CSV, TSV, Parquet, JSON, newline-delimited JSON or DuckDB) to read as a
+    /// source, with a profile page; give it several times for several files.
+    #[arg(long, value_name = "FILE")]
+    pub from: Vec<PathBuf>,
+}
+
+impl NewArgs {
+    /// The options of `new`.
+    pub fn options(&self) -> crate::new::NewOptions {
+        crate::new::NewOptions { dir: self.dir.clone(), from: self.from.clone() }
+    }
 }
 
 /// Options of `serve`.

@@ -58,6 +58,13 @@ fn run(command: Command) -> anyhow::Result<()> {
             }
         }
         Command::Serve(args) => mangetamain::serve::serve(&args.into_options(epoch))?,
+        Command::New(args) => {
+            let written = mangetamain::new::create(&args.options())?;
+            for path in &written {
+                tracing::info!(file = %args.dir.join(path).display(), "written");
+            }
+            tracing::info!(site = %args.dir.display(), "new site written: build it with `mangetamain build --root {}`", args.dir.display());
+        }
         Command::Sample(args) => {
             mangetamain::sample::write(&args.out, args.options())?;
             tracing::info!(out = %args.out.display(), recipes = args.recipes, interactions = args.interactions, "sample written");

@@ -72,11 +72,13 @@ pub fn run(pages: Vec<Page>, edition: Option<Located<String>>, opts: &QueryOptio
     jobs.extend(queries.values().map(Job::plain));
     let cache_path = cache_path(&opts.db);
     let mut cache = Cache::load(&cache_path, &opts.data_key);
+    let conn = ingest::open(&opts.db, true, &opts.memory_limit, opts.threads)?;
+    ingest::attach(&conn, &opts.attached)?;
+    query::mark_cacheable(&conn, &mut jobs);
     let to_run = jobs.iter().filter(|j| !cache.has(j)).count();
     let threads = query::duckdb_threads(to_run, opts.threads);
     tracing::debug!(queries = to_run, connections = opts.threads, duckdb_threads = threads, "running queries");
-    let conn = ingest::open(&opts.db, true, &opts.memory_limit, threads)?;
-    ingest::attach(&conn, &opts.attached)?;
+    query::set_threads(&conn, threads)?;
     let mut tables = query::run_jobs(&conn, &jobs, &mut cache, opts.threads)?;
 
     // the pages generated from data, and their own queries
@@ -95,7 +97,8 @@ pub fn run(pages: Vec<Page>, edition: Option<Located<String>>, opts: &QueryOptio
         );
         instances.extend(made);
     }
-    let own: Vec<Job> = instances.iter().flat_map(|p| p.queries.iter()).map(Job::plain).collect();
+    let mut own: Vec<Job> = instances.iter().flat_map(|p| p.queries.iter()).map(Job::plain).collect();
+    query::mark_cacheable(&conn, &mut own);
     if !instances.is_empty() {
         tracing::info!(pages = instances.len(), queries = own.len(), "generated pages");
     }

@@ -190,6 +190,105 @@ impl Cache {
     }
 }
 
+/// Table functions whose result is the same on every run (they read no
+/// file and nothing that changes).
+const STEADY_TABLE_FUNCTIONS: [&str; 10] = [
+    "range",
+    "generate_series",
+    "unnest",
+    "duckdb_functions",
+    "duckdb_types",
+    "duckdb_keywords",
+    "pragma_table_info",
+    "duckdb_tables",
+    "duckdb_columns",
+    "duckdb_views",
+];
+
+/// Functions whose value changes from one run to the next.
+const UNSTEADY_FUNCTIONS: [&str; 14] = [
+    "random",
+    "setseed",
+    "uuid",
+    "gen_random_uuid",
+    "now",
+    "today",
+    "current_date",
+    "current_time",
+    "current_timestamp",
+    "get_current_time",
+    "get_current_timestamp",
+    "localtime",
+    "localtimestamp",
+    "getenv",
+];
+
+/// Whether the result of `sql` depends only on the database's tables (and
+/// so may be kept while the data is unchanged): a query that reads a file
+/// itself (`read_csv('...')`, `FROM 'x.parquet'`), the clock, the
+/// environment or chance is run every time. Decided on DuckDB's own parse
+/// tree (`json_serialize_sql`); what it cannot parse is run every time too.
+pub fn reads_only_tables(conn: &duckdb::Connection, sql: &str) -> bool {
+    let Ok(tree) = conn.query_row("SELECT json_serialize_sql(?)", [sql], |r| r.get::<_, String>(0)) else {
+        return false;
+    };
+    let Ok(tree) = serde_json::from_str::<serde_json::Value>(&tree) else { return false };
+    if tree["error"].as_bool() != Some(false) {
+        return false;
+    }
+    fn steady(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::Object(map) => {
+                let kind = map.get("type").and_then(|t| t.as_str()).unwrap_or("");
+                if kind == "TABLE_FUNCTION" {
+                    let name = map["function"]["function_name"].as_str().unwrap_or("").to_ascii_lowercase();
+                    if !STEADY_TABLE_FUNCTIONS.contains(&name.as_str()) {
+                        return false;
+                    }
+                }
+                if kind == "BASE_TABLE" {
+                    // a table's name with a dot, a slash or a glob is a file DuckDB reads itself
+                    let name = map.get("table_name").and_then(|t| t.as_str()).unwrap_or("");
+                    if name.contains(['.', '/', '\\', '*', '?']) {
+                        return false;
+                    }
+                }
+                if let Some(name) = map.get("function_name").and_then(|n| n.as_str())
+                    && UNSTEADY_FUNCTIONS.contains(&name.to_ascii_lowercase().as_str())
+                {
+                    return false;
+                }
+                // `current_date` and its kin are parsed as column names
+                if kind == "COLUMN_REF"
+                    && let Some([name]) = map.get("column_names").and_then(|n| n.as_array()).map(Vec::as_slice)
+                    && UNSTEADY_FUNCTIONS.contains(&name.as_str().unwrap_or("").to_ascii_lowercase().as_str())
+                {
+                    return false;
+                }
+                map.values().all(steady)
+            }
+            serde_json::Value::Array(items) => items.iter().all(steady),
+            _ => true,
+        }
+    }
+    steady(&tree["statements"])
+}
+
+/// Marks the jobs whose results may be kept ([`reads_only_tables`], for
+/// their SQL and their generating query's).
+pub fn mark_cacheable(conn: &duckdb::Connection, jobs: &mut [Job]) {
+    for job in jobs {
+        job.cacheable = reads_only_tables(conn, &job.spec.sql)
+            && job.setup.as_ref().is_none_or(|s| reads_only_tables(conn, &s.sql));
+    }
+}
+
+/// Sets DuckDB's threads for the queries to come.
+pub fn set_threads(conn: &duckdb::Connection, threads: usize) -> anyhow::Result<()> {
+    conn.execute_batch(&format!("SET threads = {}", threads.max(1)))
+        .map_err(|e| anyhow::anyhow!("cannot set DuckDB's threads: {e}"))
+}
+
 /// DuckDB's threads for running `queries` queries on `workers` connections
 /// at once ([`run_jobs`]). With many more queries than connections, one
 /// thread each: the connections keep the cores busy, and a query on one
@@ -435,6 +534,34 @@ mod tests {
         assert_eq!(duckdb_threads(7, 4), 4);
         assert_eq!(duckdb_threads(8, 4), 1);
         assert_eq!(duckdb_threads(5, 0), 1, "at least one thread");
+    }
+
+    #[test]
+    fn only_queries_of_tables_are_kept() {
+        let conn = duckdb::Connection::open_in_memory().unwrap();
+        for sql in [
+            "select 1",
+            "select count(*) from interactions where rating > 3",
+            "with t as (select * from range(3)) select * from t, unnest([1, 2])",
+            "select * from archive.main.flights",
+        ] {
+            assert!(reads_only_tables(&conn, sql), "{sql}");
+        }
+        for sql in [
+            "select * from read_csv('x.csv')",
+            "select count(*) from 'flights.parquet'",
+            "select * from t where x in (select a from read_json('x.json'))",
+            "select * from read_text('/etc/passwd')",
+            "select now()",
+            "select current_date",
+            "select random()",
+            "select getenv('HOME')",
+            "select * from glob('*.csv')",
+            "pragma version",
+            "not sql at all",
+        ] {
+            assert!(!reads_only_tables(&conn, sql), "{sql}");
+        }
     }
 
     #[test]

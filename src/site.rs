@@ -122,7 +122,13 @@ fn run(opts: &BuildOptions) -> anyhow::Result<(BuildSummary, Vec<OutputFile>)> {
     let started_at = chrono::Utc::now();
     let started = Instant::now();
     let mut stages = Stages::default();
-    // one build per output at a time (it also guards the database)
+    if !opts.root.join("content").is_dir() {
+        anyhow::bail!(
+            "`{}` has no `content/` directory: it is not a site (`mangetamain new DIR` starts one)",
+            opts.root.display()
+        );
+    }
+    // one build per output at a time
     let _lock = publish::lock(&opts.out_dir)?;
     let t = Instant::now();
     let config_path = opts.root.join("content/site.toml");

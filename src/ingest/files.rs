@@ -200,6 +200,7 @@ pub fn read(conn: &duckdb::Connection, g: &SourceFiles, progress: &Progress) -> 
         drop(probe);
         datasets.push(dataset(source, f, rows.max(0) as u64, BTreeMap::new(), 0)?);
         progress.advance(f.bytes, 0);
+        tracing::info!(source = %source.name, file = %f.file, rows, "attached (read at query time)");
         return Ok(Made { source: source.name.clone(), datasets, tables: Vec::new(), types: Vec::new() });
     }
     check(conn, source, format)?;
@@ -424,6 +425,120 @@ fn dataset(
         bytes: f.bytes,
         blake3: hash_file(&f.path).with_context(|| format!("cannot read input file `{}`", f.path.display()))?,
     })
+}
+
+/// A column of a file as DuckDB's reader sees it: name and type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    /// The column's name.
+    pub name: String,
+    /// Its DuckDB type (`BIGINT`, `VARCHAR`, `DATE`, ...).
+    pub ty: String,
+}
+
+/// Text that marks a missing value in CSV files people write.
+pub const NULL_MARKERS: [&str; 8] = ["NA", "N/A", "n/a", "NaN", "null", "NULL", "None", "-"];
+
+/// The missing-value markers of a CSV or TSV file: those of
+/// [`NULL_MARKERS`] that stand in a column that is all numbers or dates
+/// but for them (and so turned the whole column into text).
+pub fn null_markers(path: &std::path::Path, format: Format) -> anyhow::Result<Vec<String>> {
+    if !matches!(format, Format::Csv | Format::Tsv) {
+        return Ok(Vec::new());
+    }
+    let conn = duckdb::Connection::open_in_memory().context("cannot start DuckDB")?;
+    let delim = if format == Format::Tsv { ", delim = '\\t'" } else { "" };
+    let scan = format!("read_csv({}{delim})", sql_string(&path.to_string_lossy())?);
+    let columns = describe(path, format)?.into_iter().next().map(|(_, c)| c).unwrap_or_default();
+    let markers: Vec<String> = NULL_MARKERS.iter().map(|m| sql_string(m)).collect::<anyhow::Result<_>>()?;
+    let mut found = std::collections::BTreeSet::new();
+    for c in columns.iter().filter(|c| c.ty.eq_ignore_ascii_case("VARCHAR")) {
+        let col = identifier(&c.name);
+        let sql = format!(
+            "SELECT DISTINCT {col} FROM {scan} WHERE {col} IS NOT NULL \
+             AND try_cast({col} AS DOUBLE) IS NULL AND try_cast({col} AS DATE) IS NULL LIMIT {}",
+            NULL_MARKERS.len() + 1
+        );
+        let odd: Vec<String> = match conn.prepare(&sql) {
+            Ok(mut q) => q.query_map([], |r| r.get::<_, String>(0))?.filter_map(Result::ok).collect(),
+            Err(_) => continue,
+        };
+        let typed: i64 = conn
+            .query_row(
+                &format!(
+                    "SELECT count(*) FROM {scan} WHERE {col} IS NOT NULL AND {col} NOT IN ({})",
+                    markers.join(", ")
+                ),
+                [],
+                |r| r.get(0),
+            )
+            .unwrap_or(0);
+        if !odd.is_empty() && typed > 0 && odd.iter().all(|v| NULL_MARKERS.contains(&v.as_str())) {
+            found.extend(odd);
+        }
+    }
+    Ok(found.into_iter().collect())
+}
+
+/// What DuckDB's reader sees in `path`: for a data file, one table (named
+/// `""`) and its columns; for a DuckDB database, each of its tables.
+/// `nulls` are the file's missing-value markers (CSV and TSV).
+pub fn describe_with(
+    path: &std::path::Path,
+    format: Format,
+    nulls: &[String],
+) -> anyhow::Result<Vec<(String, Vec<Column>)>> {
+    if nulls.is_empty() {
+        return describe(path, format);
+    }
+    let conn = duckdb::Connection::open_in_memory().context("cannot start DuckDB")?;
+    let delim = if format == Format::Tsv { ", delim = '\\t'" } else { "" };
+    let list: Vec<String> = nulls.iter().map(|m| sql_string(m)).collect::<anyhow::Result<_>>()?;
+    let scan = format!("read_csv({}{delim}, nullstr = [{}])", sql_string(&path.to_string_lossy())?, list.join(", "));
+    let mut q = conn.prepare(&format!("DESCRIBE SELECT * FROM {scan}"))?;
+    let rows = q.query_map([], |r| Ok(Column { name: r.get(0)?, ty: r.get(1)? }))?;
+    Ok(vec![(String::new(), rows.collect::<Result<_, _>>()?)])
+}
+
+/// What DuckDB's reader sees in `path`: for a data file, one table (named
+/// `""`) and its columns; for a DuckDB database, each of its tables.
+pub fn describe(path: &std::path::Path, format: Format) -> anyhow::Result<Vec<(String, Vec<Column>)>> {
+    let conn = duckdb::Connection::open_in_memory().context("cannot start DuckDB")?;
+    conn.execute_batch("SET autoinstall_known_extensions = false; SET autoload_known_extensions = false")
+        .context("cannot configure DuckDB")?;
+    let file = sql_string(&path.to_string_lossy())?;
+    let columns = |relation: &str| -> anyhow::Result<Vec<Column>> {
+        let mut q = conn.prepare(&format!("DESCRIBE SELECT * FROM {relation}"))?;
+        let rows = q.query_map([], |r| Ok(Column { name: r.get(0)?, ty: r.get(1)? }))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    };
+    let read = |e: anyhow::Error| anyhow::anyhow!("cannot read `{}`: {}", path.display(), root(&e));
+    match format {
+        Format::DuckDb => {
+            conn.execute_batch(&format!("ATTACH {file} AS source (READ_ONLY)")).map_err(|e| read(e.into()))?;
+            let mut q = conn.prepare(
+                "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'source' ORDER BY schema_name, table_name",
+            )?;
+            let tables: Vec<(String, String)> =
+                q.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+            let mut out = Vec::new();
+            for (schema, table) in tables {
+                let relation = format!("source.{}.{}", identifier(&schema), identifier(&table));
+                let name = if schema == "main" { table } else { format!("{schema}.{table}") };
+                out.push((name, columns(&relation).map_err(read)?));
+            }
+            Ok(out)
+        }
+        f => {
+            let function = f.function().unwrap_or("read_csv");
+            let extra = match f {
+                Format::Tsv => ", delim = '\\t'",
+                Format::NdJson => ", format = 'newline_delimited'",
+                _ => "",
+            };
+            Ok(vec![(String::new(), columns(&format!("{function}({file}{extra})")).map_err(read)?)])
+        }
+    }
 }
 
 /// The innermost cause of an error, as text.

@@ -40,6 +40,14 @@ impl Site {
         Site { dir }
     }
 
+    /// The fixture `tests/fixtures/sites/<name>` as it is: no templates
+    /// added, the built-in ones serve.
+    pub fn bare(name: &str) -> Site {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&repo().join("tests/fixtures/sites").join(name), dir.path());
+        Site { dir }
+    }
+
     /// The project's own site (content, templates, bundled sample).
     pub fn project() -> Site {
         let dir = tempfile::tempdir().unwrap();
