@@ -5,6 +5,9 @@
 #   scripts/bench-ab.sh OLD_BINARY NEW_BINARY [ROUNDS] [WORK_DIR]
 # Uses the data set of scripts/bench.sh (WORK_DIR/data, generated when
 # missing). Prints wall time, CPU time (user + system) and peak memory.
+# Each binary builds the site of this checkout; OLD_ROOT=DIR gives the old
+# binary a site of its own (the checkout it was built from, when the
+# content's format changed between the two).
 # Needs python3 with the `duckdb` package and GNU time (/usr/bin/time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,12 +32,15 @@ measure() { # label, command...
   /usr/bin/time -f "%e %U %S %M" "$@" >/dev/null 2>"$work/time.txt" || { cat "$work/time.txt"; exit 1; }
   tail -1 "$work/time.txt" | awk -v l="$label" '{printf "%-10s %5.2f s wall, %5.2f s CPU, %4d MB\n", l, $1, $2 + $3, $4 / 1024}'
 }
+old_root="$(realpath "${OLD_ROOT:-.}")"
+new_root="$(realpath .)"
 for run in $(seq "$rounds"); do
   echo "round $run"
   for bin in "$old" "$new"; do
-    label=old; [ "$bin" = "$new" ] && label=new
+    label=old root="$old_root"
+    [ "$bin" = "$new" ] && label=new root="$new_root"
     rm -f "$work/ab.duckdb" "$work/ab.queries.json"
-    measure "$label" "$bin" -q build --data "$data" --out "$work/ab-public" --db "$work/ab.duckdb"
+    measure "$label" "$bin" -q build --root "$root" --data "$data" --out "$work/ab-public" --db "$work/ab.duckdb"
   done
   measure reference python3 scripts/reference.py "$data" "$work/reference.duckdb"
 done

@@ -72,13 +72,15 @@ pub fn run(pages: Vec<Page>, edition: Option<Located<String>>, opts: &QueryOptio
     jobs.extend(queries.values().map(Job::plain));
     let cache_path = cache_path(&opts.db);
     let mut cache = Cache::load(&cache_path, &opts.data_key);
-    let conn = ingest::open(&opts.db, true, &opts.memory_limit, opts.threads)?;
-    ingest::attach(&conn, &opts.attached)?;
-    query::mark_cacheable(&conn, &mut jobs);
+    // DuckDB's threads are set when the database opens (set later, they
+    // cost the queries a tenth more time): counted before the queries that
+    // read files are known, which are few
     let to_run = jobs.iter().filter(|j| !cache.has(j)).count();
     let threads = query::duckdb_threads(to_run, opts.threads);
     tracing::debug!(queries = to_run, connections = opts.threads, duckdb_threads = threads, "running queries");
-    query::set_threads(&conn, threads)?;
+    let conn = ingest::open(&opts.db, true, &opts.memory_limit, threads)?;
+    ingest::attach(&conn, &opts.attached)?;
+    query::mark_cacheable(&conn, &mut jobs, &cache);
     let mut tables = query::run_jobs(&conn, &jobs, &mut cache, opts.threads)?;
 
     // the pages generated from data, and their own queries
@@ -98,7 +100,7 @@ pub fn run(pages: Vec<Page>, edition: Option<Located<String>>, opts: &QueryOptio
         instances.extend(made);
     }
     let mut own: Vec<Job> = instances.iter().flat_map(|p| p.queries.iter()).map(Job::plain).collect();
-    query::mark_cacheable(&conn, &mut own);
+    query::mark_cacheable(&conn, &mut own, &cache);
     if !instances.is_empty() {
         tracing::info!(pages = instances.len(), queries = own.len(), "generated pages");
     }

@@ -223,16 +223,42 @@ const UNSTEADY_FUNCTIONS: [&str; 14] = [
     "getenv",
 ];
 
-/// Whether the result of `sql` depends only on the database's tables (and
-/// so may be kept while the data is unchanged): a query that reads a file
-/// itself (`read_csv('...')`, `FROM 'x.parquet'`), the clock, the
-/// environment or chance is run every time. Decided on DuckDB's own parse
-/// tree (`json_serialize_sql`); what it cannot parse is run every time too.
+/// Whether the result of each SQL of `sqls` depends only on the
+/// database's tables (and so may be kept while the data is unchanged): a
+/// query that reads a file itself (`read_csv('...')`, `FROM 'x.parquet'`),
+/// the clock, the environment or chance is run every time. Decided on
+/// DuckDB's own parse trees (`json_serialize_sql`, all in one statement);
+/// what it cannot parse is run every time too.
+pub fn read_only_tables(conn: &duckdb::Connection, sqls: &[&str]) -> Vec<bool> {
+    if sqls.is_empty() {
+        return Vec::new();
+    }
+    let list: Vec<Value> = sqls.iter().map(|s| Value::Text(s.to_string())).collect();
+    let trees: Vec<String> = (|| -> duckdb::Result<Vec<String>> {
+        let mut q = conn
+            .prepare("SELECT json_serialize_sql(s) FROM unnest(?::VARCHAR[]) WITH ORDINALITY AS t(s, i) ORDER BY i")?;
+        let rows = q.query_map([ListParam(&list)], |r| r.get::<_, String>(0))?;
+        rows.collect()
+    })()
+    .unwrap_or_default();
+    if trees.len() != sqls.len() {
+        // one by one, as a statement DuckDB cannot serialize fails them all
+        return sqls.iter().map(|sql| reads_only_tables(conn, sql)).collect();
+    }
+    trees.iter().map(|t| steady_tree(t)).collect()
+}
+
+/// [`read_only_tables`] for one SQL text.
 pub fn reads_only_tables(conn: &duckdb::Connection, sql: &str) -> bool {
-    let Ok(tree) = conn.query_row("SELECT json_serialize_sql(?)", [sql], |r| r.get::<_, String>(0)) else {
-        return false;
-    };
-    let Ok(tree) = serde_json::from_str::<serde_json::Value>(&tree) else { return false };
+    match conn.query_row("SELECT json_serialize_sql(?)", [sql], |r| r.get::<_, String>(0)) {
+        Ok(tree) => steady_tree(&tree),
+        Err(_) => false,
+    }
+}
+
+/// Whether a parse tree of `json_serialize_sql` reads only tables.
+fn steady_tree(tree: &str) -> bool {
+    let Ok(tree) = serde_json::from_str::<serde_json::Value>(tree) else { return false };
     if tree["error"].as_bool() != Some(false) {
         return false;
     }
@@ -274,19 +300,34 @@ pub fn reads_only_tables(conn: &duckdb::Connection, sql: &str) -> bool {
     steady(&tree["statements"])
 }
 
-/// Marks the jobs whose results may be kept ([`reads_only_tables`], for
-/// their SQL and their generating query's).
-pub fn mark_cacheable(conn: &duckdb::Connection, jobs: &mut [Job]) {
-    for job in jobs {
-        job.cacheable = reads_only_tables(conn, &job.spec.sql)
-            && job.setup.as_ref().is_none_or(|s| reads_only_tables(conn, &s.sql));
+/// A list of text values bound to one parameter.
+struct ListParam<'a>(&'a [Value]);
+
+impl duckdb::ToSql for ListParam<'_> {
+    fn to_sql(&self) -> duckdb::Result<ToSqlOutput<'_>> {
+        let items = self.0.iter().map(|v| match v {
+            Value::Text(s) => duckdb::types::Value::Text(s.clone()),
+            _ => duckdb::types::Value::Null,
+        });
+        Ok(ToSqlOutput::Owned(duckdb::types::Value::List(items.collect())))
     }
 }
 
-/// Sets DuckDB's threads for the queries to come.
-pub fn set_threads(conn: &duckdb::Connection, threads: usize) -> anyhow::Result<()> {
-    conn.execute_batch(&format!("SET threads = {}", threads.max(1)))
-        .map_err(|e| anyhow::anyhow!("cannot set DuckDB's threads: {e}"))
+/// Marks the jobs whose results may be kept ([`read_only_tables`], for
+/// their SQL and their generating query's). A job whose result is in
+/// `cache` was found so when it was kept, under the same SQL: it is not
+/// asked again.
+pub fn mark_cacheable(conn: &duckdb::Connection, jobs: &mut [Job], cache: &Cache) {
+    let ask: Vec<usize> = (0..jobs.len()).filter(|&i| !cache.has(&jobs[i])).collect();
+    let mut sqls: Vec<&str> = Vec::new();
+    for &i in &ask {
+        sqls.push(&jobs[i].spec.sql);
+        sqls.push(jobs[i].setup.as_ref().map_or("select 1", |s| s.sql.as_str()));
+    }
+    let answers = read_only_tables(conn, &sqls);
+    for (k, &i) in ask.iter().enumerate() {
+        jobs[i].cacheable = answers[2 * k] && answers[2 * k + 1];
+    }
 }
 
 /// DuckDB's threads for running `queries` queries on `workers` connections
@@ -462,7 +503,13 @@ fn sql_error(spec: &QuerySpec, message: &str) -> SourceError {
         }
     }
     let first = message.lines().next().unwrap_or(message).trim();
-    SourceError::new(location, format!("query `{}` failed: {first}", spec.name))
+    // no extension is ever installed or loaded from elsewhere
+    let hint = if first.contains("xtension") {
+        " (mangetamain has DuckDB's CSV, Parquet and JSON readers built in and never installs an extension)"
+    } else {
+        ""
+    };
+    SourceError::new(location, format!("query `{}` failed: {first}{hint}", spec.name))
 }
 
 fn to_value(v: ValueRef<'_>) -> Result<Value, String> {
@@ -562,6 +609,10 @@ mod tests {
         ] {
             assert!(!reads_only_tables(&conn, sql), "{sql}");
         }
+        // all at once, in order, whatever fails to parse
+        let many = ["select 1", "select now()", "not sql", "select * from t"];
+        assert_eq!(read_only_tables(&conn, &many), [true, false, false, true]);
+        assert_eq!(read_only_tables(&conn, &["select 1", "select random()"]), [true, false]);
     }
 
     #[test]
@@ -698,6 +749,19 @@ mod tests {
         assert!(t.rows.is_empty());
         assert_eq!(t.column_list(), "n, s");
         assert_eq!(t.columns[0].kind, ColumnType::Number);
+    }
+
+    #[test]
+    fn a_missing_extension_is_named_and_never_fetched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.duckdb");
+        drop(duckdb::Connection::open(&path).unwrap());
+        let conn = crate::ingest::open(&path, true, "256MB", 1).unwrap();
+        let e = run(&conn, &spec("q", "select * from read_csv('https://example.org/x.csv')", 1)).unwrap_err();
+        assert!(e.message.contains("httpfs") && e.message.contains("never installs"), "{}", e.message);
+        // the readers built in are there
+        let ok = run(&conn, &spec("j", "select json_extract('{\"a\": 1}', '$.a') as a", 1)).unwrap();
+        assert_eq!(ok.rows.len(), 1);
     }
 
     #[test]

@@ -308,6 +308,17 @@ impl Parser<'_> {
 /// or an integer too large for a float (Python's `float()` fails on it).
 fn python_number(token: &str) -> Option<(f64, bool)> {
     let b = token.as_bytes();
+    // the files' own forms, `51.5` and `0`, read straight away
+    let dots = b.iter().filter(|&&c| c == b'.').count();
+    if !b.is_empty() && dots <= 1 && b.iter().all(|&c| c.is_ascii_digit() || c == b'.') {
+        if dots == 1 {
+            return if b.len() > 1 { token.parse().ok().map(|v| (v, false)) } else { None };
+        }
+        if b.len() > 1 && b[0] == b'0' && b.iter().any(|&c| c != b'0') {
+            return None;
+        }
+        return token.parse::<f64>().ok().filter(|v| v.is_finite()).map(|v| (v, true));
+    }
     let digits_ok = |part: &str, radix: u32| {
         // digits with single `_` between them (one may lead after a prefix)
         !part.is_empty()
