@@ -18,6 +18,7 @@ pub mod error;
 pub mod format;
 pub mod ingest;
 pub mod logging;
+pub mod model;
 pub mod new;
 pub mod plan;
 pub mod publish;

@@ -27,10 +27,19 @@ pub struct QuerySpec {
     pub params: Vec<Value>,
     /// The first line of the SQL in its page.
     pub defined_at: Location,
-    /// For `sql NAME by COLUMN` in a template: the column that says which
-    /// page each row belongs to. The query runs once for all generated
-    /// pages, and each page gets its rows.
-    pub by: Option<String>,
+    /// For `sql NAME by COLUMN` in a template: the query runs once for all
+    /// generated pages, and each page gets its rows.
+    pub by: Option<By>,
+}
+
+/// `by COLUMN` (or `by COLUMN = ROW_COLUMN`): which page a row of a shared
+/// query belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct By {
+    /// The result's column that says it.
+    pub column: String,
+    /// The generating row's column it equals (the same name by default).
+    pub row: String,
 }
 
 /// Deduplicates queries by name. The same name with the same SQL (ignoring
@@ -113,6 +122,21 @@ impl Job {
         &self.spec.name
     }
 
+    /// The fingerprint of everything its result depends on besides the data.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    /// Makes its fingerprint depend on `other` too (a model it reads).
+    pub fn depend_on(&mut self, other: &str) {
+        self.fingerprint = blake3::hash(format!("{}\n{other}", self.fingerprint).as_bytes()).to_hex().to_string();
+    }
+
+    /// The SQL of the generating query a shared query runs after.
+    pub fn setup_sql(&self) -> Option<&str> {
+        self.setup.as_ref().map(|s| s.sql.as_str())
+    }
+
     /// The query as it runs.
     pub fn spec(&self) -> &QuerySpec {
         &self.spec
@@ -176,6 +200,21 @@ impl Cache {
         if job.cacheable && finite {
             self.new
                 .insert(job.name().to_string(), Entry { fingerprint: job.fingerprint.clone(), table: table.clone() });
+        }
+    }
+
+    /// A model's table `name` from the last build, if it was kept under `fingerprint`.
+    pub fn model(&self, name: &str, fingerprint: &str) -> Option<&Table> {
+        let entry = self.old.get(&format!("model:{name}"))?;
+        (entry.fingerprint == fingerprint).then_some(&entry.table)
+    }
+
+    /// Keeps a model's table `name` for the next build.
+    pub fn keep_model(&mut self, name: &str, fingerprint: &str, table: &Table) {
+        let finite = table.rows.iter().flatten().all(|v| !matches!(v, Value::Float(f) if !f.is_finite()));
+        if finite {
+            self.new
+                .insert(format!("model:{name}"), Entry { fingerprint: fingerprint.to_string(), table: table.clone() });
         }
     }
 
@@ -300,6 +339,71 @@ fn steady_tree(tree: &str) -> bool {
     steady(&tree["statements"])
 }
 
+/// The tables each SQL of `sqls` names (lowercase, without catalog or
+/// schema: `models.main.segments` is `segments`), from DuckDB's parse
+/// trees; `None` for one DuckDB cannot parse.
+pub fn tables_named(conn: &duckdb::Connection, sqls: &[&str]) -> Vec<Option<std::collections::BTreeSet<String>>> {
+    fn walk(v: &serde_json::Value, out: &mut std::collections::BTreeSet<String>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                if map.get("type").and_then(|t| t.as_str()) == Some("BASE_TABLE")
+                    && let Some(name) = map.get("table_name").and_then(|t| t.as_str())
+                {
+                    out.insert(name.to_ascii_lowercase());
+                }
+                map.values().for_each(|v| walk(v, out));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    sqls.iter()
+        .map(|sql| {
+            let tree: String = conn.query_row("SELECT json_serialize_sql(?)", [sql], |r| r.get(0)).ok()?;
+            let tree: serde_json::Value = serde_json::from_str(&tree).ok()?;
+            if tree["error"].as_bool() != Some(false) {
+                return None;
+            }
+            let mut out = std::collections::BTreeSet::new();
+            walk(&tree["statements"], &mut out);
+            Some(out)
+        })
+        .collect()
+}
+
+/// Stores `table` as `models.NAME` (replacing it), for the queries that read it.
+pub fn load_model_table(conn: &duckdb::Connection, name: &str, table: &Table) -> anyhow::Result<()> {
+    let columns: Vec<String> = table
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let values = || table.rows.iter().map(|r| &r[i]).filter(|v| !matches!(v, Value::Null));
+            let ty = match c.kind {
+                ColumnType::Number if values().all(|v| matches!(v, Value::Int(_))) => "BIGINT",
+                ColumnType::Number => "DOUBLE",
+                ColumnType::Date => "DATE",
+                ColumnType::Text if values().next().is_some() && values().all(|v| matches!(v, Value::Bool(_))) => {
+                    "BOOLEAN"
+                }
+                ColumnType::Text => "VARCHAR",
+            };
+            format!("\"{}\" {ty}", c.name.replace('"', "\"\""))
+        })
+        .collect();
+    let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+    conn.execute_batch(&format!("CREATE OR REPLACE TABLE models.main.{quoted} ({})", columns.join(", ")))
+        .map_err(|e| anyhow::anyhow!("cannot store the table of model `{name}`: {e}"))?;
+    let mut app = conn
+        .appender_to_catalog_and_db(name, "models", "main")
+        .map_err(|e| anyhow::anyhow!("cannot store the table of model `{name}`: {e}"))?;
+    for row in &table.rows {
+        app.append_row(duckdb::appender_params_from_iter(row.iter().map(Param)))
+            .map_err(|e| anyhow::anyhow!("cannot store the table of model `{name}`: {e}"))?;
+    }
+    app.flush().map_err(|e| anyhow::anyhow!("cannot store the table of model `{name}`: {e}"))
+}
+
 /// A list of text values bound to one parameter.
 struct ListParam<'a>(&'a [Value]);
 
@@ -385,10 +489,21 @@ pub fn run_jobs(
         done
     };
     let extra = workers.clamp(1, todo.len().max(1)) - 1;
+    // a clone starts with the default search path: it gets this one's
+    let search_path: String = if extra > 0 {
+        conn.query_row("SELECT current_setting('search_path')", [], |r| r.get(0)).unwrap_or_default()
+    } else {
+        String::new()
+    };
     let mut done = std::thread::scope(|scope| -> anyhow::Result<Vec<(usize, anyhow::Result<Table>)>> {
         let mut handles = Vec::with_capacity(extra);
         for _ in 0..extra {
             let other = conn.try_clone().map_err(|e| anyhow::anyhow!("cannot open another connection: {e}"))?;
+            if !search_path.is_empty() {
+                other
+                    .execute_batch(&format!("SET search_path = '{}'", search_path.replace('\'', "''")))
+                    .map_err(|e| anyhow::anyhow!("cannot set DuckDB's search path: {e}"))?;
+            }
             handles.push(scope.spawn(move || work(&other)));
         }
         let mut done = work(conn);
@@ -613,6 +728,43 @@ mod tests {
         let many = ["select 1", "select now()", "not sql", "select * from t"];
         assert_eq!(read_only_tables(&conn, &many), [true, false, false, true]);
         assert_eq!(read_only_tables(&conn, &["select 1", "select random()"]), [true, false]);
+    }
+
+    #[test]
+    fn model_tables_are_seen_by_every_connection_after_the_database_s_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.duckdb");
+        {
+            let c = duckdb::Connection::open(&path).unwrap();
+            c.execute_batch("create table seen as select 1 as x").unwrap();
+        }
+        let conn = crate::ingest::open_for_queries(&path, "256MB", 1).unwrap();
+        let t = Table {
+            columns: vec![
+                Column { name: "id".into(), kind: ColumnType::Number },
+                Column { name: "z".into(), kind: ColumnType::Number },
+                Column { name: "seen".into(), kind: ColumnType::Text },
+            ],
+            rows: vec![vec![Value::Int(1), Value::Float(0.5), Value::Text("a".into())]],
+        };
+        load_model_table(&conn, "segments", &t).unwrap();
+        load_model_table(&conn, "seen", &t).unwrap();
+        let other = conn.try_clone().unwrap();
+        let path: String = conn.query_row("SELECT current_setting('search_path')", [], |r| r.get(0)).unwrap();
+        other.execute_batch(&format!("SET search_path = '{path}'")).unwrap();
+        let r = run(&other, &spec("q", "select id, z, seen from segments", 1)).unwrap();
+        assert_eq!(r.rows, t.rows);
+        // the database's own table comes first
+        assert_eq!(run(&other, &spec("q", "select * from seen", 1)).unwrap().rows, vec![vec![Value::Int(1)]]);
+        let named = tables_named(&conn, &["select * from a join models.main.B using (x)", "nope"]);
+        assert_eq!(named[0].as_ref().unwrap().iter().cloned().collect::<Vec<_>>(), ["a", "b"]);
+        assert!(named[1].is_none());
+        // a temporary table made by a shared query is found too
+        other.execute_batch("create temp table g as select 7 as k").unwrap();
+        assert_eq!(run(&other, &spec("q", "select k from g", 1)).unwrap().rows, vec![vec![Value::Int(7)]]);
+        // the file stays read-only
+        assert!(other.execute_batch("create table t.main.x (a int)").is_err());
+        assert!(other.execute_batch("insert into seen values (2)").is_err());
     }
 
     #[test]

@@ -52,20 +52,21 @@ pub fn clean_text(files: &mut [OutputFile]) {
 
 /// The templates and stylesheet built into the binary: a site needs none of
 /// its own (files in `templates/` replace them one by one).
-pub const BUILT_IN: [(&str, &str); 9] = [
+pub const BUILT_IN: [(&str, &str); 10] = [
     ("base.html", include_str!("../templates/base.html")),
     ("page.html", include_str!("../templates/page.html")),
     ("404.html", include_str!("../templates/404.html")),
     ("partials/chart.html", include_str!("../templates/partials/chart.html")),
     ("partials/datatable.html", include_str!("../templates/partials/datatable.html")),
     ("partials/kpis.html", include_str!("../templates/partials/kpis.html")),
+    ("partials/list.html", include_str!("../templates/partials/list.html")),
     ("partials/pages.html", include_str!("../templates/partials/pages.html")),
     ("partials/table.html", include_str!("../templates/partials/table.html")),
     ("style.css", include_str!("../templates/style.css")),
 ];
 
 /// The templates every site needs.
-pub const REQUIRED: [&str; 7] = [
+pub const REQUIRED: [&str; 8] = [
     "base.html",
     "page.html",
     "404.html",
@@ -73,6 +74,7 @@ pub const REQUIRED: [&str; 7] = [
     "partials/table.html",
     "partials/kpis.html",
     "partials/pages.html",
+    "partials/list.html",
 ];
 
 /// Loaded templates and the stylesheet.
@@ -207,6 +209,8 @@ pub struct Cell {
     pub text: String,
     /// Right-aligned.
     pub numeric: bool,
+    /// A page it links to (`tag-easy.html`).
+    pub href: Option<String>,
 }
 
 /// Formats `columns` (indices) of `table`, with optional labels and formats by name.
@@ -224,6 +228,7 @@ pub fn table_view(
             Cell {
                 text: labels.get(&c.name).cloned().unwrap_or_else(|| c.name.clone()),
                 numeric: c.kind == ColumnType::Number,
+                href: None,
             }
         })
         .collect::<Vec<_>>();
@@ -251,7 +256,7 @@ pub fn table_view(
                         }
                         _ => Format::default_for(v),
                     });
-                    Cell { text: format.apply(v), numeric: c.kind == ColumnType::Number }
+                    Cell { text: format.apply(v), numeric: c.kind == ColumnType::Number, href: None }
                 })
                 .collect()
         })
@@ -299,16 +304,41 @@ impl Templates {
         self.render("partials/chart.html", &ctx)
     }
 
-    /// The `<figure>` of a table directive (columns already checked).
-    pub fn table(&self, id: &str, spec: &TableSpec, columns: &[usize], table: &Table) -> Result<String, SourceError> {
+    /// The `<figure>` of a table directive (columns already checked);
+    /// `links` gives, for a shown column, each row's link (or none).
+    pub fn table(
+        &self,
+        id: &str,
+        spec: &TableSpec,
+        columns: &[usize],
+        table: &Table,
+        links: &BTreeMap<usize, Vec<Option<String>>>,
+    ) -> Result<String, SourceError> {
         let (csv, csv_name) = csv_link(&spec.query.value);
+        let mut view = table_view(table, columns, &spec.labels, &spec.formats, spec.limit);
+        for (position, &column) in columns.iter().enumerate() {
+            if let Some(hrefs) = links.get(&column) {
+                for (row, href) in view.rows.iter_mut().zip(hrefs) {
+                    row[position].href = href.clone();
+                }
+            }
+        }
         let mut ctx = tera::Context::new();
         ctx.insert("id", id);
         ctx.insert("title", &spec.title);
         ctx.insert("csv", &csv);
         ctx.insert("csv_name", &csv_name);
-        ctx.insert("table", &table_view(table, columns, &spec.labels, &spec.formats, spec.limit));
+        ctx.insert("table", &view);
         self.render("partials/table.html", &ctx)
+    }
+
+    /// A list of values (already formatted).
+    pub fn list(&self, title: &str, ordered: bool, items: &[String]) -> Result<String, SourceError> {
+        let mut ctx = tera::Context::new();
+        ctx.insert("title", title);
+        ctx.insert("tag", if ordered { "ol" } else { "ul" });
+        ctx.insert("items", items);
+        self.render("partials/list.html", &ctx)
     }
 
     /// Links to generated pages: (slug, title) pairs.

@@ -335,7 +335,7 @@ fn render_page(
     page: &Page,
     tables: &BTreeMap<String, Table>,
     templates: &Templates,
-    generated: &BTreeMap<String, Vec<(String, String)>>,
+    generated: &BTreeMap<String, plan::Generated>,
 ) -> Result<(PageView, usize), SourceError> {
     let holes = markdown::Holes::new(page.pieces.iter().filter_map(|p| match p {
         Piece::Markdown(m) => Some(m.as_str()),
@@ -400,21 +400,67 @@ fn render_page(
                                 ));
                             }
                         }
+                        let mut links = BTreeMap::new();
+                        for link in spec.links.values() {
+                            let unknown = |c: &Located<String>| {
+                                SourceError::new(
+                                    c.location.clone(),
+                                    format!(
+                                        "unknown column `{}` in query `{}` (columns: {})",
+                                        c.value,
+                                        local_name(&spec.query.value),
+                                        table.column_list()
+                                    ),
+                                )
+                            };
+                            let column = table.column_index(&link.column.value).ok_or_else(|| unknown(&link.column))?;
+                            let key = table.column_index(&link.key.value).ok_or_else(|| unknown(&link.key))?;
+                            let pages = generated
+                                .get(&link.template.value)
+                                .ok_or_else(|| no_template(&link.template, generated))?;
+                            if pages.rows.column_index(&link.row).is_none() {
+                                return Err(SourceError::new(
+                                    link.key.location.clone(),
+                                    format!(
+                                        "the rows that `{}` is generated from have no column `{}` (columns: {}): set `row`",
+                                        link.template.value,
+                                        link.row,
+                                        pages.rows.column_list()
+                                    ),
+                                ));
+                            }
+                            let hrefs = table
+                                .rows
+                                .iter()
+                                .map(|r| pages.page_for(&link.row, &r[key].to_csv_field()).map(|s| format!("{s}.html")))
+                                .collect();
+                            links.insert(column, hrefs);
+                        }
                         let id = unique_id(&format!("table-{}", local_name(&spec.query.value)));
-                        templates.table(&id, spec, &columns, table)?
+                        templates.table(&id, spec, &columns, table, &links)?
                     }
-                    Directive::Pages(spec) => {
-                        let links = generated.get(&spec.template.value).ok_or_else(|| {
+                    Directive::List(spec) => {
+                        let table = &tables[&spec.query.value];
+                        let column = table.column_index(&spec.column.value).ok_or_else(|| {
                             SourceError::new(
-                                spec.template.location.clone(),
+                                spec.column.location.clone(),
                                 format!(
-                                    "no pages are generated from `{}` (templates: {})",
-                                    spec.template.value,
-                                    generated.keys().cloned().collect::<Vec<_>>().join(", ")
+                                    "unknown column `{}` in query `{}` (columns: {})",
+                                    spec.column.value,
+                                    local_name(&spec.query.value),
+                                    table.column_list()
                                 ),
                             )
                         })?;
-                        templates.pages(&spec.title, links)?
+                        let items: Vec<String> =
+                            table.rows.iter().map(|r| Format::default_for(&r[column]).apply(&r[column])).collect();
+                        templates.list(&spec.title, spec.ordered, &items)?
+                    }
+                    Directive::Pages(spec) => {
+                        let made = generated
+                            .get(&spec.template.value)
+                            .ok_or_else(|| no_template(&spec.template, generated))?;
+                        templates.pages(&spec.title, &made.pages)?
                     }
                     Directive::Kpis(spec) => {
                         let values =
@@ -445,6 +491,18 @@ fn render_page(
         },
         charts,
     ))
+}
+
+/// The error for a `template` that generates no pages.
+fn no_template(template: &Located<String>, generated: &BTreeMap<String, plan::Generated>) -> SourceError {
+    SourceError::new(
+        template.location.clone(),
+        format!(
+            "no pages are generated from `{}` (templates: {})",
+            template.value,
+            generated.keys().cloned().collect::<Vec<_>>().join(", ")
+        ),
+    )
 }
 
 /// A query's name within its page: a generated page's `SLUG.NAME` is `NAME` there.

@@ -9,6 +9,7 @@ use crate::chart::{ChartKind, ChartSpec};
 use crate::content::expr::{self, Expr};
 use crate::error::{Located, Location, SourceError, toml_error};
 use crate::format::Format;
+use crate::model::ModelSpec;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -29,6 +30,39 @@ pub struct TableSpec {
     pub title: String,
     /// At most this many rows (default: all).
     pub limit: Option<usize>,
+    /// Cells that link to a generated page, by column.
+    pub links: BTreeMap<String, LinkSpec>,
+    /// Where the directive starts.
+    pub defined_at: Location,
+}
+
+/// `links.COLUMN = { template = "recipe", key = "id", row = "id" }`: each
+/// cell of `COLUMN` links to the page generated from `template` whose row's
+/// `row` column holds this row's `key` column (no link when there is none).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkSpec {
+    /// The linked column, where it is named.
+    pub column: Located<String>,
+    /// The template (its file stem).
+    pub template: Located<String>,
+    /// This row's column that says which page.
+    pub key: Located<String>,
+    /// The generating row's column it must equal (default: `key`).
+    pub row: String,
+}
+
+/// A list directive: one column of a query's rows as a bulleted (or
+/// numbered) list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListSpec {
+    /// The query.
+    pub query: Located<String>,
+    /// The column whose values are the items.
+    pub column: Located<String>,
+    /// A heading above the list.
+    pub title: String,
+    /// A numbered list.
+    pub ordered: bool,
     /// Where the directive starts.
     pub defined_at: Location,
 }
@@ -73,11 +107,13 @@ pub enum Directive {
     Kpis(KpiSpec),
     /// Links to generated pages.
     Pages(PagesSpec),
+    /// A list of values.
+    List(ListSpec),
 }
 
 /// Whether ```` ```WORD ```` opens a directive.
 pub fn is_directive(word: &str) -> bool {
-    matches!(word, "chart" | "table" | "kpis" | "pages")
+    matches!(word, "chart" | "table" | "kpis" | "pages" | "list")
 }
 
 impl Directive {
@@ -86,6 +122,7 @@ impl Directive {
         match self {
             Directive::Chart(c) => vec![&c.query],
             Directive::Table(t) => vec![&t.query],
+            Directive::List(l) => vec![&l.query],
             Directive::Kpis(_) | Directive::Pages(_) => Vec::new(),
         }
     }
@@ -111,6 +148,7 @@ impl Directive {
         match self {
             Directive::Chart(c) => vec![&mut c.query.value],
             Directive::Table(t) => vec![&mut t.query.value],
+            Directive::List(l) => vec![&mut l.query.value],
             Directive::Kpis(k) => k.tiles.iter_mut().filter_map(|t| t.value.value.query_mut()).collect(),
             Directive::Pages(_) => Vec::new(),
         }
@@ -126,7 +164,11 @@ impl Directive {
                 names.extend(&c.value);
                 names
             }
-            Directive::Table(t) => std::iter::once(&t.query).chain(&t.columns).collect(),
+            Directive::Table(t) => std::iter::once(&t.query)
+                .chain(&t.columns)
+                .chain(t.links.values().flat_map(|l| [&l.column, &l.template, &l.key]))
+                .collect(),
+            Directive::List(l) => vec![&l.query, &l.column],
             Directive::Kpis(_) => Vec::new(),
             Directive::Pages(p) => vec![&p.template],
         }
@@ -146,6 +188,7 @@ impl Directive {
             Directive::Table(t) => std::iter::once(&mut t.title).chain(t.labels.values_mut()).collect(),
             Directive::Kpis(k) => k.tiles.iter_mut().flat_map(|t| [&mut t.label, &mut t.note]).collect(),
             Directive::Pages(p) => vec![&mut p.title],
+            Directive::List(l) => vec![&mut l.title],
         }
     }
 }
@@ -190,6 +233,28 @@ struct RawTable {
     title: String,
     #[serde(default)]
     limit: Option<usize>,
+    #[serde(default)]
+    links: BTreeMap<Spanned<String>, RawLink>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLink {
+    template: Spanned<String>,
+    key: Spanned<String>,
+    #[serde(default)]
+    row: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawList {
+    data: Spanned<String>,
+    column: Spanned<String>,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    ordered: bool,
 }
 
 #[derive(Deserialize)]
@@ -213,6 +278,61 @@ struct RawPages {
 #[serde(deny_unknown_fields)]
 struct RawKpis {
     tile: Vec<RawTile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawModel {
+    data: Spanned<String>,
+    id: Spanned<String>,
+    features: Spanned<toml::Value>,
+    #[serde(default)]
+    standardize: bool,
+    k: Spanned<i64>,
+    #[serde(default)]
+    seed: u64,
+    #[serde(default = "ten")]
+    runs: Spanned<i64>,
+    #[serde(default = "five_hundred")]
+    max_iterations: Spanned<i64>,
+}
+
+fn ten() -> Spanned<i64> {
+    Spanned::new(0..0, 10)
+}
+
+fn five_hundred() -> Spanned<i64> {
+    Spanned::new(0..0, 500)
+}
+
+/// Parses a `cluster NAME` block's TOML `body` into a model.
+pub fn parse_model(name: &str, body: &str, src: &Source<'_>) -> Result<ModelSpec, SourceError> {
+    let raw: RawModel = toml::from_str(body).map_err(|e| toml_error(&e, src.text, src.path, src.base))?;
+    let defined_at = Location::at(src.path, src.text, src.fence);
+    let features = src.names(&raw.features, "features")?;
+    if features.is_empty() {
+        return Err(SourceError::new(defined_at, "`features` must name at least one column"));
+    }
+    let positive = |v: &Spanned<i64>, key: &str| -> Result<usize, SourceError> {
+        usize::try_from(*v.get_ref()).ok().filter(|n| *n >= 1).ok_or_else(|| {
+            SourceError::new(
+                src.at(v.span().start),
+                format!("`{key}` must be a whole number of at least 1, found {}", v.get_ref()),
+            )
+        })
+    };
+    Ok(ModelSpec {
+        name: name.to_string(),
+        k: positive(&raw.k, "k")?,
+        runs: positive(&raw.runs, "runs")?,
+        max_iterations: positive(&raw.max_iterations, "max_iterations")?,
+        data: src.located(raw.data),
+        id: src.located(raw.id),
+        features,
+        standardize: raw.standardize,
+        seed: raw.seed,
+        defined_at,
+    })
 }
 
 /// Context for locating errors: the whole file, its display path, and the
@@ -351,6 +471,26 @@ pub fn parse(name: &str, body: &str, src: &Source<'_>) -> Result<Directive, Sour
                 formats,
                 title: raw.title,
                 limit: raw.limit,
+                links: raw
+                    .links
+                    .into_iter()
+                    .map(|(column, l)| {
+                        let column = Located { value: column.get_ref().clone(), location: src.at(column.span().start) };
+                        let key = src.located(l.key);
+                        let row = l.row.unwrap_or_else(|| key.value.clone());
+                        (column.value.clone(), LinkSpec { column, template: src.located(l.template), key, row })
+                    })
+                    .collect(),
+                defined_at,
+            }))
+        }
+        "list" => {
+            let raw: RawList = toml::from_str(body).map_err(toml_err)?;
+            Ok(Directive::List(ListSpec {
+                query: src.located(raw.data),
+                column: src.located(raw.column),
+                title: raw.title,
+                ordered: raw.ordered,
                 defined_at,
             }))
         }

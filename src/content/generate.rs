@@ -216,7 +216,7 @@ pub fn expand(template: &Page, rows: &Table, taken: &mut BTreeSet<String>) -> Re
         }
     }
     for q in template.shared() {
-        let by = q.by.as_deref().unwrap_or_default();
+        let by = q.by.as_ref().map_or("", |b| b.row.as_str());
         if rows.column_index(by).is_none() {
             return Err(SourceError::new(
                 q.defined_at.clone(),
@@ -294,11 +294,11 @@ fn instance(
     for q in &template.queries {
         let own = renamed[&q.name].clone();
         match &q.by {
-            Some(column) => page.slices.push(Slice {
+            Some(by) => page.slices.push(Slice {
                 name: own,
                 whole: format!("{template_name}:{}", q.name),
-                column: column.clone(),
-                value: value(column).map(|v| v.to_csv_field()).unwrap_or_default(),
+                column: by.column.clone(),
+                value: value(&by.row).map(|v| v.to_csv_field()).unwrap_or_default(),
                 defined_at: q.defined_at.clone(),
             }),
             None => {

@@ -6,7 +6,7 @@ use super::Piece;
 use super::directive::{self, Source};
 use super::expr::{self, Expr};
 use crate::error::{Located, Location, SourceError};
-use crate::query::QuerySpec;
+use crate::query::{By, QuerySpec};
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -46,8 +46,8 @@ pub fn scan(text: &str, body_offset: usize, path: &Path, template: bool) -> Resu
                     CodeBlockKind::Indented => String::new(),
                 };
                 let word = info.split_whitespace().next().unwrap_or("");
-                let named_sql = word == "sql" && info.split_whitespace().nth(1).is_some();
-                if named_sql || directive::is_directive(word) {
+                let named = matches!(word, "sql" | "cluster") && info.split_whitespace().nth(1).is_some();
+                if named || directive::is_directive(word) {
                     let first_line = body[range.clone()].find('\n').map_or(range.end, |i| range.start + i + 1);
                     current = Some(Special {
                         range: range.clone(),
@@ -88,7 +88,24 @@ pub fn scan(text: &str, body_offset: usize, path: &Path, template: bool) -> Resu
         let fence = body_offset + special.range.start;
         let mut words = special.fence_info.split_whitespace();
         let word = words.next().unwrap_or("");
-        if word == "sql" {
+        if word == "cluster" {
+            let name = words.next().unwrap_or("");
+            if !expr::is_identifier(name) {
+                return Err(SourceError::new(
+                    Location::at(path, text, fence),
+                    format!("invalid model name `{name}`: use letters, digits and `_`, starting with a letter"),
+                ));
+            }
+            if let Some(extra) = words.next() {
+                return Err(SourceError::new(
+                    Location::at(path, text, fence),
+                    format!("unexpected `{extra}` after the model name `{name}`: options go inside the block"),
+                ));
+            }
+            let src = Source { text, path, base: body_offset + special.content_offset, fence };
+            out.models.push(directive::parse_model(name, &special.content, &src)?);
+            out.pieces.push(Piece::Markdown("\n".to_string()));
+        } else if word == "sql" {
             let name = words.next().unwrap_or("");
             if !expr::is_identifier(name) {
                 return Err(SourceError::new(
@@ -96,20 +113,26 @@ pub fn scan(text: &str, body_offset: usize, path: &Path, template: bool) -> Resu
                     format!("invalid query name `{name}`: use letters, digits and `_`, starting with a letter"),
                 ));
             }
-            // `sql NAME by COLUMN`: one query for all pages of a template
-            let by = match (words.next(), words.next(), words.next()) {
-                (None, _, _) => None,
-                (Some("by"), Some(column), None) if expr::is_identifier(column) => Some(column.to_string()),
-                (Some("by"), column, _) => {
+            // `sql NAME by COLUMN [= ROW_COLUMN]`: one query for all pages of a template
+            let rest: Vec<&str> = words.by_ref().collect();
+            let by = match rest.as_slice() {
+                [] => None,
+                ["by", column] if expr::is_identifier(column) => {
+                    Some(By { column: column.to_string(), row: column.to_string() })
+                }
+                ["by", column, "=", row] if expr::is_identifier(column) && expr::is_identifier(row) => {
+                    Some(By { column: column.to_string(), row: row.to_string() })
+                }
+                ["by", ..] => {
                     return Err(SourceError::new(
                         Location::at(path, text, fence),
                         format!(
-                            "expected one column name after `by` in `sql {name} by COLUMN`, found `{}`",
-                            column.unwrap_or("")
+                            "expected one column name after `by` in `sql {name} by COLUMN` (or `by COLUMN = ROW_COLUMN`), found `{}`",
+                            rest[1..].join(" ")
                         ),
                     ));
                 }
-                (Some(extra), _, _) => {
+                [extra, ..] => {
                     return Err(SourceError::new(
                         Location::at(path, text, fence),
                         format!("unexpected `{extra}` after the query name `{name}`"),
@@ -125,7 +148,7 @@ pub fn scan(text: &str, body_offset: usize, path: &Path, template: bool) -> Resu
             } else {
                 (special.content.clone(), Vec::new())
             };
-            if let (Some(column), Some(_)) = (&by, params.first()) {
+            if let (Some(By { column, .. }), Some(_)) = (&by, params.first()) {
                 return Err(SourceError::new(
                     defined_at,
                     format!(
@@ -158,6 +181,8 @@ pub fn scan(text: &str, body_offset: usize, path: &Path, template: bool) -> Resu
 pub struct Scanned {
     /// The named SQL blocks.
     pub queries: Vec<QuerySpec>,
+    /// The models (`cluster NAME` blocks).
+    pub models: Vec<crate::model::ModelSpec>,
     /// The body, split into pieces.
     pub pieces: Vec<Piece>,
     /// In a template: for each query that reads its row, the row values it
@@ -500,11 +525,15 @@ mod tests {
         let e = scan_body("x {{ q.n\n").unwrap_err();
         assert!(e.message.contains("unclosed"));
         let (queries, _) = scan_body("```sql per_tag by tag\nselect 1 as tag\n```\n").unwrap();
-        assert_eq!(queries[0].by.as_deref(), Some("tag"));
+        assert_eq!(queries[0].by, Some(By { column: "tag".into(), row: "tag".into() }));
+        let (queries, _) = scan_body("```sql s by recipe_id = id\nselect 1 as recipe_id\n```\n").unwrap();
+        assert_eq!(queries[0].by, Some(By { column: "recipe_id".into(), row: "id".into() }));
         for (info, message) in [
             ("sql q by", "expected one column name after `by`"),
             ("sql q by a b", "expected one column name after `by`"),
             ("sql q by a-b", "expected one column name after `by`"),
+            ("sql q by a = ", "expected one column name after `by`"),
+            ("sql q by a == b", "expected one column name after `by`"),
             ("sql q per tag", "unexpected `per` after the query name `q`"),
         ] {
             let e = scan_body(&format!("```{info}\nselect 1\n```\n")).unwrap_err();

@@ -42,6 +42,8 @@ pub struct Page {
     pub slug: String,
     /// The named SQL blocks of the page.
     pub queries: Vec<QuerySpec>,
+    /// The models the page declares (`cluster NAME`).
+    pub models: Vec<crate::model::ModelSpec>,
     /// The body, split into pieces.
     pub pieces: Vec<Piece>,
     /// For a template: the row values each query takes as parameters, by
@@ -116,11 +118,21 @@ impl Page {
             meta,
             slug,
             queries: scanned.queries,
+            models: scanned.models,
             pieces: scanned.pieces,
             params: scanned.params,
             row_columns: Vec::new(),
             slices: Vec::new(),
         };
+        if let (true, Some(m)) = (template, page.models.first()) {
+            return Err(SourceError::new(
+                m.defined_at.clone(),
+                format!(
+                    "model `{}`: a page generated from data cannot declare a model (declare it on an ordinary page)",
+                    m.name
+                ),
+            ));
+        }
         if template {
             page.row_columns = generate::row_columns(&page, text, split.toml_offset)?;
         } else if let Some(q) = page.queries.iter().find(|q| q.by.is_some()) {

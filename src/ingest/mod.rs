@@ -230,6 +230,35 @@ pub fn open(path: &Path, read_only: bool, memory_limit: &str, threads: usize) ->
         .with_context(|| format!("cannot open database `{}`", path.display()))
 }
 
+/// A connection for the queries: an in-memory DuckDB instance (memory limit,
+/// threads, no extension ever fetched) with the database file attached
+/// read-only under its stem, and an in-memory catalog `models` for the
+/// models' tables; names are looked up in the file first, then in `models`
+/// (a connection cloned from it sees both; `query::run_jobs` gives the
+/// clones the same search path).
+pub fn open_for_queries(path: &Path, memory_limit: &str, threads: usize) -> anyhow::Result<duckdb::Connection> {
+    let config = duckdb::Config::default()
+        .max_memory(memory_limit)
+        .with_context(|| format!("invalid memory limit `{memory_limit}`"))?
+        .threads(threads.max(1) as i64)
+        .context("cannot set DuckDB threads")?
+        .with("autoinstall_known_extensions", "false")
+        .context("cannot configure DuckDB")?
+        .with("autoload_known_extensions", "false")
+        .context("cannot configure DuckDB")?;
+    let conn = duckdb::Connection::open_in_memory_with_flags(config).context("cannot start DuckDB")?;
+    let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "data".into());
+    let name = if name == "models" || name == "memory" || name == "temp" { format!("{name}_data") } else { name };
+    conn.execute_batch(&format!(
+        "ATTACH {} AS {} (READ_ONLY); ATTACH ':memory:' AS models; SET search_path = {}",
+        files::sql_string(&path.to_string_lossy())?,
+        files::identifier(&name),
+        files::sql_string(&format!("{}.main,models.main", files::identifier(&name)))?
+    ))
+    .with_context(|| format!("cannot open database `{}`", path.display()))?;
+    Ok(conn)
+}
+
 /// Attaches the DuckDB databases of `attached` (read-only) to `conn` and
 /// every connection cloned from it.
 pub fn attach(conn: &duckdb::Connection, attached: &[Attached]) -> anyhow::Result<()> {

@@ -12,6 +12,8 @@
 //!
 //! The DuckDB connection lives here and is closed when this stage ends.
 
+mod models;
+
 use crate::content::{Page, Piece, generate};
 use crate::error::{Located, Location, SourceError};
 use crate::ingest;
@@ -42,12 +44,30 @@ pub struct Planned {
     pub pages: Vec<Page>,
     /// Every query result, by the name pages use.
     pub tables: BTreeMap<String, Table>,
-    /// The pages generated from each template: (slug, navigation title).
-    pub generated: BTreeMap<String, Vec<(String, String)>>,
+    /// The pages generated from each template.
+    pub generated: BTreeMap<String, Generated>,
     /// Queries run in this build, and answered from the last one's results.
     pub ran: usize,
     /// Queries answered from the last build's results.
     pub reused: usize,
+}
+
+/// The pages generated from one template.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Generated {
+    /// Each page: (slug, navigation title), one per row of `rows`, in order.
+    pub pages: Vec<(String, String)>,
+    /// The rows they were generated from.
+    pub rows: Table,
+}
+
+impl Generated {
+    /// The page generated from the row whose `column` holds `value` (as CSV text).
+    pub fn page_for(&self, column: &str, value: &str) -> Option<&str> {
+        let i = self.rows.column_index(column)?;
+        let row = self.rows.rows.iter().position(|r| r[i].to_csv_field() == value)?;
+        self.pages.get(row).map(|(slug, _)| slug.as_str())
+    }
 }
 
 /// Checks every reference of `pages` to a query, then runs the queries
@@ -56,19 +76,35 @@ pub struct Planned {
 pub fn run(pages: Vec<Page>, edition: Option<Located<String>>, opts: &QueryOptions) -> anyhow::Result<Planned> {
     let (templates, mut pages): (Vec<Page>, Vec<Page>) = pages.into_iter().partition(Page::is_template);
     let queries = query::collect(pages.iter().flat_map(|p| p.queries.iter()))?;
-    check_names(&pages, &templates, &queries, edition.as_ref())?;
+    // a shared query's whole result is a query of the site too, under its name
+    let mut shared_names: BTreeMap<String, &QuerySpec> = BTreeMap::new();
+    for q in templates.iter().flat_map(Page::shared) {
+        if let Some(first) = queries.get(&q.name).or_else(|| shared_names.get(&q.name).copied()) {
+            return Err(SourceError::new(
+                q.defined_at.clone(),
+                format!("query `{}` is already defined at {}", q.name, first.defined_at),
+            )
+            .into());
+        }
+        shared_names.insert(q.name.clone(), q);
+    }
+    let mut known: BTreeMap<String, QuerySpec> = queries.clone();
+    known.extend(shared_names.iter().map(|(n, q)| (n.clone(), (*q).clone())));
+    check_names(&pages, &templates, &known, &queries, edition.as_ref())?;
     tracing::info!(pages = pages.len(), templates = templates.len(), queries = queries.len(), "content loaded");
 
     // the templates' shared queries first, then the others
     let mut jobs = Vec::new();
+    let mut shared: BTreeMap<String, String> = BTreeMap::new();
     for t in &templates {
         let Some(generate) = &t.meta.generate else { continue };
         let source = &queries[&generate.query];
         for q in t.shared() {
-            jobs.push(Job::shared(q, format!("{}:{}", t.template_name(), q.name), source));
+            let whole = format!("{}:{}", t.template_name(), q.name);
+            shared.insert(whole.clone(), q.name.clone());
+            jobs.push(Job::shared(q, whole, source));
         }
     }
-    let shared: BTreeSet<String> = jobs.iter().map(|j| j.name().to_string()).collect();
     jobs.extend(queries.values().map(Job::plain));
     let cache_path = cache_path(&opts.db);
     let mut cache = Cache::load(&cache_path, &opts.data_key);
@@ -78,10 +114,12 @@ pub fn run(pages: Vec<Page>, edition: Option<Located<String>>, opts: &QueryOptio
     let to_run = jobs.iter().filter(|j| !cache.has(j)).count();
     let threads = query::duckdb_threads(to_run, opts.threads);
     tracing::debug!(queries = to_run, connections = opts.threads, duckdb_threads = threads, "running queries");
-    let conn = ingest::open(&opts.db, true, &opts.memory_limit, threads)?;
+    let conn = ingest::open_for_queries(&opts.db, &opts.memory_limit, threads)?;
     ingest::attach(&conn, &opts.attached)?;
     query::mark_cacheable(&conn, &mut jobs, &cache);
-    let mut tables = query::run_jobs(&conn, &jobs, &mut cache, opts.threads)?;
+    let declared = collect_models(&pages, &queries)?;
+    let mut schedule = models::Schedule::new(&conn, declared, &mut jobs)?;
+    let mut tables = schedule.run(&conn, &jobs, &mut cache, opts.threads)?;
 
     // the pages generated from data, and their own queries
     let mut taken: BTreeSet<String> = pages.iter().map(|p| p.slug.clone()).collect();
@@ -91,16 +129,16 @@ pub fn run(pages: Vec<Page>, edition: Option<Located<String>>, opts: &QueryOptio
     for t in &templates {
         let Some(g) = &t.meta.generate else { continue };
         let made = generate::expand(t, &tables[&g.query], &mut taken)?;
-        generated.insert(
-            t.template_name(),
-            made.iter()
-                .map(|p| (p.slug.clone(), p.meta.nav_title.clone().unwrap_or_else(|| p.meta.title.clone())))
-                .collect::<Vec<_>>(),
-        );
+        let pages = made
+            .iter()
+            .map(|p| (p.slug.clone(), p.meta.nav_title.clone().unwrap_or_else(|| p.meta.title.clone())))
+            .collect::<Vec<_>>();
+        generated.insert(t.template_name(), Generated { pages, rows: tables[&g.query].clone() });
         instances.extend(made);
     }
     let mut own: Vec<Job> = instances.iter().flat_map(|p| p.queries.iter()).map(Job::plain).collect();
     query::mark_cacheable(&conn, &mut own, &cache);
+    schedule.prepare(&conn, &mut own, &cache)?;
     if !instances.is_empty() {
         tracing::info!(pages = instances.len(), queries = own.len(), "generated pages");
     }
@@ -112,12 +150,38 @@ pub fn run(pages: Vec<Page>, edition: Option<Located<String>>, opts: &QueryOptio
             tables.insert(slice.name.clone(), table);
         }
     }
-    tables.retain(|name, _| !shared.contains(name));
+    for (whole, name) in &shared {
+        if let Some(table) = tables.remove(whole) {
+            tables.insert(name.clone(), table);
+        }
+    }
     if let Err(e) = cache.save(&cache_path) {
         tracing::warn!("cannot keep query results for the next build: {e:#}");
     }
     pages.extend(instances);
     Ok(Planned { pages, tables, generated, ran: cache.ran, reused: cache.hits })
+}
+
+/// The models of the pages, each name once.
+fn collect_models(
+    pages: &[Page],
+    queries: &BTreeMap<String, QuerySpec>,
+) -> Result<Vec<crate::model::ModelSpec>, SourceError> {
+    let mut out: Vec<crate::model::ModelSpec> = Vec::new();
+    for m in pages.iter().flat_map(|p| p.models.iter()) {
+        if let Some(first) = out.iter().find(|o| o.name == m.name) {
+            return Err(SourceError::new(
+                m.defined_at.clone(),
+                format!("model `{}` is already declared at {}", m.name, first.defined_at),
+            ));
+        }
+        if !queries.contains_key(&m.data.value) {
+            let known: Vec<&str> = queries.keys().map(String::as_str).collect();
+            return Err(unknown_query(&m.data, &known, &format!(" in `data` of model `{}`", m.name)));
+        }
+        out.push(m.clone());
+    }
+    Ok(out)
 }
 
 /// Where the query results are kept between builds: beside the database.
@@ -169,6 +233,7 @@ fn check_names(
     pages: &[Page],
     templates: &[Page],
     queries: &BTreeMap<String, QuerySpec>,
+    generating: &BTreeMap<String, QuerySpec>,
     edition: Option<&Located<String>>,
 ) -> Result<(), SourceError> {
     let global: Vec<&str> = queries.keys().map(String::as_str).collect();
@@ -201,14 +266,17 @@ fn check_names(
                 Piece::Markdown(_) => {}
             }
         }
+        // pages are generated from the site's own queries (a shared query
+        // runs with the generating rows, after them)
         if let Some(g) = &page.meta.generate
-            && !queries.contains_key(&g.query)
+            && !generating.contains_key(&g.query)
         {
+            let names: Vec<&str> = generating.keys().map(String::as_str).collect();
             let at = Located {
                 value: g.query.clone(),
                 location: Location { path: page.source.clone(), line: 1, column: 1 },
             };
-            return Err(unknown_query(&at, &global, " in `[generate]`"));
+            return Err(unknown_query(&at, &names, " in `[generate]`"));
         }
     }
     if let Some(edition) = edition {

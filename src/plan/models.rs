@@ -1,0 +1,227 @@
+//! Queries and models together: a query that reads a model's tables runs
+//! after the model, and a model after its data query. The order comes from
+//! DuckDB's parse trees of the queries (the tables each names); a cycle is
+//! an error at a model of it. Everything that does not wait on a model
+//! runs at once, as before.
+//!
+//! A model's result is kept like a query's, under a fingerprint of its
+//! declaration and of its data query's; a query that reads a model carries
+//! the model's fingerprint in its own.
+
+use crate::error::SourceError;
+use crate::model::{self, Fitted, ModelSpec};
+use crate::query::{self, Cache, Job};
+use crate::table::Table;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The models of a build and what waits on them.
+pub struct Schedule {
+    models: Vec<ModelSpec>,
+    /// For each model, the index of its data query's job.
+    data: Vec<usize>,
+    /// For each job, the models it reads.
+    needs: Vec<BTreeSet<usize>>,
+    /// Each model's fingerprint.
+    fingerprints: Vec<String>,
+    /// Whether each model's result may be kept.
+    kept: Vec<bool>,
+    /// Each model's tables, once fitted.
+    fitted: Vec<Option<Fitted>>,
+    /// Whether each model's tables are in the `models` catalog.
+    loaded: Vec<bool>,
+}
+
+impl Schedule {
+    /// Works out which job reads which model, checks the models' data
+    /// queries and cycles, and folds each model's fingerprint into the jobs
+    /// that read it.
+    pub fn new(conn: &duckdb::Connection, models: Vec<ModelSpec>, jobs: &mut [Job]) -> Result<Schedule, SourceError> {
+        let mut tables: BTreeMap<String, usize> = BTreeMap::new();
+        for (m, spec) in models.iter().enumerate() {
+            for t in spec.tables() {
+                tables.insert(t.to_ascii_lowercase(), m);
+            }
+        }
+        let mut data = Vec::with_capacity(models.len());
+        for spec in &models {
+            let j = jobs.iter().position(|j| j.name() == spec.data.value).ok_or_else(|| {
+                SourceError::new(
+                    spec.data.location.clone(),
+                    format!("unknown query `{}` in `data` of model `{}`", spec.data.value, spec.name),
+                )
+            })?;
+            data.push(j);
+        }
+        let needs: Vec<BTreeSet<usize>> = if models.is_empty() {
+            vec![BTreeSet::new(); jobs.len()]
+        } else {
+            let sqls: Vec<&str> =
+                jobs.iter().flat_map(|j| [j.spec().sql.as_str(), j.setup_sql().unwrap_or("select 1")]).collect();
+            let named = query::tables_named(conn, &sqls);
+            (0..jobs.len())
+                .map(|i| {
+                    named[2 * i..2 * i + 2]
+                        .iter()
+                        .flatten()
+                        .flat_map(|set| set.iter().filter_map(|t| tables.get(t).copied()))
+                        .collect()
+                })
+                .collect()
+        };
+        // the models in an order where each comes after those its data reads
+        let mut order = Vec::new();
+        let mut placed = vec![false; models.len()];
+        while order.len() < models.len() {
+            let next = (0..models.len()).find(|&m| !placed[m] && needs[data[m]].iter().all(|&d| placed[d]));
+            let Some(m) = next else {
+                let m = (0..models.len()).find(|&m| !placed[m]).unwrap_or(0);
+                return Err(SourceError::new(
+                    models[m].defined_at.clone(),
+                    format!(
+                        "model `{}` reads its own result: its data query `{}` reads a model that waits on it",
+                        models[m].name, models[m].data.value
+                    ),
+                ));
+            };
+            placed[m] = true;
+            order.push(m);
+        }
+        let mut fingerprints = vec![String::new(); models.len()];
+        // a model is kept only while its data query's result may be; a
+        // query that reads a model that is not kept is not kept either
+        let mut kept = vec![true; models.len()];
+        for &m in &order {
+            let j = data[m];
+            for &d in &needs[j].clone() {
+                jobs[j].depend_on(&fingerprints[d]);
+                jobs[j].cacheable &= kept[d];
+            }
+            kept[m] = jobs[j].cacheable;
+            fingerprints[m] =
+                blake3::hash(format!("{}\n{}", models[m].fingerprint(), jobs[j].fingerprint()).as_bytes())
+                    .to_hex()
+                    .to_string();
+        }
+        let data_jobs: BTreeSet<usize> = data.iter().copied().collect();
+        for (j, job) in jobs.iter_mut().enumerate() {
+            if data_jobs.contains(&j) {
+                continue;
+            }
+            for &d in &needs[j] {
+                job.depend_on(&fingerprints[d]);
+                job.cacheable &= kept[d];
+            }
+        }
+        let n = models.len();
+        Ok(Schedule { models, data, needs, fingerprints, kept, fitted: vec![None; n], loaded: vec![false; n] })
+    }
+
+    /// Runs every job, each after the models it reads, and every model after
+    /// its data query: the results by job name.
+    pub fn run(
+        &mut self,
+        conn: &duckdb::Connection,
+        jobs: &[Job],
+        cache: &mut Cache,
+        workers: usize,
+    ) -> anyhow::Result<BTreeMap<String, Table>> {
+        let mut tables = BTreeMap::new();
+        let mut done = vec![false; jobs.len()];
+        while done.iter().any(|d| !d) {
+            let ready: Vec<usize> = (0..jobs.len())
+                .filter(|&j| !done[j] && self.needs[j].iter().all(|&m| self.fitted[m].is_some()))
+                .collect();
+            if ready.is_empty() {
+                anyhow::bail!("queries wait on models that cannot run");
+            }
+            for &j in &ready {
+                if !cache.has(&jobs[j]) {
+                    self.load(conn, &self.needs[j].clone())?;
+                }
+            }
+            let batch: Vec<Job> = ready.iter().map(|&j| jobs[j].clone()).collect();
+            tables.extend(query::run_jobs(conn, &batch, cache, workers)?);
+            for &j in &ready {
+                done[j] = true;
+            }
+            for m in 0..self.models.len() {
+                if self.fitted[m].is_none() && done[self.data[m]] {
+                    self.fitted[m] = Some(self.fit(m, &jobs[self.data[m]], &tables, cache)?);
+                }
+            }
+        }
+        Ok(tables)
+    }
+
+    /// Puts the tables of `models` into the `models` catalog (once each).
+    fn load(&mut self, conn: &duckdb::Connection, models: &BTreeSet<usize>) -> anyhow::Result<()> {
+        for &m in models {
+            if self.loaded[m] {
+                continue;
+            }
+            let Some(f) = &self.fitted[m] else { anyhow::bail!("model `{}` is not fitted yet", self.models[m].name) };
+            let [items, centroids] = self.models[m].tables();
+            query::load_model_table(conn, &items, &f.items)?;
+            query::load_model_table(conn, &centroids, &f.centroids)?;
+            self.loaded[m] = true;
+        }
+        Ok(())
+    }
+
+    /// Readies more jobs, run once every model is fitted (the generated
+    /// pages' own queries): each reads the models' tables it names, and
+    /// carries their fingerprints.
+    pub fn prepare(&mut self, conn: &duckdb::Connection, jobs: &mut [Job], cache: &Cache) -> anyhow::Result<()> {
+        if self.models.is_empty() || jobs.is_empty() {
+            return Ok(());
+        }
+        let mut tables: BTreeMap<String, usize> = BTreeMap::new();
+        for (m, spec) in self.models.iter().enumerate() {
+            for t in spec.tables() {
+                tables.insert(t.to_ascii_lowercase(), m);
+            }
+        }
+        let sqls: Vec<&str> = jobs.iter().map(|j| j.spec().sql.as_str()).collect();
+        let named = query::tables_named(conn, &sqls);
+        for (job, names) in jobs.iter_mut().zip(named) {
+            let needs: BTreeSet<usize> = names.iter().flatten().filter_map(|t| tables.get(t).copied()).collect();
+            for &m in &needs {
+                job.depend_on(&self.fingerprints[m]);
+                job.cacheable &= self.kept[m];
+            }
+            if !cache.has(job) {
+                self.load(conn, &needs)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Fits model `m` on its data's result, or takes it from `cache`.
+    fn fit(
+        &self,
+        m: usize,
+        data: &Job,
+        tables: &BTreeMap<String, Table>,
+        cache: &mut Cache,
+    ) -> Result<Fitted, SourceError> {
+        let spec = &self.models[m];
+        let [items, centroids] = spec.tables();
+        let fingerprint = &self.fingerprints[m];
+        let keep = data.cacheable;
+        if keep && let (Some(i), Some(c)) = (cache.model(&items, fingerprint), cache.model(&centroids, fingerprint)) {
+            let f = Fitted { items: i.clone(), centroids: c.clone() };
+            cache.keep_model(&items, fingerprint, &f.items);
+            cache.keep_model(&centroids, fingerprint, &f.centroids);
+            cache.hits += 1;
+            return Ok(f);
+        }
+        let started = std::time::Instant::now();
+        let f = model::fit(spec, &tables[data.name()])?;
+        tracing::debug!(model = %spec.name, ms = started.elapsed().as_millis() as u64, "model fitted");
+        if keep {
+            cache.keep_model(&items, fingerprint, &f.items);
+            cache.keep_model(&centroids, fingerprint, &f.centroids);
+        }
+        Ok(f)
+    }
+}
