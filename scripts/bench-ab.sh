@@ -8,7 +8,8 @@
 # Each binary builds the site of this checkout; OLD_ROOT=DIR gives the old
 # binary a site of its own (the checkout it was built from, when the
 # content's format changed between the two).
-# Needs python3 with the `duckdb` package and GNU time (/usr/bin/time).
+# Needs python3 with the `duckdb` and `scikit-learn` packages and GNU time
+# (/usr/bin/time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ $# -lt 2 ]; then
@@ -39,7 +40,7 @@ for run in $(seq "$rounds"); do
   for bin in "$old" "$new"; do
     label=old root="$old_root"
     [ "$bin" = "$new" ] && label=new root="$new_root"
-    rm -f "$work/ab.duckdb" "$work/ab.queries.json"
+    rm -f "$work/ab.duckdb" "$work/ab.queries.json" "$work/ab.queries.bin"
     measure "$label" "$bin" -q build --root "$root" --data "$data" --out "$work/ab-public" --db "$work/ab.duckdb"
   done
   measure reference python3 scripts/reference.py "$data" "$work/reference.duckdb"

@@ -59,7 +59,7 @@ measure() { # label, command...
 }
 for run in $(seq "$rounds"); do
   echo "round $run"
-  rm -rf "$work/site/data/mangetamain.duckdb" "$work/site/data/mangetamain.queries.json" "$work/ref.duckdb"
+  rm -rf "$work/site/data/mangetamain.duckdb" "$work/site/data/mangetamain.queries.bin" "$work/ref.duckdb"
   measure "mangetamain build" "$bin" -q build --root "$work/site"
   measure "python duckdb read_csv" python3 -c '
 import duckdb, sys

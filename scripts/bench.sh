@@ -5,7 +5,8 @@
 # unchanged data, with peak memory. At the end, the reference's results are
 # compared with the build's: both must publish the same numbers.
 #   scripts/bench.sh [WORK_DIR]          (default: target/bench)
-# Needs python3 with the `duckdb` package (pip install duckdb) and GNU time
+# Needs python3 with the `duckdb` and `scikit-learn` packages (pip install
+# duckdb scikit-learn) and GNU time
 # (/usr/bin/time, Debian package `time`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,8 +28,8 @@ measure() { # label, command...
 for run in 1 2 3; do
   measure "reference (duckdb read_csv + every query of the report), run $run" python3 scripts/reference.py "$data" "$work/reference.duckdb"
   measure "partial reference (lists as text, 17 queries), run $run" python3 scripts/reference.py --partial "$data" "$work/reference.duckdb"
-  rm -f "$work/site.duckdb" "$work/site.queries.json"
+  rm -f "$work/site.duckdb" "$work/site.queries.bin"
   measure "mangetamain cold build, run $run" "$bin" -q build --data "$data" --out "$work/public" --db "$work/site.duckdb"
   measure "mangetamain rebuild, unchanged data, run $run" "$bin" -q build --data "$data" --out "$work/public" --db "$work/site.duckdb"
 done
-python3 scripts/reference.py "$data" "$work/reference.duckdb" --check "$work/site.queries.json" | sed 's/^/reference vs build: /'
+python3 scripts/reference.py "$data" "$work/reference.duckdb" --check "$work/public" | sed 's/^/reference vs build: /'

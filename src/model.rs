@@ -56,6 +56,9 @@ pub struct ModelSpec {
     pub runs: usize,
     /// Lloyd iterations allowed before it is an error.
     pub max_iterations: usize,
+    /// With fewer distinct items than `k` (or none), make as many segments
+    /// as there are distinct items instead of failing (the log says so).
+    pub allow_fewer: bool,
     /// Where the block starts.
     pub defined_at: Location,
 }
@@ -70,8 +73,15 @@ impl ModelSpec {
     pub fn fingerprint(&self) -> String {
         let features: Vec<&str> = self.features.iter().map(|f| f.value.as_str()).collect();
         format!(
-            "kmeans data={} id={} features={features:?} standardize={} k={} seed={} runs={} max={}",
-            self.data.value, self.id.value, self.standardize, self.k, self.seed, self.runs, self.max_iterations
+            "kmeans data={} id={} features={features:?} standardize={} k={} seed={} runs={} max={} fewer={}",
+            self.data.value,
+            self.id.value,
+            self.standardize,
+            self.k,
+            self.seed,
+            self.runs,
+            self.max_iterations,
+            self.allow_fewer
         )
     }
 }
@@ -98,6 +108,32 @@ pub struct Clustering {
     pub iterations: usize,
 }
 
+/// Points side by side in one array, `dims` numbers each.
+struct Points {
+    dims: usize,
+    n: usize,
+    data: Vec<f64>,
+}
+
+impl Points {
+    fn new(rows: &[Vec<f64>]) -> Points {
+        let dims = rows.first().map_or(0, Vec::len);
+        Points { dims, n: rows.len(), data: rows.iter().flatten().copied().collect() }
+    }
+
+    fn len(&self) -> usize {
+        self.n
+    }
+
+    fn get(&self, i: usize) -> &[f64] {
+        &self.data[i * self.dims..(i + 1) * self.dims]
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &[f64]> {
+        (0..self.n).map(|i| self.get(i))
+    }
+}
+
 /// Compensated sums in a fixed order.
 #[derive(Debug, Clone, Copy, Default)]
 struct Sum {
@@ -121,24 +157,13 @@ impl Sum {
     }
 }
 
+/// The squared Euclidean distance, summed in coordinate order.
 fn squared(a: &[f64], b: &[f64]) -> f64 {
-    let mut s = Sum::default();
+    let mut s = 0.0;
     for (x, y) in a.iter().zip(b) {
-        s.add((x - y) * (x - y));
+        s += (x - y) * (x - y);
     }
-    s.value()
-}
-
-/// The index of the nearest centroid (the lowest on a tie) and the squared distance.
-fn nearest(p: &[f64], centroids: &[Vec<f64>]) -> (usize, f64) {
-    let mut best = (0, f64::INFINITY);
-    for (i, c) in centroids.iter().enumerate() {
-        let d = squared(p, c);
-        if d < best.1 {
-            best = (i, d);
-        }
-    }
-    best
+    s
 }
 
 /// A uniform draw in `[0, 1)`: the top 53 bits of the next number.
@@ -149,10 +174,10 @@ fn uniform(rng: &mut ChaCha8Rng) -> f64 {
 /// k-means++ seeding: the first centroid uniformly at random, each next one
 /// with a probability proportional to its squared distance to the nearest
 /// chosen one.
-fn seed_centroids(points: &[Vec<f64>], k: usize, rng: &mut ChaCha8Rng) -> Vec<Vec<f64>> {
+fn seed_centroids(points: &Points, k: usize, rng: &mut ChaCha8Rng) -> Vec<Vec<f64>> {
     let n = points.len();
     let first = ((uniform(rng) * n as f64) as usize).min(n - 1);
-    let mut centroids = vec![points[first].clone()];
+    let mut centroids = vec![points.get(first).to_vec()];
     let mut d: Vec<f64> = points.iter().map(|p| squared(p, &centroids[0])).collect();
     while centroids.len() < k {
         let mut total = Sum::default();
@@ -173,8 +198,8 @@ fn seed_centroids(points: &[Vec<f64>], k: usize, rng: &mut ChaCha8Rng) -> Vec<Ve
                 break;
             }
         }
-        let c = points[chosen].clone();
-        for (di, p) in d.iter_mut().zip(points) {
+        let c = points.get(chosen).to_vec();
+        for (di, p) in d.iter_mut().zip(points.iter()) {
             *di = di.min(squared(p, &c));
         }
         centroids.push(c);
@@ -182,53 +207,199 @@ fn seed_centroids(points: &[Vec<f64>], k: usize, rng: &mut ChaCha8Rng) -> Vec<Ve
     centroids
 }
 
-/// One run of Lloyd's iterations from `centroids` until no point changes
-/// segment (its segments not yet numbered by size).
-fn lloyd(points: &[Vec<f64>], mut centroids: Vec<Vec<f64>>, max_iterations: usize) -> Result<Clustering, String> {
-    let k = centroids.len();
-    let dims = points[0].len();
-    let mut segments: Vec<usize> = points.iter().map(|p| nearest(p, &centroids).0).collect();
-    for iteration in 1..=max_iterations {
-        // each centroid the mean of its points; an empty segment takes the
-        // point farthest from its centroid
-        let mut sums = vec![vec![Sum::default(); dims]; k];
-        let mut counts = vec![0usize; k];
-        for (p, &s) in points.iter().zip(&segments) {
-            counts[s] += 1;
-            for (acc, x) in sums[s].iter_mut().zip(p) {
-                acc.add(*x);
+/// The nearest centroid (the lowest index on a tie), the distance to it and
+/// to the second nearest.
+fn nearest_two(p: &[f64], centroids: &[Vec<f64>]) -> (usize, f64, f64) {
+    let mut best = (0, f64::INFINITY);
+    let mut second = f64::INFINITY;
+    for (i, c) in centroids.iter().enumerate() {
+        let d = squared(p, c);
+        if d < best.1 {
+            second = best.1;
+            best = (i, d);
+        } else if d < second {
+            second = d;
+        }
+    }
+    (best.0, best.1.sqrt(), second.sqrt())
+}
+
+/// The sums of each segment's points, added in point order.
+fn segment_sums(points: &Points, segments: &[usize], k: usize) -> (Vec<Vec<Sum>>, Vec<usize>) {
+    let mut sums = vec![vec![Sum::default(); points.dims]; k];
+    let mut counts = vec![0usize; k];
+    for (p, &s) in points.iter().zip(segments) {
+        counts[s] += 1;
+        for (acc, x) in sums[s].iter_mut().zip(p) {
+            acc.add(*x);
+        }
+    }
+    (sums, counts)
+}
+
+/// The state of one run: each point's segment and the bounds on its
+/// distances (Hamerly's: `upper` to its centroid, `lower` to any other).
+struct Run<'a> {
+    points: &'a Points,
+    centroids: Vec<Vec<f64>>,
+    segments: Vec<usize>,
+    upper: Vec<f64>,
+    lower: Vec<f64>,
+    sums: Vec<Vec<Sum>>,
+    counts: Vec<usize>,
+}
+
+impl Run<'_> {
+    /// Every point to its nearest centroid, the distances computed: whether
+    /// any point changed segment. The sums are added afresh.
+    fn assign_all(&mut self) -> bool {
+        let mut changed = false;
+        for (i, p) in self.points.iter().enumerate() {
+            let (s, d1, d2) = nearest_two(p, &self.centroids);
+            changed |= s != self.segments[i];
+            self.segments[i] = s;
+            self.upper[i] = d1;
+            self.lower[i] = d2;
+        }
+        (self.sums, self.counts) = segment_sums(self.points, &self.segments, self.centroids.len());
+        changed
+    }
+
+    /// Each centroid the mean of its points; an empty segment takes the
+    /// point farthest from its centroid: whether one did (the bounds and
+    /// sums are then stale).
+    fn update_centroids(&mut self) -> bool {
+        let k = self.centroids.len();
+        for s in 0..k {
+            if self.counts[s] > 0 {
+                self.centroids[s] = self.sums[s].iter().map(|acc| acc.value() / self.counts[s] as f64).collect();
             }
         }
+        let mut refilled = false;
         for s in 0..k {
-            if counts[s] > 0 {
-                centroids[s] = sums[s].iter().map(|acc| acc.value() / counts[s] as f64).collect();
-            }
-        }
-        for s in 0..k {
-            if counts[s] == 0 {
+            if self.counts[s] == 0 {
                 let mut far = (0, -1.0);
-                for (i, p) in points.iter().enumerate() {
-                    let d = squared(p, &centroids[segments[i]]);
-                    if counts[segments[i]] > 1 && d > far.1 {
+                for (i, p) in self.points.iter().enumerate() {
+                    let d = squared(p, &self.centroids[self.segments[i]]);
+                    if self.counts[self.segments[i]] > 1 && d > far.1 {
                         far = (i, d);
                     }
                 }
                 let (i, _) = far;
-                counts[segments[i]] -= 1;
-                segments[i] = s;
-                counts[s] = 1;
-                centroids[s] = points[i].clone();
+                self.counts[self.segments[i]] -= 1;
+                self.segments[i] = s;
+                self.counts[s] = 1;
+                self.centroids[s] = self.points.get(i).to_vec();
+                refilled = true;
             }
         }
-        let next: Vec<usize> = points.iter().map(|p| nearest(p, &centroids).0).collect();
-        if next == segments {
-            let mut inertia = Sum::default();
-            for (p, &s) in points.iter().zip(&segments) {
-                inertia.add(squared(p, &centroids[s]));
+        refilled
+    }
+
+    /// Moves the points whose nearest centroid changed from `previous` to
+    /// the current centroids, computing a distance only where the bounds
+    /// cannot tell: how many moved. The sums follow the moves.
+    fn assign_bounded(&mut self, previous: &[Vec<f64>]) -> usize {
+        let k = self.centroids.len();
+        let drift: Vec<f64> = previous.iter().zip(&self.centroids).map(|(a, b)| squared(a, b).sqrt()).collect();
+        let (mut most, mut first, mut second) = (0, 0.0, 0.0);
+        for (j, &d) in drift.iter().enumerate() {
+            if d > first {
+                (most, first, second) = (j, d, first);
+            } else if d > second {
+                second = d;
             }
-            return Ok(Clustering { segments, centroids, inertia: inertia.value(), iterations: iteration });
         }
-        segments = next;
+        // half the distance from each centroid to the nearest other one
+        let half: Vec<f64> = (0..k)
+            .map(|j| {
+                (0..k)
+                    .filter(|&o| o != j)
+                    .map(|o| squared(&self.centroids[j], &self.centroids[o]).sqrt())
+                    .fold(f64::INFINITY, f64::min)
+                    / 2.0
+            })
+            .collect();
+        let mut moved = 0;
+        for (i, p) in self.points.iter().enumerate() {
+            let a = self.segments[i];
+            self.upper[i] += drift[a];
+            self.lower[i] -= if a == most { second } else { first };
+            let bound = half[a].max(self.lower[i]);
+            if self.upper[i] < bound {
+                continue;
+            }
+            self.upper[i] = squared(p, &self.centroids[a]).sqrt();
+            if self.upper[i] < bound {
+                continue;
+            }
+            let (b, d1, d2) = nearest_two(p, &self.centroids);
+            self.upper[i] = d1;
+            self.lower[i] = d2;
+            if b != a {
+                for (d, &x) in p.iter().enumerate() {
+                    self.sums[a][d].add(-x);
+                    self.sums[b][d].add(x);
+                }
+                self.counts[a] -= 1;
+                self.counts[b] += 1;
+                self.segments[i] = b;
+                moved += 1;
+            }
+        }
+        moved
+    }
+}
+
+/// One run of Lloyd's iterations from `centroids` until no point changes
+/// segment (its segments not yet numbered by size). Each iteration is
+/// Lloyd's, made cheaper by Hamerly's bounds (a point is only measured
+/// against every centroid when its bounds cannot tell that it stays); when
+/// no point moves, the means are summed afresh and every point measured
+/// again, so that the result is a fixed point by exact computation, not by
+/// the bounds. Should that last pass move a point, the iterations go on
+/// without bounds.
+fn lloyd(points: &Points, centroids: Vec<Vec<f64>>, max_iterations: usize) -> Result<Clustering, String> {
+    let n = points.len();
+    let mut run = Run {
+        points,
+        centroids,
+        segments: vec![0; n],
+        upper: vec![0.0; n],
+        lower: vec![0.0; n],
+        sums: Vec::new(),
+        counts: Vec::new(),
+    };
+    run.assign_all();
+    let mut bounded = true;
+    for iteration in 1..=max_iterations {
+        let previous = run.centroids.clone();
+        let refilled = run.update_centroids();
+        let moved = if refilled || !bounded {
+            usize::from(run.assign_all() || refilled)
+        } else {
+            run.assign_bounded(&previous)
+        };
+        if moved > 0 {
+            continue;
+        }
+        // settled by the bounds: check it exactly
+        (run.sums, run.counts) = segment_sums(points, &run.segments, run.centroids.len());
+        run.update_centroids();
+        if run.assign_all() {
+            bounded = false;
+            continue;
+        }
+        let mut inertia = Sum::default();
+        for (p, &s) in points.iter().zip(&run.segments) {
+            inertia.add(squared(p, &run.centroids[s]));
+        }
+        return Ok(Clustering {
+            segments: run.segments,
+            centroids: run.centroids,
+            inertia: inertia.value(),
+            iterations: iteration,
+        });
     }
     Err(format!("k-means did not settle within {max_iterations} iterations (raise `max_iterations`)"))
 }
@@ -244,6 +415,19 @@ pub fn kmeans(
     runs: usize,
     max_iterations: usize,
 ) -> Result<Clustering, String> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    kmeans_on(threads, points, k, seed, runs, max_iterations)
+}
+
+/// [`kmeans`] with its runs shared by `threads` threads.
+fn kmeans_on(
+    threads: usize,
+    points: &[Vec<f64>],
+    k: usize,
+    seed: u64,
+    runs: usize,
+    max_iterations: usize,
+) -> Result<Clustering, String> {
     if k == 0 {
         return Err("`k` must be at least 1".into());
     }
@@ -251,13 +435,41 @@ pub fn kmeans(
     distinct.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
     distinct.dedup();
     if distinct.len() < k {
-        return Err(format!("`k` is {k} but the data has {} distinct points: ask for fewer segments", distinct.len()));
+        return Err(format!(
+            "`k` is {k} but the data has {} distinct points: ask for fewer segments, or set `allow_fewer = true`",
+            distinct.len()
+        ));
     }
+    // the runs share the cores; each is the same whichever thread runs it,
+    // and the best is chosen in run order
+    let runs = runs.max(1);
+    let flat = &Points::new(points);
+    let threads = threads.clamp(1, runs);
+    let results: Vec<Result<Clustering, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    (t..runs)
+                        .step_by(threads)
+                        .map(|run| {
+                            let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_add(run as u64));
+                            let start = seed_centroids(flat, k, &mut rng);
+                            (run, lloyd(flat, start, max_iterations))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut all: Vec<(usize, Result<Clustering, String>)> = handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|_| vec![(usize::MAX, Err("a k-means run stopped".to_string()))]))
+            .collect();
+        all.sort_by_key(|(run, _)| *run);
+        all.into_iter().map(|(_, r)| r).collect()
+    });
     let mut best: Option<Clustering> = None;
-    for run in 0..runs.max(1) {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_add(run as u64));
-        let start = seed_centroids(points, k, &mut rng);
-        let this = lloyd(points, start, max_iterations)?;
+    for this in results {
+        let this = this?;
         if best.as_ref().is_none_or(|b| this.inertia < b.inertia) {
             best = Some(this);
         }
@@ -343,8 +555,25 @@ pub fn fit(spec: &ModelSpec, data: &Table) -> Result<Fitted, SourceError> {
         }
         points.push(p);
     }
-    if points.is_empty() {
-        return Err(SourceError::new(spec.data.location.clone(), format!("query `{query}` has no rows to cluster")));
+    let mut k = spec.k;
+    if spec.allow_fewer {
+        let mut distinct: Vec<&Vec<f64>> = points.iter().collect();
+        distinct.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+        distinct.dedup();
+        if distinct.len() < k {
+            tracing::warn!(
+                model = %spec.name,
+                k,
+                distinct = distinct.len(),
+                "fewer distinct items than segments asked for: one segment per distinct item"
+            );
+            k = distinct.len();
+        }
+    } else if points.is_empty() {
+        return Err(SourceError::new(
+            spec.data.location.clone(),
+            format!("query `{query}` has no rows to cluster (`allow_fewer = true` makes no segment instead)"),
+        ));
     }
     if spec.standardize {
         for d in 0..features.len() {
@@ -364,8 +593,12 @@ pub fn fit(spec: &ModelSpec, data: &Table) -> Result<Fitted, SourceError> {
             }
         }
     }
-    let clustering = kmeans(&points, spec.k, spec.seed, spec.runs, spec.max_iterations)
-        .map_err(|m| SourceError::new(spec.defined_at.clone(), format!("cluster `{}`: {m}", spec.name)))?;
+    let clustering = if k == 0 {
+        Clustering { segments: Vec::new(), centroids: Vec::new(), inertia: 0.0, iterations: 0 }
+    } else {
+        kmeans(&points, k, spec.seed, spec.runs, spec.max_iterations)
+            .map_err(|m| SourceError::new(spec.defined_at.clone(), format!("cluster `{}`: {m}", spec.name)))?
+    };
     tracing::debug!(
         model = %spec.name,
         items = points.len(),
@@ -451,7 +684,7 @@ mod tests {
             (0..200).map(|i| vec![((i * 37) % 101) as f64 / 10.0, ((i * 53) % 97) as f64 / 10.0]).collect();
         let c = kmeans(&points, 4, 7, 10, 500).unwrap();
         for (p, &s) in points.iter().zip(&c.segments) {
-            assert_eq!(nearest(p, &c.centroids).0, s, "every point in the segment of its nearest centroid");
+            assert_eq!(nearest_two(p, &c.centroids).0, s, "every point in the segment of its nearest centroid");
         }
         for (s, centroid) in c.centroids.iter().enumerate() {
             let mine: Vec<&Vec<f64>> =
@@ -463,8 +696,11 @@ mod tests {
         }
         let sizes: Vec<usize> = (0..4).map(|s| c.segments.iter().filter(|&&x| x == s).count()).collect();
         assert!(sizes.windows(2).all(|w| w[0] >= w[1]), "numbered by size: {sizes:?}");
-        // the same inputs, the same result
+        // the same inputs, the same result, on any number of threads
         assert_eq!(kmeans(&points, 4, 7, 10, 500).unwrap(), c);
+        for threads in [1, 2, 3, 16] {
+            assert_eq!(kmeans_on(threads, &points, 4, 7, 10, 500).unwrap(), c, "{threads} threads");
+        }
         // more runs never do worse
         let one = kmeans(&points, 4, 7, 1, 500).unwrap();
         assert!(c.inertia <= one.inertia);
@@ -486,7 +722,7 @@ mod tests {
         assert!(e.contains("3 distinct points"), "{e}");
         assert!(kmeans(&points, 0, 1, 3, 100).is_err());
         // a point halfway between two centroids goes to the first
-        assert_eq!(nearest(&[0.0], &[vec![-1.0], vec![1.0]]).0, 0);
+        assert_eq!(nearest_two(&[0.0], &[vec![-1.0], vec![1.0]]).0, 0);
     }
 
     #[test]
@@ -494,14 +730,14 @@ mod tests {
         // three far points and one seeding that puts two centroids together
         let points = pts(&[(0.0, 0.0), (0.0, 0.1), (50.0, 50.0), (100.0, 0.0)]);
         let Clustering { segments, centroids, .. } =
-            lloyd(&points, vec![vec![0.0, 0.0], vec![0.0, 0.0], vec![200.0, 200.0]], 100).unwrap();
+            lloyd(&Points::new(&points), vec![vec![0.0, 0.0], vec![0.0, 0.0], vec![200.0, 200.0]], 100).unwrap();
         assert_eq!(centroids.len(), 3);
         let mut used: Vec<usize> = segments.clone();
         used.sort_unstable();
         used.dedup();
         assert_eq!(used.len(), 3, "no segment left empty: {segments:?}");
         for (p, &s) in points.iter().zip(&segments) {
-            assert_eq!(nearest(p, &centroids).0, s);
+            assert_eq!(nearest_two(p, &centroids).0, s);
         }
     }
 
@@ -527,6 +763,7 @@ mod tests {
             seed: 42,
             runs: 4,
             max_iterations: 100,
+            allow_fewer: false,
             defined_at: Location { path: "content/s.md".into(), line: 1, column: 1 },
         }
     }
@@ -577,8 +814,67 @@ mod tests {
         assert!(e.message.contains("2 distinct points"), "{}", e.message);
         let dup = table(&[(1, 0.0, 0.0, "a"), (1, 1.0, 1.0, "b")]);
         assert!(fit(&spec(&["a"], 1), &dup).unwrap_err().message.contains("one item per row"));
+        // unless fewer are allowed: then one segment per distinct point, or none
+        let mut fewer = spec(&["a"], 3);
+        fewer.allow_fewer = true;
+        assert_eq!(fit(&fewer, &t).unwrap().centroids.rows.len(), 2);
+        let empty = Table { rows: Vec::new(), ..t.clone() };
+        let none = fit(&fewer, &empty).unwrap();
+        assert!(none.items.rows.is_empty() && none.centroids.rows.is_empty());
+        assert_eq!(none.centroids.column_list(), "segment, n, a");
+        assert!(fit(&spec(&["a"], 3), &empty).unwrap_err().message.contains("no rows to cluster"));
         let mut null = t.clone();
         null.rows[1][1] = Value::Null;
         assert!(fit(&spec(&["a"], 1), &null).unwrap_err().message.contains("has no number for `a`"));
+    }
+
+    /// Lloyd's iterations as defined, every distance computed: what the
+    /// bounds must give.
+    fn plain_lloyd(points: &[Vec<f64>], mut centroids: Vec<Vec<f64>>) -> (Vec<usize>, Vec<Vec<f64>>) {
+        let k = centroids.len();
+        let assign = |c: &[Vec<f64>]| points.iter().map(|p| nearest_two(p, c).0).collect::<Vec<_>>();
+        let mut segments = assign(&centroids);
+        loop {
+            let (sums, counts) = segment_sums(&Points::new(points), &segments, k);
+            for s in 0..k {
+                if counts[s] > 0 {
+                    centroids[s] = sums[s].iter().map(|a| a.value() / counts[s] as f64).collect();
+                }
+            }
+            let next = assign(&centroids);
+            if next == segments {
+                return (segments, centroids);
+            }
+            segments = next;
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn the_bounds_change_nothing(
+            raw in proptest::collection::vec((0u8..40, 0u8..40, 0u8..8), 8..120),
+            k in 2usize..6,
+            seed in 0u64..1000,
+        ) {
+            // coarse coordinates: many ties and duplicates
+            let points: Vec<Vec<f64>> =
+                raw.iter().map(|&(x, y, z)| vec![x as f64 / 4.0, y as f64 / 3.0, z as f64]).collect();
+            let flat = Points::new(&points);
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let start = seed_centroids(&flat, k, &mut rng);
+            let bounded = lloyd(&flat, start.clone(), 10_000).unwrap();
+            // where plain Lloyd leaves no segment empty, the two agree exactly
+            let (segments, centroids) = plain_lloyd(&points, start);
+            let sizes: Vec<usize> = (0..k).map(|s| segments.iter().filter(|&&x| x == s).count()).collect();
+            if sizes.iter().all(|&n| n > 0) {
+                proptest::prop_assert_eq!(&bounded.segments, &segments);
+                proptest::prop_assert_eq!(&bounded.centroids, &centroids);
+            }
+            // and it is always a fixed point
+            for (p, &s) in points.iter().zip(&bounded.segments) {
+                proptest::prop_assert_eq!(nearest_two(p, &bounded.centroids).0, s);
+            }
+        }
     }
 }

@@ -97,7 +97,7 @@ pub fn create(opts: &NewOptions) -> anyhow::Result<Vec<PathBuf>> {
     }
     write(
         ".gitignore",
-        "# what a build writes\n/public\n/.public.*\n/data/*.duckdb*\n/data/*.queries.json\n/data/.*.lock\n".into(),
+        "# what a build writes\n/public\n/.public.*\n/data/*.duckdb*\n/data/*.queries.bin\n/data/.*.lock\n".into(),
     )?;
     Ok(written)
 }

@@ -14,7 +14,7 @@
 use crate::error::{Location, SourceError};
 use crate::table::{Column, ColumnType, Table, Value, date_from_days};
 use duckdb::types::{ToSqlOutput, ValueRef};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A named SQL query and where it was written.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,6 +80,9 @@ pub struct Job {
     fingerprint: String,
     /// Whether its result may be kept for the next build.
     pub cacheable: bool,
+    /// The tables its SQL (and its generating query's) names, once
+    /// [`analyze`]d; `None` when DuckDB cannot parse it.
+    reads: Option<BTreeSet<String>>,
 }
 
 impl Job {
@@ -114,7 +117,7 @@ impl Job {
             }
         }
         let fingerprint = h.finalize().to_hex().to_string();
-        Job { spec, setup, fingerprint, cacheable: true }
+        Job { spec, setup, fingerprint, cacheable: true, reads: Some(BTreeSet::new()) }
     }
 
     /// The name of its result.
@@ -141,13 +144,20 @@ impl Job {
     pub fn spec(&self) -> &QuerySpec {
         &self.spec
     }
+
+    /// The tables it names ([`analyze`]).
+    pub fn reads(&self) -> impl Iterator<Item = &str> {
+        self.reads.iter().flatten().map(String::as_str)
+    }
 }
 
 /// Results of earlier builds, reused while the data (`key`: the inputs'
 /// hashes and the generator version) and everything a query's result was
 /// computed from ([`Job`]'s fingerprint) are unchanged, so a rebuild with
-/// unchanged data runs no query at all. Kept in a JSON file beside the
-/// database; any problem reading it just means an empty cache.
+/// unchanged data runs no query at all. Kept beside the database in a
+/// compact binary file (postcard: every float to the bit, read in a few
+/// milliseconds whatever the results' size); any problem reading it just
+/// means an empty cache.
 #[derive(Debug, Default)]
 pub struct Cache {
     key: String,
@@ -165,26 +175,30 @@ struct Entry {
     table: Table,
 }
 
+/// The layout of the cache file: another one is read as an empty cache.
+const CACHE_FORMAT: u32 = 1;
+
 #[derive(serde::Serialize, serde::Deserialize)]
-struct CacheFile {
-    key: String,
-    entries: BTreeMap<String, Entry>,
+struct CacheFile<K, E> {
+    format: u32,
+    key: K,
+    entries: E,
 }
 
 impl Cache {
     /// The cache at `path` if it was written for `key`, else an empty one.
     pub fn load(path: &std::path::Path, key: &str) -> Cache {
         let mut cache = Cache { key: key.to_string(), ..Cache::default() };
-        let Ok(text) = std::fs::read_to_string(path) else { return cache };
-        match serde_json::from_str::<CacheFile>(&text) {
-            Ok(file) if file.key == key => cache.old = file.entries,
+        let Ok(bytes) = std::fs::read(path) else { return cache };
+        match postcard::from_bytes::<CacheFile<String, BTreeMap<String, Entry>>>(&bytes) {
+            Ok(file) if file.format == CACHE_FORMAT && file.key == key => cache.old = file.entries,
             _ => {}
         }
         cache
     }
 
     /// The result of `job` from the last build, if it is still valid.
-    fn get(&self, job: &Job) -> Option<&Table> {
+    pub fn get(&self, job: &Job) -> Option<&Table> {
         let entry = self.old.get(job.name())?;
         (job.cacheable && entry.fingerprint == job.fingerprint).then_some(&entry.table)
     }
@@ -194,10 +208,17 @@ impl Cache {
         self.get(job).is_some()
     }
 
+    /// The result of `job` from the last build, kept for the next one.
+    fn reuse(&mut self, job: &Job) -> Table {
+        self.hits += 1;
+        let Some(entry) = self.old.remove(job.name()) else { return Table::default() };
+        let table = entry.table.clone();
+        self.new.insert(job.name().to_string(), entry);
+        table
+    }
+
     fn keep(&mut self, job: &Job, table: &Table) {
-        // JSON has no NaN or infinity: such a table is not kept
-        let finite = table.rows.iter().flatten().all(|v| !matches!(v, Value::Float(f) if !f.is_finite()));
-        if job.cacheable && finite {
+        if job.cacheable {
             self.new
                 .insert(job.name().to_string(), Entry { fingerprint: job.fingerprint.clone(), table: table.clone() });
         }
@@ -209,22 +230,32 @@ impl Cache {
         (entry.fingerprint == fingerprint).then_some(&entry.table)
     }
 
+    /// A model's table `name` from the last build (empty if it was not kept
+    /// under `fingerprint`), kept for the next one.
+    pub fn reuse_model(&mut self, name: &str, fingerprint: &str) -> Table {
+        let key = format!("model:{name}");
+        match self.old.remove(&key) {
+            Some(entry) if entry.fingerprint == fingerprint => {
+                let table = entry.table.clone();
+                self.new.insert(key, entry);
+                table
+            }
+            _ => Table::default(),
+        }
+    }
+
     /// Keeps a model's table `name` for the next build.
     pub fn keep_model(&mut self, name: &str, fingerprint: &str, table: &Table) {
-        let finite = table.rows.iter().flatten().all(|v| !matches!(v, Value::Float(f) if !f.is_finite()));
-        if finite {
-            self.new
-                .insert(format!("model:{name}"), Entry { fingerprint: fingerprint.to_string(), table: table.clone() });
-        }
+        self.new.insert(format!("model:{name}"), Entry { fingerprint: fingerprint.to_string(), table: table.clone() });
     }
 
     /// Writes the entries used in this build (a new file, renamed into place).
     pub fn save(&self, path: &std::path::Path) -> anyhow::Result<()> {
         use anyhow::Context;
-        let file = CacheFile { key: self.key.clone(), entries: self.new.clone() };
-        let text = serde_json::to_string(&file).context("cannot write the query cache")?;
+        let file = CacheFile { format: CACHE_FORMAT, key: &self.key, entries: &self.new };
+        let bytes = postcard::to_stdvec(&file).context("cannot write the query cache")?;
         let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-        std::fs::write(&tmp, text).with_context(|| format!("cannot write `{}`", tmp.display()))?;
+        std::fs::write(&tmp, bytes).with_context(|| format!("cannot write `{}`", tmp.display()))?;
         std::fs::rename(&tmp, path).with_context(|| format!("cannot write `{}`", path.display()))
     }
 }
@@ -262,13 +293,24 @@ const UNSTEADY_FUNCTIONS: [&str; 14] = [
     "getenv",
 ];
 
-/// Whether the result of each SQL of `sqls` depends only on the
-/// database's tables (and so may be kept while the data is unchanged): a
-/// query that reads a file itself (`read_csv('...')`, `FROM 'x.parquet'`),
-/// the clock, the environment or chance is run every time. Decided on
-/// DuckDB's own parse trees (`json_serialize_sql`, all in one statement);
-/// what it cannot parse is run every time too.
-pub fn read_only_tables(conn: &duckdb::Connection, sqls: &[&str]) -> Vec<bool> {
+/// What a build needs to know of one SQL text, from DuckDB's own parse
+/// tree (`json_serialize_sql`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parsed {
+    /// Whether its result depends only on the database's tables (and so
+    /// may be kept while the data is unchanged): a query that reads a file
+    /// itself (`read_csv('...')`, `FROM 'x.parquet'`), the clock, the
+    /// environment or chance is run every time, and so is what DuckDB
+    /// cannot parse.
+    pub steady: bool,
+    /// The tables it names (lowercase, without catalog or schema:
+    /// `models.main.segments` is `segments`); `None` when DuckDB cannot
+    /// parse it.
+    pub tables: Option<BTreeSet<String>>,
+}
+
+/// [`Parsed`] for each SQL of `sqls`, all parsed in one statement.
+pub fn parse(conn: &duckdb::Connection, sqls: &[&str]) -> Vec<Parsed> {
     if sqls.is_empty() {
         return Vec::new();
     }
@@ -282,93 +324,70 @@ pub fn read_only_tables(conn: &duckdb::Connection, sqls: &[&str]) -> Vec<bool> {
     .unwrap_or_default();
     if trees.len() != sqls.len() {
         // one by one, as a statement DuckDB cannot serialize fails them all
-        return sqls.iter().map(|sql| reads_only_tables(conn, sql)).collect();
+        return sqls.iter().map(|sql| parse_one(conn, sql)).collect();
     }
-    trees.iter().map(|t| steady_tree(t)).collect()
+    trees.iter().map(|t| parsed(t)).collect()
 }
 
-/// [`read_only_tables`] for one SQL text.
-pub fn reads_only_tables(conn: &duckdb::Connection, sql: &str) -> bool {
+/// [`parse`] for one SQL text.
+pub fn parse_one(conn: &duckdb::Connection, sql: &str) -> Parsed {
     match conn.query_row("SELECT json_serialize_sql(?)", [sql], |r| r.get::<_, String>(0)) {
-        Ok(tree) => steady_tree(&tree),
-        Err(_) => false,
+        Ok(tree) => parsed(&tree),
+        Err(_) => Parsed { steady: false, tables: None },
     }
 }
 
-/// Whether a parse tree of `json_serialize_sql` reads only tables.
-fn steady_tree(tree: &str) -> bool {
-    let Ok(tree) = serde_json::from_str::<serde_json::Value>(tree) else { return false };
+/// What a parse tree of `json_serialize_sql` says.
+fn parsed(tree: &str) -> Parsed {
+    let unknown = Parsed { steady: false, tables: None };
+    let Ok(tree) = serde_json::from_str::<serde_json::Value>(tree) else { return unknown };
     if tree["error"].as_bool() != Some(false) {
-        return false;
+        return unknown;
     }
-    fn steady(v: &serde_json::Value) -> bool {
-        match v {
-            serde_json::Value::Object(map) => {
-                let kind = map.get("type").and_then(|t| t.as_str()).unwrap_or("");
-                if kind == "TABLE_FUNCTION" {
-                    let name = map["function"]["function_name"].as_str().unwrap_or("").to_ascii_lowercase();
-                    if !STEADY_TABLE_FUNCTIONS.contains(&name.as_str()) {
-                        return false;
-                    }
-                }
-                if kind == "BASE_TABLE" {
-                    // a table's name with a dot, a slash or a glob is a file DuckDB reads itself
-                    let name = map.get("table_name").and_then(|t| t.as_str()).unwrap_or("");
-                    if name.contains(['.', '/', '\\', '*', '?']) {
-                        return false;
-                    }
-                }
-                if let Some(name) = map.get("function_name").and_then(|n| n.as_str())
-                    && UNSTEADY_FUNCTIONS.contains(&name.to_ascii_lowercase().as_str())
-                {
-                    return false;
-                }
-                // `current_date` and its kin are parsed as column names
-                if kind == "COLUMN_REF"
-                    && let Some([name]) = map.get("column_names").and_then(|n| n.as_array()).map(Vec::as_slice)
-                    && UNSTEADY_FUNCTIONS.contains(&name.as_str().unwrap_or("").to_ascii_lowercase().as_str())
-                {
-                    return false;
-                }
-                map.values().all(steady)
-            }
-            serde_json::Value::Array(items) => items.iter().all(steady),
-            _ => true,
-        }
-    }
-    steady(&tree["statements"])
+    let mut tables = BTreeSet::new();
+    let steady = walk(&tree["statements"], &mut tables);
+    Parsed { steady, tables: Some(tables) }
 }
 
-/// The tables each SQL of `sqls` names (lowercase, without catalog or
-/// schema: `models.main.segments` is `segments`), from DuckDB's parse
-/// trees; `None` for one DuckDB cannot parse.
-pub fn tables_named(conn: &duckdb::Connection, sqls: &[&str]) -> Vec<Option<std::collections::BTreeSet<String>>> {
-    fn walk(v: &serde_json::Value, out: &mut std::collections::BTreeSet<String>) {
-        match v {
-            serde_json::Value::Object(map) => {
-                if map.get("type").and_then(|t| t.as_str()) == Some("BASE_TABLE")
-                    && let Some(name) = map.get("table_name").and_then(|t| t.as_str())
-                {
-                    out.insert(name.to_ascii_lowercase());
-                }
-                map.values().for_each(|v| walk(v, out));
+/// Collects the tables `v` names into `tables`; whether it reads nothing
+/// but tables.
+fn walk(v: &serde_json::Value, tables: &mut BTreeSet<String>) -> bool {
+    match v {
+        serde_json::Value::Object(map) => {
+            let kind = map.get("type").and_then(|t| t.as_str()).unwrap_or("");
+            let mut steady = true;
+            if kind == "TABLE_FUNCTION" {
+                let name = map["function"]["function_name"].as_str().unwrap_or("").to_ascii_lowercase();
+                steady &= STEADY_TABLE_FUNCTIONS.contains(&name.as_str());
             }
-            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
-            _ => {}
+            if kind == "BASE_TABLE"
+                && let Some(name) = map.get("table_name").and_then(|t| t.as_str())
+            {
+                // a table's name with a dot, a slash or a glob is a file DuckDB reads itself
+                steady &= !name.contains(['.', '/', '\\', '*', '?']);
+                tables.insert(name.to_ascii_lowercase());
+            }
+            if let Some(name) = map.get("function_name").and_then(|n| n.as_str()) {
+                steady &= !UNSTEADY_FUNCTIONS.contains(&name.to_ascii_lowercase().as_str());
+            }
+            // `current_date` and its kin are parsed as column names
+            if kind == "COLUMN_REF"
+                && let Some([name]) = map.get("column_names").and_then(|n| n.as_array()).map(Vec::as_slice)
+            {
+                steady &= !UNSTEADY_FUNCTIONS.contains(&name.as_str().unwrap_or("").to_ascii_lowercase().as_str());
+            }
+            map.values().fold(steady, |all, v| walk(v, tables) && all)
         }
-    }
-    sqls.iter()
-        .map(|sql| {
-            let tree: String = conn.query_row("SELECT json_serialize_sql(?)", [sql], |r| r.get(0)).ok()?;
-            let tree: serde_json::Value = serde_json::from_str(&tree).ok()?;
-            if tree["error"].as_bool() != Some(false) {
-                return None;
+        serde_json::Value::Array(items) => {
+            // every item is walked, for its tables
+            let mut steady = true;
+            for v in items {
+                steady &= walk(v, tables);
             }
-            let mut out = std::collections::BTreeSet::new();
-            walk(&tree["statements"], &mut out);
-            Some(out)
-        })
-        .collect()
+            steady
+        }
+        _ => true,
+    }
 }
 
 /// Stores `table` as `models.NAME` (replacing it), for the queries that read it.
@@ -417,20 +436,22 @@ impl duckdb::ToSql for ListParam<'_> {
     }
 }
 
-/// Marks the jobs whose results may be kept ([`read_only_tables`], for
-/// their SQL and their generating query's). A job whose result is in
-/// `cache` was found so when it was kept, under the same SQL: it is not
-/// asked again.
-pub fn mark_cacheable(conn: &duckdb::Connection, jobs: &mut [Job], cache: &Cache) {
-    let ask: Vec<usize> = (0..jobs.len()).filter(|&i| !cache.has(&jobs[i])).collect();
+/// Parses every job's SQL and its generating query's ([`parse`], in one
+/// statement): marks those whose results may not be kept, and notes the
+/// tables each reads.
+pub fn analyze(conn: &duckdb::Connection, jobs: &mut [Job]) {
     let mut sqls: Vec<&str> = Vec::new();
-    for &i in &ask {
-        sqls.push(&jobs[i].spec.sql);
-        sqls.push(jobs[i].setup.as_ref().map_or("select 1", |s| s.sql.as_str()));
+    for job in jobs.iter() {
+        sqls.push(&job.spec.sql);
+        sqls.push(job.setup.as_ref().map_or("select 1", |s| s.sql.as_str()));
     }
-    let answers = read_only_tables(conn, &sqls);
-    for (k, &i) in ask.iter().enumerate() {
-        jobs[i].cacheable = answers[2 * k] && answers[2 * k + 1];
+    let answers = parse(conn, &sqls);
+    for (job, pair) in jobs.iter_mut().zip(answers.chunks(2)) {
+        job.cacheable &= pair.iter().all(|p| p.steady);
+        job.reads = pair[0].tables.clone().zip(pair[1].tables.clone()).map(|(mut a, b)| {
+            a.extend(b);
+            a
+        });
     }
 }
 
@@ -456,6 +477,19 @@ pub fn run_jobs(
     cache: &mut Cache,
     workers: usize,
 ) -> anyhow::Result<BTreeMap<String, Table>> {
+    run_jobs_then(conn, jobs, cache, workers, &|_, _| {})
+}
+
+/// [`run_jobs`], handing each result that was computed (not taken from the
+/// cache) to `on_done` as soon as its query has run, on the thread that ran
+/// it: a model can be fitted on its data while the other queries run.
+pub fn run_jobs_then(
+    conn: &duckdb::Connection,
+    jobs: &[Job],
+    cache: &mut Cache,
+    workers: usize,
+    on_done: &(dyn Fn(&str, &Table) + Sync),
+) -> anyhow::Result<BTreeMap<String, Table>> {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let todo: Vec<&Job> = jobs.iter().filter(|j| !cache.has(j)).collect();
     let next = AtomicUsize::new(0);
@@ -479,6 +513,7 @@ pub fn run_jobs(
                 let table = run(conn, &job.spec)?;
                 let ms = started.elapsed().as_millis() as u64;
                 tracing::debug!(query = %job.spec.name, rows = table.rows.len(), ms, "query ran");
+                on_done(&job.spec.name, &table);
                 Ok(table)
             })();
             if result.is_err() {
@@ -521,13 +556,12 @@ pub fn run_jobs(
     let mut tables = BTreeMap::new();
     for job in jobs {
         let table = match ran.remove(job.name()) {
-            Some(table) => table,
-            None => {
-                cache.hits += 1;
-                cache.get(job).cloned().unwrap_or_default()
+            Some(table) => {
+                cache.keep(job, &table);
+                table
             }
+            None => cache.reuse(job),
         };
-        cache.keep(job, &table);
         tables.insert(job.name().to_string(), table);
     }
     Ok(tables)
@@ -707,7 +741,7 @@ mod tests {
             "with t as (select * from range(3)) select * from t, unnest([1, 2])",
             "select * from archive.main.flights",
         ] {
-            assert!(reads_only_tables(&conn, sql), "{sql}");
+            assert!(parse_one(&conn, sql).steady, "{sql}");
         }
         for sql in [
             "select * from read_csv('x.csv')",
@@ -722,12 +756,13 @@ mod tests {
             "pragma version",
             "not sql at all",
         ] {
-            assert!(!reads_only_tables(&conn, sql), "{sql}");
+            assert!(!parse_one(&conn, sql).steady, "{sql}");
         }
         // all at once, in order, whatever fails to parse
         let many = ["select 1", "select now()", "not sql", "select * from t"];
-        assert_eq!(read_only_tables(&conn, &many), [true, false, false, true]);
-        assert_eq!(read_only_tables(&conn, &["select 1", "select random()"]), [true, false]);
+        let steady = |sqls: &[&str]| parse(&conn, sqls).iter().map(|p| p.steady).collect::<Vec<_>>();
+        assert_eq!(steady(&many), [true, false, false, true]);
+        assert_eq!(steady(&["select 1", "select random()"]), [true, false]);
     }
 
     #[test]
@@ -756,9 +791,9 @@ mod tests {
         assert_eq!(r.rows, t.rows);
         // the database's own table comes first
         assert_eq!(run(&other, &spec("q", "select * from seen", 1)).unwrap().rows, vec![vec![Value::Int(1)]]);
-        let named = tables_named(&conn, &["select * from a join models.main.B using (x)", "nope"]);
-        assert_eq!(named[0].as_ref().unwrap().iter().cloned().collect::<Vec<_>>(), ["a", "b"]);
-        assert!(named[1].is_none());
+        let named = parse(&conn, &["select * from a join models.main.B using (x)", "nope"]);
+        assert_eq!(named[0].tables.as_ref().unwrap().iter().cloned().collect::<Vec<_>>(), ["a", "b"]);
+        assert!(named[1].tables.is_none());
         // a temporary table made by a shared query is found too
         other.execute_batch("create temp table g as select 7 as k").unwrap();
         assert_eq!(run(&other, &spec("q", "select k from g", 1)).unwrap().rows, vec![vec![Value::Int(7)]]);

@@ -1,6 +1,8 @@
 //! Heat map layout: a grid of cells, `x` across and `y` down (each in order
 //! of first appearance in the rows), shaded by `value` relative to the
-//! largest value. One colour at varying opacity, so it follows the theme.
+//! largest value. One colour at varying opacity, so it follows the theme;
+//! when some values are below zero, a second colour for those, both shaded
+//! by their distance from zero (a diverging scale centred on zero).
 
 use super::axis::text_width;
 use super::bar::label_step;
@@ -50,7 +52,9 @@ pub fn layout(spec: &ChartSpec, table: &Table, width: u32) -> Result<(draw::Canv
         });
         cells.push((cx, cy, row[vi].as_f64()));
     }
-    let max = cells.iter().filter_map(|c| c.2).fold(0.0, f64::max);
+    let max = cells.iter().filter_map(|c| c.2).map(f64::abs).fold(0.0, f64::max);
+    let signed = cells.iter().any(|c| c.2.is_some_and(|v| v < 0.0));
+    let role = |v: f64| if v < 0.0 { Role::Series(1) } else { Role::Series(0) };
     let value_label = |v: f64| spec.y_format.unwrap_or(Format::Auto).apply(&Value::Float(v));
 
     let top = if spec.y_label.is_some() { 30.0 } else { 10.0 };
@@ -67,7 +71,7 @@ pub fn layout(spec: &ChartSpec, table: &Table, width: u32) -> Result<(draw::Canv
             && max > 0.0
         {
             let (a, b) = (x0 + band * cx as f64, top + ROW * cy as f64);
-            c.shade(a + 1.0, b + 1.0, a + band - 1.0, b + ROW - 1.0, Role::Series(0), v / max);
+            c.shade(a + 1.0, b + 1.0, a + band - 1.0, b + ROW - 1.0, role(v), v.abs() / max);
         }
     }
     for (k, y) in ys.iter().enumerate() {
@@ -88,9 +92,20 @@ pub fn layout(spec: &ChartSpec, table: &Table, width: u32) -> Result<(draw::Canv
         c.text((x0 + x1) / 2.0, y1 + 34.0, l.clone(), TICK, Role::Muted, Align::Middle);
         legend_y += 20.0;
     }
-    // legend: five shades from light to the largest value
-    let zero = value_label(0.0);
+    // legend: five shades from light to the largest value (from the most
+    // negative one through zero when there are such)
     let mut lx = x0;
+    if signed {
+        let low = value_label(-max);
+        c.text(lx, legend_y, low.clone(), TICK, Role::Muted, Align::Start);
+        lx += text_width(&low, TICK) + 6.0;
+        for k in (1..=5).rev() {
+            c.shade(lx, legend_y - 7.0, lx + 18.0, legend_y + 7.0, Role::Series(1), k as f64 / 5.0);
+            lx += 20.0;
+        }
+        lx += 4.0;
+    }
+    let zero = value_label(0.0);
     c.text(lx, legend_y, zero.clone(), TICK, Role::Muted, Align::Start);
     lx += text_width(&zero, TICK) + 6.0;
     for k in 1..=5 {
@@ -106,8 +121,13 @@ pub fn layout(spec: &ChartSpec, table: &Table, width: u32) -> Result<(draw::Canv
                 _ => Some(c),
             }
         });
+    let shading = if signed {
+        "cells above zero in one colour and below zero in another, darker the farther from zero"
+    } else {
+        "darker cells hold larger values"
+    };
     let mut description = format!(
-        "Heat map of {} by {} and {}, {} by {} cells; darker cells hold larger values.",
+        "Heat map of {} by {} and {}, {} by {} cells; {shading}.",
         value.value,
         spec.x.value,
         spec.y[0].value,
@@ -116,6 +136,16 @@ pub fn layout(spec: &ChartSpec, table: &Table, width: u32) -> Result<(draw::Canv
     );
     if let Some((x, y, v)) = biggest {
         description.push_str(&format!(" Largest: {} at {} {}, {}.", value_label(v), spec.x.value, xs[x], ys[y]));
+    }
+    let smallest =
+        cells.iter().filter_map(|&(x, y, v)| v.map(|v| (x, y, v))).fold(None, |m: Option<(usize, usize, f64)>, c| {
+            match m {
+                Some(b) if b.2 <= c.2 => m,
+                _ => Some(c),
+            }
+        });
+    if let Some((x, y, v)) = smallest.filter(|_| signed) {
+        description.push_str(&format!(" Smallest: {} at {} {}, {}.", value_label(v), spec.x.value, xs[x], ys[y]));
     }
     Ok((c, description))
 }

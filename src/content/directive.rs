@@ -295,6 +295,8 @@ struct RawModel {
     runs: Spanned<i64>,
     #[serde(default = "five_hundred")]
     max_iterations: Spanned<i64>,
+    #[serde(default)]
+    allow_fewer: bool,
 }
 
 fn ten() -> Spanned<i64> {
@@ -331,6 +333,7 @@ pub fn parse_model(name: &str, body: &str, src: &Source<'_>) -> Result<ModelSpec
         features,
         standardize: raw.standardize,
         seed: raw.seed,
+        allow_fewer: raw.allow_fewer,
         defined_at,
     })
 }

@@ -116,9 +116,9 @@ pub fn run(pages: Vec<Page>, edition: Option<Located<String>>, opts: &QueryOptio
     tracing::debug!(queries = to_run, connections = opts.threads, duckdb_threads = threads, "running queries");
     let conn = ingest::open_for_queries(&opts.db, &opts.memory_limit, threads)?;
     ingest::attach(&conn, &opts.attached)?;
-    query::mark_cacheable(&conn, &mut jobs, &cache);
+    query::analyze(&conn, &mut jobs);
     let declared = collect_models(&pages, &queries)?;
-    let mut schedule = models::Schedule::new(&conn, declared, &mut jobs)?;
+    let mut schedule = models::Schedule::new(declared, &mut jobs)?;
     let mut tables = schedule.run(&conn, &jobs, &mut cache, opts.threads)?;
 
     // the pages generated from data, and their own queries
@@ -137,7 +137,7 @@ pub fn run(pages: Vec<Page>, edition: Option<Located<String>>, opts: &QueryOptio
         instances.extend(made);
     }
     let mut own: Vec<Job> = instances.iter().flat_map(|p| p.queries.iter()).map(Job::plain).collect();
-    query::mark_cacheable(&conn, &mut own, &cache);
+    query::analyze(&conn, &mut own);
     schedule.prepare(&conn, &mut own, &cache)?;
     if !instances.is_empty() {
         tracing::info!(pages = instances.len(), queries = own.len(), "generated pages");
@@ -155,8 +155,10 @@ pub fn run(pages: Vec<Page>, edition: Option<Located<String>>, opts: &QueryOptio
             tables.insert(name.clone(), table);
         }
     }
-    if let Err(e) = cache.save(&cache_path) {
-        tracing::warn!("cannot keep query results for the next build: {e:#}");
+    match cache.save(&cache_path) {
+        // the JSON file of earlier versions, now unread
+        Ok(()) => _ = std::fs::remove_file(opts.db.with_extension("queries.json")),
+        Err(e) => tracing::warn!("cannot keep query results for the next build: {e:#}"),
     }
     pages.extend(instances);
     Ok(Planned { pages, tables, generated, ran: cache.ran, reused: cache.hits })
@@ -186,7 +188,7 @@ fn collect_models(
 
 /// Where the query results are kept between builds: beside the database.
 pub fn cache_path(db: &Path) -> PathBuf {
-    db.with_extension("queries.json")
+    db.with_extension("queries.bin")
 }
 
 /// The rows of a shared result that belong to one page, without the

@@ -29,13 +29,15 @@ pub struct Schedule {
     fitted: Vec<Option<Fitted>>,
     /// Whether each model's tables are in the `models` catalog.
     loaded: Vec<bool>,
+    /// The model of each table name (lowercase).
+    tables: BTreeMap<String, usize>,
 }
 
 impl Schedule {
     /// Works out which job reads which model, checks the models' data
     /// queries and cycles, and folds each model's fingerprint into the jobs
     /// that read it.
-    pub fn new(conn: &duckdb::Connection, models: Vec<ModelSpec>, jobs: &mut [Job]) -> Result<Schedule, SourceError> {
+    pub fn new(models: Vec<ModelSpec>, jobs: &mut [Job]) -> Result<Schedule, SourceError> {
         let mut tables: BTreeMap<String, usize> = BTreeMap::new();
         for (m, spec) in models.iter().enumerate() {
             for t in spec.tables() {
@@ -52,22 +54,8 @@ impl Schedule {
             })?;
             data.push(j);
         }
-        let needs: Vec<BTreeSet<usize>> = if models.is_empty() {
-            vec![BTreeSet::new(); jobs.len()]
-        } else {
-            let sqls: Vec<&str> =
-                jobs.iter().flat_map(|j| [j.spec().sql.as_str(), j.setup_sql().unwrap_or("select 1")]).collect();
-            let named = query::tables_named(conn, &sqls);
-            (0..jobs.len())
-                .map(|i| {
-                    named[2 * i..2 * i + 2]
-                        .iter()
-                        .flatten()
-                        .flat_map(|set| set.iter().filter_map(|t| tables.get(t).copied()))
-                        .collect()
-                })
-                .collect()
-        };
+        let needs: Vec<BTreeSet<usize>> =
+            jobs.iter().map(|j| j.reads().filter_map(|t| tables.get(t).copied()).collect()).collect();
         // the models in an order where each comes after those its data reads
         let mut order = Vec::new();
         let mut placed = vec![false; models.len()];
@@ -113,7 +101,7 @@ impl Schedule {
             }
         }
         let n = models.len();
-        Ok(Schedule { models, data, needs, fingerprints, kept, fitted: vec![None; n], loaded: vec![false; n] })
+        Ok(Schedule { models, data, needs, fingerprints, kept, fitted: vec![None; n], loaded: vec![false; n], tables })
     }
 
     /// Runs every job, each after the models it reads, and every model after
@@ -127,6 +115,16 @@ impl Schedule {
     ) -> anyhow::Result<BTreeMap<String, Table>> {
         let mut tables = BTreeMap::new();
         let mut done = vec![false; jobs.len()];
+        // the models kept from the last build are not fitted again
+        for m in 0..self.models.len() {
+            let [items, centroids] = self.models[m].tables();
+            let fp = &self.fingerprints[m];
+            if self.kept[m] && cache.model(&items, fp).is_some() && cache.model(&centroids, fp).is_some() {
+                self.fitted[m] =
+                    Some(Fitted { items: cache.reuse_model(&items, fp), centroids: cache.reuse_model(&centroids, fp) });
+                cache.hits += 1;
+            }
+        }
         while done.iter().any(|d| !d) {
             let ready: Vec<usize> = (0..jobs.len())
                 .filter(|&j| !done[j] && self.needs[j].iter().all(|&m| self.fitted[m].is_some()))
@@ -139,15 +137,66 @@ impl Schedule {
                     self.load(conn, &self.needs[j].clone())?;
                 }
             }
-            let batch: Vec<Job> = ready.iter().map(|&j| jobs[j].clone()).collect();
-            tables.extend(query::run_jobs(conn, &batch, cache, workers)?);
+            // the models whose data is at hand or comes in this round: each is
+            // fitted on a thread of its own as soon as its data is there,
+            // while the other queries run; their data queries go first
+            let fit: Vec<usize> = (0..self.models.len())
+                .filter(|&m| self.fitted[m].is_none() && (done[self.data[m]] || ready.contains(&self.data[m])))
+                .collect();
+            let mut order = ready.clone();
+            order.sort_by_key(|j| !fit.iter().any(|&m| self.data[m] == *j));
+            let batch: Vec<Job> = order.iter().map(|&j| jobs[j].clone()).collect();
+            let (give, take) = std::sync::mpsc::channel::<(usize, Table)>();
+            for &m in &fit {
+                let data = &jobs[self.data[m]];
+                if let Some(table) = tables.get(data.name()).or_else(|| cache.get(data)) {
+                    give.send((m, table.clone()))?;
+                }
+            }
+            let waiting: BTreeMap<&str, Vec<usize>> = fit.iter().fold(BTreeMap::new(), |mut w, &m| {
+                w.entry(jobs[self.data[m]].name()).or_insert_with(Vec::new).push(m);
+                w
+            });
+            let specs = &self.models;
+            let (ran, fitted) = std::thread::scope(|scope| {
+                let fitting = scope.spawn(move || {
+                    take.into_iter()
+                        .map(|(m, table)| {
+                            let started = std::time::Instant::now();
+                            let f = model::fit(&specs[m], &table);
+                            let ms = started.elapsed().as_millis() as u64;
+                            tracing::debug!(model = %specs[m].name, ms, "model fitted");
+                            (m, f)
+                        })
+                        .collect::<Vec<_>>()
+                });
+                let hand_over = |name: &str, table: &Table| {
+                    for &m in waiting.get(name).into_iter().flatten() {
+                        let _ = give.send((m, table.clone()));
+                    }
+                };
+                let ran = query::run_jobs_then(conn, &batch, cache, workers, &hand_over);
+                drop(give);
+                (ran, fitting.join())
+            });
+            tables.extend(ran?);
             for &j in &ready {
                 done[j] = true;
             }
-            for m in 0..self.models.len() {
-                if self.fitted[m].is_none() && done[self.data[m]] {
-                    self.fitted[m] = Some(self.fit(m, &jobs[self.data[m]], &tables, cache)?);
+            let mut fitted = fitted.map_err(|_| anyhow::anyhow!("a model stopped"))?;
+            // the first error in the models' order, whatever the timing
+            fitted.sort_by_key(|(m, _)| *m);
+            for (m, f) in fitted {
+                let f = f?;
+                let [items, centroids] = self.models[m].tables();
+                if self.kept[m] {
+                    cache.keep_model(&items, &self.fingerprints[m], &f.items);
+                    cache.keep_model(&centroids, &self.fingerprints[m], &f.centroids);
                 }
+                self.fitted[m] = Some(f);
+            }
+            if let Some(&m) = fit.iter().find(|&&m| self.fitted[m].is_none()) {
+                anyhow::bail!("model `{}` got no data", self.models[m].name);
             }
         }
         Ok(tables)
@@ -175,16 +224,8 @@ impl Schedule {
         if self.models.is_empty() || jobs.is_empty() {
             return Ok(());
         }
-        let mut tables: BTreeMap<String, usize> = BTreeMap::new();
-        for (m, spec) in self.models.iter().enumerate() {
-            for t in spec.tables() {
-                tables.insert(t.to_ascii_lowercase(), m);
-            }
-        }
-        let sqls: Vec<&str> = jobs.iter().map(|j| j.spec().sql.as_str()).collect();
-        let named = query::tables_named(conn, &sqls);
-        for (job, names) in jobs.iter_mut().zip(named) {
-            let needs: BTreeSet<usize> = names.iter().flatten().filter_map(|t| tables.get(t).copied()).collect();
+        for job in jobs.iter_mut() {
+            let needs: BTreeSet<usize> = job.reads().filter_map(|t| self.tables.get(t).copied()).collect();
             for &m in &needs {
                 job.depend_on(&self.fingerprints[m]);
                 job.cacheable &= self.kept[m];
@@ -194,34 +235,5 @@ impl Schedule {
             }
         }
         Ok(())
-    }
-
-    /// Fits model `m` on its data's result, or takes it from `cache`.
-    fn fit(
-        &self,
-        m: usize,
-        data: &Job,
-        tables: &BTreeMap<String, Table>,
-        cache: &mut Cache,
-    ) -> Result<Fitted, SourceError> {
-        let spec = &self.models[m];
-        let [items, centroids] = spec.tables();
-        let fingerprint = &self.fingerprints[m];
-        let keep = data.cacheable;
-        if keep && let (Some(i), Some(c)) = (cache.model(&items, fingerprint), cache.model(&centroids, fingerprint)) {
-            let f = Fitted { items: i.clone(), centroids: c.clone() };
-            cache.keep_model(&items, fingerprint, &f.items);
-            cache.keep_model(&centroids, fingerprint, &f.centroids);
-            cache.hits += 1;
-            return Ok(f);
-        }
-        let started = std::time::Instant::now();
-        let f = model::fit(spec, &tables[data.name()])?;
-        tracing::debug!(model = %spec.name, ms = started.elapsed().as_millis() as u64, "model fitted");
-        if keep {
-            cache.keep_model(&items, fingerprint, &f.items);
-            cache.keep_model(&centroids, fingerprint, &f.centroids);
-        }
-        Ok(f)
     }
 }

@@ -75,3 +75,94 @@ fn report_pages_main_snapshots() {
         insta::assert_snapshot!(format!("report_{page}_main"), crate::common::main_of(&html));
     }
 }
+
+#[test]
+fn recommendations_and_segments_by_hand() {
+    let data = repo().join("tests/fixtures/data/ml");
+    let site = build_with(&data);
+    let similar = site.read("data/similar_recipes.csv");
+    // pancakes {egg, flour, milk, sugar}: the same set again (a listed
+    // duplicate counts once), 4/5, 3/5, then three at 1/2: custard shares 3,
+    // sweet milk and egg flour 2 each, the lower id first; toast and salad
+    // share nothing
+    assert!(
+        similar.starts_with(
+            "recipe_id,rank,similar_id,similar_name,jaccard,shared,shared_ingredients\n\
+             1,1,8,pancakes again,1,4,\"egg, flour, milk, sugar\"\n\
+             1,2,3,waffles,0.8,4,\"egg, flour, milk, sugar\"\n\
+             1,3,2,crepes,0.6,3,\"egg, flour, milk\"\n\
+             1,4,9,custard,0.5,3,\"egg, milk, sugar\"\n\
+             1,5,10,sweet milk,0.5,2,\"milk, sugar\"\n\
+             2,1,"
+        ),
+        "{similar}"
+    );
+    assert!(!similar.lines().any(|l| l.starts_with("7,")), "the salad shares no ingredient: {similar}");
+    // the likers of pancakes: users 1-4; crepes liked by 3 of them (user 1
+    // twice, counted once), omelette and scones by 2 of 2 likers each
+    // (cosine 2/sqrt(8), the lower id first), waffles by 2 of its 3; toast
+    // by one (too few) and the unknown recipe 999 by two (not a recipe)
+    let also = site.read("data/also_liked.csv");
+    assert!(
+        also.starts_with(
+            "recipe_id,rank,other_id,other_name,co_likers,cosine\n\
+             1,1,2,crepes,3,0.8660254037844387\n\
+             1,2,4,omelette,2,0.7071067811865475\n\
+             1,3,5,scones,2,0.7071067811865475\n\
+             1,4,3,waffles,2,0.5773502691896258\n\
+             2,1,1,"
+        ),
+        "{also}"
+    );
+    assert!(!also.contains(",999,"), "{also}");
+    // five users with 5 interactions or more and a rating: users 4 and 6
+    // alike, so four distinct points and four segments, the pair first, then
+    // by reviews (z) descending; user 7 (no stars) and user 8 (4) left out
+    let segments: Vec<String> = site
+        .read("data/user_segments.csv")
+        .lines()
+        .map(|l| l.split(',').take(6).collect::<Vec<_>>().join(","))
+        .collect();
+    assert_eq!(
+        segments,
+        [
+            "segment,n_users,mean_reviews,mean_rating,share_unrated,mean_span_days",
+            "1,2,5,3,0,4",
+            "2,1,7,4.428571428571429,0,120",
+            "3,1,6,4,0.3333333333333333,366",
+            "4,1,5,4.4,0,40",
+        ]
+    );
+    // the pages: one per top recipe, linked both ways, a similar recipe with
+    // a page of its own linked to it
+    let top = site.read("top-recipes.html");
+    assert!(top.contains(r#"<a href="recipe-1.html">pancakes</a>"#), "{top}");
+    let page = site.read("recipe-1.html");
+    assert!(page.contains(r#"href="top-recipes.html""#));
+    assert!(page.contains(r#"<a href="recipe-8.html">pancakes again</a>"#), "{page}");
+    let seg = site.read("segments.html");
+    assert!(seg.contains("<strong>Segment 1</strong>, 2 users"), "{seg}");
+    for page in ["recipe-1", "segments"] {
+        let html = site.read(&format!("{page}.html"));
+        insta::assert_snapshot!(format!("ml_{page}_main"), crate::common::main_of(&html));
+    }
+    independent_check(&data, &site);
+}
+
+#[test]
+fn segments_are_the_same_whatever_the_threads() {
+    let data = repo().join("data/sample");
+    let build = |threads: usize| {
+        let site = Site::project();
+        let mut opts = site.options();
+        opts.data_dir = Some(data.clone());
+        opts.threads = threads;
+        mangetamain::build(&opts).unwrap();
+        ["data/user_segments.csv", "data/similar_recipes.csv", "data/also_liked.csv", "segments.html"]
+            .map(|f| site.read(f))
+    };
+    let one = build(1);
+    assert!(one[0].lines().count() == 5, "four segments: {}", one[0]);
+    assert_eq!(build(2), one);
+    assert_eq!(build(3), one);
+}

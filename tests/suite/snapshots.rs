@@ -166,6 +166,35 @@ fn svg_heatmap() {
 }
 
 #[test]
+fn svg_heatmap_with_values_below_zero() {
+    // z-scores: the negative cells must show, in a colour of their own
+    let table = Table {
+        columns: vec![
+            Column { name: "feature".into(), kind: ColumnType::Text },
+            Column { name: "segment".into(), kind: ColumnType::Number },
+            Column { name: "z".into(), kind: ColumnType::Number },
+        ],
+        rows: [("a", 1, -1.5), ("b", 1, 0.5), ("a", 2, 0.75), ("b", 2, -0.25)]
+            .iter()
+            .map(|&(f, g, z)| vec![Value::Text(f.into()), Value::Int(g), Value::Float(z)])
+            .collect(),
+    };
+    let mut s = spec(ChartKind::HeatMap, "feature", &["segment"]);
+    s.value = Some(named("z"));
+    s.y_format = Some(Format::Dec(1));
+    let chart = chart::render(&s, &table, "h").unwrap();
+    let doc = roxmltree::Document::parse(&chart.svg).unwrap();
+    let fill = |color: &'static str| {
+        doc.descendants().filter(move |n| n.has_tag_name("rect") && n.attribute("fill") == Some(color))
+    };
+    // 2 cells and 5 legend shades each side; -1.5 is the darkest (no opacity)
+    assert_eq!((fill("#2563EB").count(), fill("#C2410C").count()), (7, 7), "{}", chart.svg);
+    assert_eq!(fill("#C2410C").find(|n| n.attribute("opacity").is_none()).and_then(|n| n.attribute("y")), Some("31"));
+    assert!(chart.description.contains("Smallest: -1.5 at feature a, 1"), "{}", chart.description);
+    insta::assert_snapshot!(chart.svg);
+}
+
+#[test]
 fn svg_line_with_counts() {
     let mut s = spec(ChartKind::Line, "bin", &["b"]);
     s.value = Some(named("a"));
