@@ -71,25 +71,43 @@ fn edition_of(name: &str) -> Option<&str> {
     chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok().filter(|_| date.len() == 10).map(|_| date)
 }
 
-/// Removes all but the newest `keep` editions of `dir`; returns the dates removed.
-pub fn prune(dir: &Path, keep: usize) -> anyhow::Result<Vec<String>> {
+/// Removes all but `keep` editions of `dir` (at least one): the edition
+/// `current` (the one just archived) and the most recently archived others,
+/// whatever their dates; returns the dates removed.
+pub fn prune(dir: &Path, keep: usize, current: &str) -> anyhow::Result<Vec<String>> {
+    let mut editions = Vec::new();
+    for edition in list(dir)? {
+        let mut written = std::time::SystemTime::UNIX_EPOCH;
+        for (name, _) in &edition.files {
+            let path = dir.join(name);
+            let modified = std::fs::metadata(&path)
+                .and_then(|m| m.modified())
+                .with_context(|| format!("cannot read `{}`", path.display()))?;
+            written = written.max(modified);
+        }
+        editions.push((edition.date != current, std::cmp::Reverse(written), edition));
+    }
+    // the current edition first, then the most recently written (newer dates first on a tie)
+    editions.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| b.2.date.cmp(&a.2.date)));
     let mut removed = Vec::new();
-    for edition in list(dir)?.into_iter().skip(keep) {
+    for (_, _, edition) in editions.into_iter().skip(keep.max(1)) {
         for (name, _) in &edition.files {
             let path = dir.join(name);
             std::fs::remove_file(&path).with_context(|| format!("cannot remove `{}`", path.display()))?;
         }
         removed.push(edition.date);
     }
+    removed.sort();
     Ok(removed)
 }
 
 /// The archive's view of a site: its files without the `.gz` twins, the
 /// Editions page without the download list (the downloads are not inside an
-/// archive), `status.json` without the facts of one run.
+/// archive), `status.json` without the facts of one run, and no `404.html`
+/// (a server's page, linked from the server's root, where an archive has none).
 pub fn offline_files(files: &[OutputFile]) -> anyhow::Result<Vec<OutputFile>> {
     let mut out = Vec::new();
-    for f in files.iter().filter(|f| !f.rel_path.ends_with(".gz")) {
+    for f in files.iter().filter(|f| !f.rel_path.ends_with(".gz") && f.rel_path != "404.html") {
         let contents = match f.rel_path.as_str() {
             EDITIONS_PAGE => offline_editions_page(&String::from_utf8_lossy(&f.contents)).into_bytes(),
             "status.json" => edition_status(&f.contents)?,
@@ -234,9 +252,10 @@ pub fn archive_published(out: &Path, dir: &Path, keep: Option<usize>) -> anyhow:
     if !files.iter().any(|f| f.rel_path == "status.json") {
         bail!("`{}` is not a site built by mangetamain (it has no `status.json`)", out.display());
     }
-    let written = write(dir, &offline_files(&files)?)?;
+    let offline = offline_files(&files)?;
+    let written = write(dir, &offline)?;
     if let Some(keep) = keep {
-        for date in prune(dir, keep)? {
+        for date in prune(dir, keep, &edition_date(&offline)?)? {
             tracing::info!(edition = %date, keep, "removed an old archived edition");
         }
     }
@@ -584,7 +603,23 @@ mod tests {
         let body = editions_body(&editions);
         assert!(body.contains("href=\"archive/mangetamain-2017-01-02.zip\""));
         assert_eq!(link_targets(&editions).len(), 6);
-        assert_eq!(prune(dir.path(), 1).unwrap(), ["2017-01-02"]);
+        // the edition just archived stays, whatever its date; then the most recently written
+        let mut newer = older.clone();
+        newer.iter_mut().find(|f| f.rel_path == "status.json").unwrap().contents =
+            b"{\"edition\": \"2025-06-01\"}".to_vec();
+        write(dir.path(), &newer).unwrap();
+        let touch = |date: &str, secs: u64| {
+            for form in FORMS {
+                let f = std::fs::File::options().append(true).open(dir.path().join(format!("{PREFIX}{date}{form}")));
+                f.unwrap().set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs)).unwrap();
+            }
+        };
+        touch("2025-06-01", 3_000);
+        touch("2017-01-02", 2_000);
+        touch("2018-12-20", 1_000);
+        assert_eq!(prune(dir.path(), 2, "2018-12-20").unwrap(), ["2017-01-02"]);
+        assert_eq!(prune(dir.path(), 1, "2018-12-20").unwrap(), ["2025-06-01"]);
+        assert_eq!(list(dir.path()).unwrap()[0].date, "2018-12-20");
         assert_eq!(list(dir.path()).unwrap().len(), 1);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3, "no temporary files left");
     }

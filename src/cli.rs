@@ -28,13 +28,17 @@ pub struct Cli {
     pub command: Command,
 }
 
-const EXIT_CODES: &str = "Exit codes: 0 success, 1 build failed (the published site is left as it was), 2 usage error, 75 another build is running for the same output.";
+const EXIT_CODES: &str = "Exit codes: 0 success, 1 build failed (the published site is left as it was), 2 usage error, 75 another build is running for the same output or database.
+
+Environment:
+  MANGETAMAIN_LOG    a log filter instead of -v/-q: a level (`debug`) or per module (`mangetamain::query=debug,info`)
+  SOURCE_DATE_EPOCH  seconds since 1970: the edition date, and no build time in status.json (reproducible builds)";
 
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Build the site: ingest the data, run the queries, draw the charts and publish the pages.
-    Build(SiteArgs),
+    Build(BuildArgs),
     /// Do everything `build` does except writing the site; exit 0 only when it would build.
     Check(SiteArgs),
     /// Start a new site in DIR (new or empty): `content/site.toml`, an index page and, for each
@@ -70,7 +74,7 @@ impl NewArgs {
 /// Options of `serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// What to build (as for `build`; nothing is published, `--archive` is not used).
+    /// What to build (as for `check`: nothing is published).
     #[command(flatten)]
     pub site: SiteArgs,
     /// The port on 127.0.0.1 (0 picks a free one).
@@ -98,7 +102,8 @@ pub struct SiteArgs {
     /// Where the sources' relative paths start [default: `data_dir` in content/site.toml, else ROOT].
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
-    /// Where the site is published [default: ROOT/public].
+    /// Where `build` publishes the site [default: ROOT/public]; `check` and `serve` write nothing
+    /// there, but wait for no build to be publishing there (its lock).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// The DuckDB database file [default: ROOT/data/mangetamain.duckdb].
@@ -110,17 +115,28 @@ pub struct SiteArgs {
     /// Fail when more than this percentage of a file's rows is quarantined.
     #[arg(long, value_name = "PERCENT", default_value = "1", value_parser = parse_percent)]
     pub max_quarantine: f64,
-    /// DuckDB's memory limit.
+    /// DuckDB's memory limit: what its buffers and query results may hold before DuckDB
+    /// spills to disk or fails. It does not bound the build's own memory (the batches being
+    /// read, the results and pages in memory).
     #[arg(long, value_name = "SIZE", default_value = "512MB")]
     pub memory_limit: String,
     /// How many queries run at once, and DuckDB's threads for them (one per query when there are many more queries; ingest loads each table on its own thread).
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: u16,
+}
+
+/// Options of `build`: those of `check`, and the archives.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// What to build and where to publish it.
+    #[command(flatten)]
+    pub site: SiteArgs,
     /// Also write this edition's archives (`.tar.gz`, `.zip`, single `.html`) into DIR,
     /// and list the editions found there on an Editions page.
     #[arg(long, value_name = "DIR")]
     pub archive: Option<PathBuf>,
-    /// With `--archive`: keep only the newest N editions, removing older ones.
+    /// With `--archive`: keep only N editions, the one just built and the most recently
+    /// built others (whatever their dates), removing the rest.
     #[arg(long, value_name = "N", requires = "archive", value_parser = clap::value_parser!(u32).range(1..))]
     pub keep: Option<u32>,
 }
@@ -137,7 +153,8 @@ pub struct ArchiveArgs {
     /// Where the archives are written.
     #[arg(long, value_name = "DIR")]
     pub archive: PathBuf,
-    /// Keep only the newest N editions, removing older ones.
+    /// Keep only N editions, the one just archived and the most recently archived
+    /// others (whatever their dates), removing the rest.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub keep: Option<u32>,
 }
@@ -176,8 +193,19 @@ pub struct SampleArgs {
     pub seed: u64,
 }
 
+impl BuildArgs {
+    /// Validated options of `build`.
+    pub fn into_options(self, source_date_epoch: Option<i64>) -> BuildOptions {
+        BuildOptions {
+            archive: self.archive,
+            keep: self.keep.map(|k| k as usize),
+            ..self.site.into_options(true, source_date_epoch)
+        }
+    }
+}
+
 impl SiteArgs {
-    /// Validated build options; `write` is false for `check`.
+    /// Validated build options, with no archive; `write` is false for `check` and `serve`.
     pub fn into_options(self, write: bool, source_date_epoch: Option<i64>) -> BuildOptions {
         let defaults = BuildOptions::with_root(&self.root);
         BuildOptions {
@@ -191,8 +219,8 @@ impl SiteArgs {
             max_quarantine: self.max_quarantine,
             memory_limit: self.memory_limit,
             threads: usize::from(self.threads),
-            archive: self.archive,
-            keep: self.keep.map(|k| k as usize),
+            archive: None,
+            keep: None,
         }
     }
 }
@@ -218,7 +246,7 @@ mod tests {
     fn defaults_follow_root() {
         let cli = Cli::try_parse_from(["mangetamain", "build", "--root", "site"]).unwrap();
         let Command::Build(args) = cli.command else { panic!("not build") };
-        let o = args.into_options(true, None);
+        let o = args.into_options(None);
         assert_eq!(o.data_dir, None, "the configuration says where the data is");
         assert_eq!(o.out_dir, PathBuf::from("site/public"));
         assert_eq!(o.db, PathBuf::from("site/data/mangetamain.duckdb"));
@@ -239,6 +267,18 @@ mod tests {
         let cli = Cli::try_parse_from(["mangetamain", "archive", "--archive", "a", "--root", "r"]).unwrap();
         let Command::Archive(args) = cli.command else { panic!("not archive") };
         assert_eq!(args.site(), PathBuf::from("r/public"));
+    }
+
+    #[test]
+    fn only_build_writes_archives() {
+        for command in ["check", "serve"] {
+            let err = Cli::try_parse_from(["mangetamain", command, "--archive", "a"]).unwrap_err();
+            assert_eq!(err.kind(), clap::error::ErrorKind::UnknownArgument, "{command}");
+        }
+        let cli = Cli::try_parse_from(["mangetamain", "build", "--archive", "a", "--keep", "2"]).unwrap();
+        let Command::Build(args) = cli.command else { panic!("not build") };
+        let o = args.into_options(None);
+        assert_eq!((o.archive, o.keep, o.write), (Some(PathBuf::from("a")), Some(2), true));
     }
 
     #[test]

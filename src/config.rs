@@ -81,18 +81,34 @@ impl Config {
             footer: raw.footer,
             data_dir: raw.data_dir,
         };
-        if let Some(url) = &config.base_url
-            && !(url.starts_with("http://") || url.starts_with("https://"))
-        {
-            {
-                let offset = text.find("base_url").unwrap_or(0);
+        if let Some(url) = &config.base_url {
+            let offset = text.find("base_url").unwrap_or(0);
+            let problem = if !(url.starts_with("http://") || url.starts_with("https://")) {
+                Some("must start with `http://` or `https://`")
+            } else if url.chars().any(|c| c.is_whitespace() || c.is_control() || "\"'<>`\\".contains(c)) {
+                Some("is not a URL: it holds a space, a quote, `<`, `>` or a backslash")
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
                 return Err(SourceError::new(
                     Location::at(display, text, offset),
-                    format!("`base_url` must start with `http://` or `https://`, found `{url}`"),
+                    format!("`base_url` {problem}, found `{url}`"),
                 ));
             }
         }
         Ok(config)
+    }
+
+    /// The path of the site's root on its server, with a trailing slash: the
+    /// path of `base_url` (`/report/` for `https://example.org/report`), or
+    /// `/`. The 404 page links with it, as it is served at any depth.
+    pub fn root_path(&self) -> String {
+        let Some(url) = &self.base_url else { return "/".into() };
+        let after_scheme = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
+        let path = after_scheme.find('/').map_or("", |i| &after_scheme[i..]);
+        let path = path.split(['?', '#']).next().unwrap_or("").trim_matches('/');
+        if path.is_empty() { "/".into() } else { format!("/{path}/") }
     }
 
     /// `base_url` with exactly one trailing slash.
@@ -131,5 +147,25 @@ mod tests {
         let err = Config::parse("title = \"T\"\nbase_url = \"x.org\"\n", Path::new("s.toml")).unwrap_err();
         assert_eq!(err.location.line, 2);
         assert!(err.message.contains("http"));
+        let err = Config::parse("title = \"T\"\nbase_url = 'https://x.org/\"><b>'\n", Path::new("s.toml")).unwrap_err();
+        assert_eq!(err.location.line, 2);
+        assert!(err.message.contains("a quote"), "{}", err.message);
+    }
+
+    #[test]
+    fn the_root_path_is_the_path_of_the_base_url() {
+        let root = |url: &str| {
+            let text = if url.is_empty() {
+                "title = \"T\"\n".to_string()
+            } else {
+                format!("title = \"T\"\nbase_url = \"{url}\"\n")
+            };
+            Config::parse(&text, Path::new("s.toml")).unwrap().root_path()
+        };
+        assert_eq!(root(""), "/");
+        assert_eq!(root("https://x.org"), "/");
+        assert_eq!(root("https://x.org/"), "/");
+        assert_eq!(root("https://x.org/report"), "/report/");
+        assert_eq!(root("http://x.org:8080/a/b/?q=1"), "/a/b/");
     }
 }

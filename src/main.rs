@@ -43,7 +43,7 @@ fn run(command: Command) -> anyhow::Result<()> {
     let epoch = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|s| s.trim().parse().ok());
     match command {
         Command::Build(args) => {
-            let summary = mangetamain::build(&args.into_options(true, epoch))?;
+            let summary = mangetamain::build(&args.into_options(epoch))?;
             tracing::info!(pages = summary.pages, charts = summary.charts, "site built");
         }
         Command::Check(args) => {

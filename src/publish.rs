@@ -6,7 +6,7 @@
 use crate::render::OutputFile;
 use anyhow::Context;
 use flate2::{Compression, GzBuilder};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -35,21 +35,45 @@ pub fn media_type(path: &str) -> &'static str {
 /// Adds a `.gz` twin to every compressible file. The gzip header carries no
 /// name and no time, so the bytes depend on the content only.
 pub fn precompress(files: &mut Vec<OutputFile>) -> anyhow::Result<()> {
-    let mut twins = Vec::new();
-    for f in files.iter() {
-        let ext = f.rel_path.rsplit('.').next().unwrap_or("");
-        if COMPRESSED.contains(&ext) {
-            let mut gz = GzBuilder::new().mtime(0).write(Vec::new(), Compression::best());
-            gz.write_all(&f.contents).context("cannot compress")?;
-            twins.push(OutputFile {
-                rel_path: format!("{}.gz", f.rel_path),
-                contents: gz.finish().context("cannot compress")?,
-            });
-        }
-    }
+    let twins = twins(files)?;
     files.extend(twins);
     files.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
     Ok(())
+}
+
+/// Whether `path` gets a `.gz` twin.
+pub fn compressible(path: &str) -> bool {
+    COMPRESSED.contains(&path.rsplit('.').next().unwrap_or(""))
+}
+
+/// The `.gz` twins of the compressible files, compressed on every core.
+fn twins(files: &[OutputFile]) -> anyhow::Result<Vec<OutputFile>> {
+    let todo: Vec<&OutputFile> = files.iter().filter(|f| compressible(&f.rel_path)).collect();
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let compress = |f: &OutputFile| -> anyhow::Result<OutputFile> {
+        let mut gz = GzBuilder::new().mtime(0).write(Vec::new(), Compression::best());
+        gz.write_all(&f.contents).context("cannot compress")?;
+        Ok(OutputFile { rel_path: format!("{}.gz", f.rel_path), contents: gz.finish().context("cannot compress")? })
+    };
+    // files dealt round-robin, largest first, so the workers finish together
+    let mut order: Vec<usize> = (0..todo.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(todo[i].contents.len()));
+    let done = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                let mine: Vec<usize> = order.iter().copied().skip(w).step_by(workers).collect();
+                let (todo, compress) = (&todo, &compress);
+                scope.spawn(move || mine.into_iter().map(|i| compress(todo[i]).map(|t| (i, t))).collect::<Vec<_>>())
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect::<Vec<_>>()
+    });
+    let mut out: Vec<Option<OutputFile>> = (0..todo.len()).map(|_| None).collect();
+    for result in done {
+        let (i, twin) = result?;
+        out[i] = Some(twin);
+    }
+    out.into_iter().map(|t| t.context("a compression worker stopped")).collect()
 }
 
 /// The `href` and `src` values of an HTML document.
@@ -108,16 +132,43 @@ pub fn decode_entities(s: &str) -> String {
     out
 }
 
-/// Checks that every relative link of every HTML file names a file of the
-/// site or one of `beside` (files served next to it, such as the archives),
-/// and that no page loads anything from elsewhere.
-pub fn check_links(files: &[OutputFile], beside: &BTreeSet<String>) -> anyhow::Result<()> {
-    let names: BTreeSet<&str> = files.iter().map(|f| f.rel_path.as_str()).collect();
+/// A link of the site that leads nowhere.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Broken {
+    /// The file that holds it (`about.html`).
+    pub file: String,
+    /// The link, as the file has it.
+    pub link: String,
+    /// What is wrong, in words (after "links to `LINK`: ").
+    pub why: String,
+}
+
+/// Checks that every internal link and resource of the HTML files resolves
+/// to a file of the site (or to one of `beside`, files served next to it),
+/// that a `#fragment` names an `id` of its page, and that no page loads a
+/// resource from another site. `root` is the site's path on its server
+/// (`/` or `/report/`): a link from there (the 404 page's) names a file too.
+pub fn check_links(files: &[OutputFile], beside: &BTreeSet<String>, root: &str) -> anyhow::Result<()> {
+    let broken = broken_links(files, beside, root);
+    if broken.is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<String> = broken.iter().map(|b| format!("`{}` links to `{}`: {}", b.file, b.link, b.why)).collect();
+    anyhow::bail!("broken links:\n  {}", lines.join("\n  "))
+}
+
+/// The links [`check_links`] finds broken, in file order.
+pub fn broken_links(files: &[OutputFile], beside: &BTreeSet<String>, root: &str) -> Vec<Broken> {
+    let by_name: BTreeMap<&str, &OutputFile> = files.iter().map(|f| (f.rel_path.as_str(), f)).collect();
+    let mut ids: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     let mut broken = Vec::new();
     for f in files.iter().filter(|f| f.rel_path.ends_with(".html")) {
         let html = String::from_utf8_lossy(&f.contents);
+        let mut report = |link: &str, why: String| {
+            broken.push(Broken { file: f.rel_path.clone(), link: link.to_string(), why });
+        };
         for link in links(&html) {
-            if link.starts_with('#') || link.starts_with("mailto:") {
+            if link.starts_with("mailto:") {
                 continue;
             }
             if link.starts_with("http://") || link.starts_with("https://") || link.starts_with("//") {
@@ -125,22 +176,88 @@ pub fn check_links(files: &[OutputFile], beside: &BTreeSet<String>) -> anyhow::R
                 if html.contains(&format!("src=\"{link}\""))
                     || html.contains(&format!("<link rel=\"stylesheet\" href=\"{link}\""))
                 {
-                    broken.push(format!("`{}` loads the external resource `{link}`", f.rel_path));
+                    report(
+                        &link,
+                        "it loads a resource from another site, and a page loads nothing from elsewhere".into(),
+                    );
                 }
                 continue;
             }
-            let target = link.split(['#', '?']).next().unwrap_or("");
-            if target.is_empty() {
+            let (target, fragment) = match link.split_once('#') {
+                Some((t, f)) => (t, Some(f)),
+                None => (link.as_str(), None),
+            };
+            let target = target.split('?').next().unwrap_or("");
+            let resolved = if target.is_empty() {
+                Some(f.rel_path.clone())
+            } else {
+                // a path from the server's root (the 404 page's) names a file under the site's
+                let (dir, target) = match target.strip_prefix(root).filter(|_| root.starts_with('/')) {
+                    Some(rest) => ("", rest),
+                    None => (f.rel_path.rsplit_once('/').map_or("", |(d, _)| d), target),
+                };
+                normalize(dir, target)
+            };
+            let Some(resolved) = resolved.filter(|r| by_name.contains_key(r.as_str()) || beside.contains(r)) else {
+                let why = if target.ends_with(".md") {
+                    "no page of `content/` has that file name (a page generated from data has no file of its own)"
+                } else {
+                    "the site has no such file"
+                };
+                report(&link, why.into());
                 continue;
-            }
-            let dir = f.rel_path.rsplit_once('/').map_or("", |(d, _)| d);
-            let resolved = normalize(dir, target);
-            if !resolved.as_deref().is_some_and(|r| names.contains(r) || beside.contains(r)) {
-                broken.push(format!("`{}` links to `{link}`, which the site does not contain", f.rel_path));
+            };
+            let Some(fragment) = fragment.filter(|f| !f.is_empty()) else { continue };
+            let Some(page) = by_name.get(resolved.as_str()).filter(|p| p.rel_path.ends_with(".html")) else {
+                continue;
+            };
+            let known =
+                ids.entry(page.rel_path.as_str()).or_insert_with(|| ids_of(&String::from_utf8_lossy(&page.contents)));
+            if !known.contains(&percent_decode(fragment).unwrap_or_else(|| fragment.to_string())) {
+                report(
+                    &link,
+                    format!(
+                        "`{resolved}` has no element with the id `{fragment}` (a heading's id is its text in lower case, `-` for spaces)"
+                    ),
+                );
             }
         }
     }
-    if broken.is_empty() { Ok(()) } else { anyhow::bail!("broken links:\n  {}", broken.join("\n  ")) }
+    broken
+}
+
+/// The `id` values of an HTML document.
+fn ids_of(html: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut pos = 0;
+    while let Some(i) = html[pos..].find(" id=\"") {
+        let start = pos + i + 5;
+        let Some(len) = html[start..].find('"') else { break };
+        out.insert(decode_entities(&html[start..start + len]));
+        pos = start + len;
+    }
+    out
+}
+
+/// `%20` and the like decoded; `None` when the result is not UTF-8.
+pub fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// Resolves `target` relative to directory `dir` (both `/`-separated);
@@ -268,6 +385,9 @@ fn current_edition(out: &Path) -> Option<String> {
 /// readers still on it; older ones are removed. An `out` that is still a
 /// plain directory (from an older version) is replaced once.
 ///
+/// `files` come without their `.gz` twins: the twins are made only when the
+/// edition is new (an unchanged site is not compressed again).
+///
 /// `run` holds files that describe this run rather than the site (the
 /// `status.json` with build times): they take the place of the same-named
 /// files of `files` but are left out of the edition's name, so an unchanged
@@ -296,7 +416,8 @@ pub fn write(out: &Path, files: &[OutputFile], run: &[OutputFile]) -> anyhow::Re
         let staging = editions.join(format!("{edition}.tmp-{}", std::process::id()));
         let result = (|| -> anyhow::Result<()> {
             std::fs::create_dir_all(&staging).with_context(|| format!("cannot create `{}`", staging.display()))?;
-            for f in files {
+            let twins = twins(files)?;
+            for f in files.iter().chain(&twins) {
                 let f = run.iter().find(|r| r.rel_path == f.rel_path).unwrap_or(f);
                 let path = staging.join(&f.rel_path);
                 if let Some(dir) = path.parent() {
@@ -384,16 +505,37 @@ mod tests {
     #[test]
     fn finds_broken_links() {
         let ok = [
-            file("index.html", "<a href=\"a.html#x\">a</a><a href=\"#top\">t</a><a href=\"https://kaggle.com\">k</a>"),
-            file("a.html", "<a href=\"data/q.csv\">q</a>"),
+            file(
+                "index.html",
+                "<h1 id=\"top\">T</h1><a href=\"a.html#x\">a</a><a href=\"#top\">t</a><a href=\"https://kaggle.com\">k</a>",
+            ),
+            file("a.html", "<h2 id=\"x\">x</h2><a href=\"data/q.csv\">q</a><a href=\"/a.html#x\">from the root</a>"),
             file("data/q.csv", ""),
         ];
-        check_links(&ok, &BTreeSet::new()).unwrap();
+        check_links(&ok, &BTreeSet::new(), "/").unwrap();
         let bad = [file("index.html", "<a href=\"nope.html\">x</a><img src=\"../up.png\">")];
-        let err = check_links(&bad, &BTreeSet::new()).unwrap_err().to_string();
+        let err = check_links(&bad, &BTreeSet::new(), "/").unwrap_err().to_string();
         assert!(err.contains("`nope.html`") && err.contains("`../up.png`"), "{err}");
         let ext = [file("index.html", "<img src=\"https://cdn.example/x.png\">")];
-        assert!(check_links(&ext, &BTreeSet::new()).unwrap_err().to_string().contains("external resource"));
+        assert!(check_links(&ext, &BTreeSet::new(), "/").unwrap_err().to_string().contains("another site"));
+        // fragments name an id of their page
+        let fragments = [
+            file(
+                "index.html",
+                "<h2 id=\"ok\">o</h2><a href=\"#gone\">g</a><a href=\"a.html#ok\">o</a><a href=\"a.html#a%20b\">s</a>",
+            ),
+            file("a.html", "<p id=\"a b\">"),
+        ];
+        let broken = broken_links(&fragments, &BTreeSet::new(), "/");
+        assert_eq!(broken.iter().map(|b| b.link.as_str()).collect::<Vec<_>>(), ["#gone", "a.html#ok"]);
+        assert!(broken[0].why.contains("`index.html` has no element with the id `gone`"), "{broken:?}");
+        // from the root of a sub-path
+        let sub = [
+            file("404.html", "<a href=\"/report/index.html\">i</a><a href=\"/index.html\">r</a>"),
+            file("index.html", ""),
+        ];
+        let broken = broken_links(&sub, &BTreeSet::new(), "/report/");
+        assert_eq!(broken.iter().map(|b| b.link.as_str()).collect::<Vec<_>>(), ["/index.html"]);
     }
 
     #[test]
@@ -457,6 +599,7 @@ mod tests {
         write(&out, &site, &[file("status.json", "{\"run\": 2}")]).unwrap();
         assert_eq!(std::fs::read_link(&out).unwrap(), edition, "same site, same edition");
         assert_eq!(std::fs::read_to_string(out.join("status.json")).unwrap(), "{\"run\": 2}");
-        assert_eq!(std::fs::read_dir(&out).unwrap().count(), 2, "no temporary file left");
+        assert!(out.join("index.html.gz").is_file(), "the twins are written with the edition");
+        assert_eq!(std::fs::read_dir(&out).unwrap().count(), 3, "no temporary file left");
     }
 }

@@ -172,10 +172,15 @@ fn template_error(err: &tera::Error, sources: &BTreeMap<String, (PathBuf, String
         if let (Some(l), Some(c)) = (nums.next(), nums.next()) {
             line_col = (l.parse().unwrap_or(1), c.parse().unwrap_or(1));
         }
-    } else if let Some(word) = all.split('`').nth(1)
-        && let Some(offset) = text.find(word)
-    {
-        {
+    } else {
+        // the first name the message quotes (a variable, a filter, a test,
+        // a macro) that the template holds, template names aside
+        let quoted = |q: char| all.split(q).skip(1).step_by(2).map(str::to_string).collect::<Vec<_>>();
+        let words = quoted('`').into_iter().chain(quoted('\''));
+        let offset = words
+            .filter(|w| !w.is_empty() && !sources.contains_key(w.as_str()))
+            .find_map(|w| text.find(&format!("| {w}")).or_else(|| text.find(&w)));
+        if let Some(offset) = offset {
             line_col = crate::error::line_col(text, offset);
         }
     }
@@ -184,7 +189,9 @@ fn template_error(err: &tera::Error, sources: &BTreeMap<String, (PathBuf, String
         .iter()
         .flat_map(|m| m.lines())
         .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with("-->") && !l.starts_with('|') && !l.starts_with('='))
+        // the parser's reason comes after `= `
+        .map(|l| l.strip_prefix("= ").unwrap_or(l))
+        .filter(|l| !l.is_empty() && !l.starts_with("-->") && !l.starts_with('|'))
         .filter(|l| !l.chars().next().is_some_and(|c| c.is_ascii_digit()))
         .collect();
     SourceError::new(
@@ -467,8 +474,11 @@ pub fn site(templates: &Templates, input: &SiteInput<'_>, pages: &[PageView]) ->
             })
             .collect()
     };
-    let base_context = |current: Option<&str>, description: &str| {
+    // pages link relative to themselves; the 404 page, served at any depth, from the root
+    let root_path = config.root_path();
+    let base_context = |current: Option<&str>, description: &str, root: &str| {
         let mut ctx = tera::Context::new();
+        ctx.insert("root", root);
         ctx.insert("site", &site_view);
         ctx.insert("nav", &nav_for(current));
         ctx.insert("stylesheet", &css_name);
@@ -481,12 +491,12 @@ pub fn site(templates: &Templates, input: &SiteInput<'_>, pages: &[PageView]) ->
     for page in pages {
         let description =
             if page.description.is_empty() && page.slug == "index" { &config.description } else { &page.description };
-        let mut ctx = base_context(Some(&page.slug), description);
+        let mut ctx = base_context(Some(&page.slug), description, "");
         ctx.insert("page", page);
         let html = templates.render("page.html", &ctx)?;
         files.push(OutputFile { rel_path: format!("{}.html", page.slug), contents: html.into_bytes() });
     }
-    let html = templates.render("404.html", &base_context(None, ""))?;
+    let html = templates.render("404.html", &base_context(None, "", &root_path))?;
     files.push(OutputFile { rel_path: "404.html".into(), contents: html.into_bytes() });
 
     let mut robots = String::from("User-agent: *\nAllow: /\n");

@@ -178,6 +178,12 @@ fn run(opts: &BuildOptions) -> anyhow::Result<(BuildSummary, Vec<OutputFile>)> {
         data_key,
         attached,
     };
+    // links to content files lead to their pages
+    let page_files: markdown::PageFiles = pages
+        .iter()
+        .filter(|p| !p.is_template())
+        .filter_map(|p| Some((p.source.file_name()?.to_string_lossy().into_owned(), p.file_name())))
+        .collect();
     let planned = plan::run(pages, edition_ref, &query_opts)?;
     let (ran, reused) = (planned.ran, planned.reused);
     let (pages, tables, generated) = (planned.pages, planned.tables, planned.generated);
@@ -203,7 +209,7 @@ fn run(opts: &BuildOptions) -> anyhow::Result<(BuildSummary, Vec<OutputFile>)> {
     let mut views: Vec<PageView> = Vec::new();
     let mut charts = 0;
     for page in &pages {
-        let (view, n) = render_page(page, &tables, &templates, &generated)?;
+        let (view, n) = render_page(page, &tables, &templates, &generated, &page_files)?;
         charts += n;
         views.push(view);
     }
@@ -224,19 +230,20 @@ fn run(opts: &BuildOptions) -> anyhow::Result<(BuildSummary, Vec<OutputFile>)> {
     };
     let mut files = render_all(&views)?;
     render::clean_text(&mut files);
-    publish::check_links(&files, &Default::default())?;
+    check_links(&files, &Default::default(), &config.root_path(), &pages, &page_files)?;
     stages.timed("render", t, ());
     tracing::info!(pages = views.len(), charts, files = files.len(), "rendered");
 
     if let (Some(dir), true) = (&opts.archive, opts.write) {
         // the archives hold the site; the Editions page then lists them
         let t = Instant::now();
-        let written = archive::write(dir, &archive::offline_files(&files)?)?;
+        let offline = archive::offline_files(&files)?;
+        let written = archive::write(dir, &offline)?;
         for path in &written {
             tracing::info!(archive = %path.display(), "archived");
         }
         if let Some(keep) = opts.keep {
-            for date in archive::prune(dir, keep)? {
+            for date in archive::prune(dir, keep, &archive::edition_date(&offline)?)? {
                 tracing::info!(edition = %date, keep, "removed an old archived edition");
             }
         }
@@ -246,11 +253,10 @@ fn run(opts: &BuildOptions) -> anyhow::Result<(BuildSummary, Vec<OutputFile>)> {
         }
         files = render_all(&views)?;
         render::clean_text(&mut files);
-        publish::check_links(&files, &archive::link_targets(&editions))?;
+        check_links(&files, &archive::link_targets(&editions), &config.root_path(), &pages, &page_files)?;
         stages.timed("archive", t, ());
     }
-    publish::precompress(&mut files)?;
-
+    let twins = files.iter().filter(|f| publish::compressible(&f.rel_path)).count();
     if opts.write {
         let t = Instant::now();
         // the facts of this run go into the published status.json only
@@ -261,12 +267,15 @@ fn run(opts: &BuildOptions) -> anyhow::Result<(BuildSummary, Vec<OutputFile>)> {
         publish::write(&opts.out_dir, &files, &run)?;
         stages.timed("publish", t, ());
         tracing::info!(out = %opts.out_dir.display(), "published");
+    } else {
+        // what the preview shows, as nginx would
+        publish::precompress(&mut files)?;
     }
     let summary = BuildSummary {
         pages: views.len(),
         queries: tables.len(),
         charts,
-        files: files.len(),
+        files: if opts.write { files.len() + twins } else { files.len() },
         datasets,
         written: opts.write,
     };
@@ -331,11 +340,41 @@ fn cell<'a>(
 }
 
 /// Resolves a page's values and directives and renders its body.
+/// Checks the links of the site ([`publish::check_links`]); a broken link
+/// written in a page is reported where it is written.
+fn check_links(
+    files: &[OutputFile],
+    beside: &std::collections::BTreeSet<String>,
+    root: &str,
+    pages: &[Page],
+    page_files: &markdown::PageFiles,
+) -> anyhow::Result<()> {
+    for broken in publish::broken_links(files, beside, root) {
+        let written = pages.iter().filter(|p| p.file_name() == broken.file).find_map(|p| {
+            p.links.iter().find(|l| {
+                let as_built = markdown::page_link(&l.value, page_files).unwrap_or_else(|| l.value.clone());
+                as_built == broken.link || publish::percent_decode(&as_built).as_deref() == Some(broken.link.as_str())
+            })
+        });
+        if let Some(link) = written {
+            let shown = match link.value == broken.link {
+                true => format!("`{}`", broken.link),
+                false => format!("`{}` (`{}` in the page)", link.value, broken.link),
+            };
+            return Err(
+                SourceError::new(link.location.clone(), format!("broken link to {shown}: {}", broken.why)).into()
+            );
+        }
+    }
+    publish::check_links(files, beside, root)
+}
+
 fn render_page(
     page: &Page,
     tables: &BTreeMap<String, Table>,
     templates: &Templates,
     generated: &BTreeMap<String, plan::Generated>,
+    page_files: &markdown::PageFiles,
 ) -> Result<(PageView, usize), SourceError> {
     let holes = markdown::Holes::new(page.pieces.iter().filter_map(|p| match p {
         Piece::Markdown(m) => Some(m.as_str()),
@@ -475,7 +514,7 @@ fn render_page(
             }
         }
     }
-    let mut body = markdown::to_html_with(&md, &holes, &values);
+    let mut body = markdown::to_html_with(&md, &holes, &values, page_files);
     for (i, html) in blocks.iter().enumerate() {
         body = body.replacen(&markdown::placeholder(i), html, 1);
     }

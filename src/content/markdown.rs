@@ -38,6 +38,7 @@ pub fn scan(text: &str, body_offset: usize, path: &Path, template: bool) -> Resu
     let mut protected: Vec<Range<usize>> = Vec::new();
     let mut current: Option<Special> = None;
     let mut in_other_code = false;
+    let mut links = Vec::new();
     for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
         match event {
             Event::Start(Tag::CodeBlock(kind)) => {
@@ -75,11 +76,17 @@ pub fn scan(text: &str, body_offset: usize, path: &Path, template: bool) -> Resu
                 in_other_code = false;
             }
             Event::Code(_) | Event::Html(_) | Event::InlineHtml(_) if !in_other_code => protected.push(range),
+            Event::Start(Tag::Link { dest_url, .. }) if current.is_none() => {
+                links.push(Located {
+                    value: dest_url.to_string(),
+                    location: Location::at(path, text, body_offset + range.start),
+                });
+            }
             _ => {}
         }
     }
 
-    let mut out = Scanned::default();
+    let mut out = Scanned { links, ..Scanned::default() };
     let mut cursor = 0;
     let ctx = Context { text, body_offset, path, template, protected: &protected };
     for special in specials {
@@ -188,6 +195,8 @@ pub struct Scanned {
     /// In a template: for each query that reads its row, the row values it
     /// takes, in the order of the `?` that replaced them in its SQL.
     pub params: BTreeMap<String, Vec<Located<Expr>>>,
+    /// Every link of the body, as written, and where.
+    pub links: Vec<Located<String>>,
 }
 
 /// The page being scanned.
@@ -404,26 +413,66 @@ pub fn placeholder(index: usize) -> String {
 
 /// Renders Markdown to HTML.
 pub fn to_html(markdown: &str) -> String {
-    to_html_with(markdown, &Holes { prefix: String::new() }, &[])
+    to_html_with(markdown, &Holes { prefix: String::new() }, &[], &BTreeMap::new())
+}
+
+/// The output name of each page by its source file name (`trends.md` ->
+/// `trends.html`): links to `content/*.md` files are links to their pages.
+pub type PageFiles = BTreeMap<String, String>;
+
+/// A link to a content file (`trends.md#x`, `./trends.md`) as a link to its
+/// page (`trends.html#x`); `None` for any other link, left as written.
+pub fn page_link(dest: &str, pages: &PageFiles) -> Option<String> {
+    if dest.contains("://") || dest.starts_with(['/', '#']) || dest.starts_with("mailto:") {
+        return None;
+    }
+    let cut = dest.find(['#', '?']).unwrap_or(dest.len());
+    let (path, rest) = dest.split_at(cut);
+    let file = path.strip_prefix("./").unwrap_or(path);
+    let file = file.strip_prefix("content/").unwrap_or(file);
+    let page = pages.get(file)?;
+    Some(format!("{page}{rest}"))
+}
+
+/// The id a heading gets from its text, as GitHub and mdBook make them:
+/// lower case, spaces as `-`, other punctuation dropped.
+pub fn heading_id(text: &str) -> String {
+    let mut id = String::new();
+    for c in text.trim().chars() {
+        if c.is_alphanumeric() {
+            id.extend(c.to_lowercase());
+        } else if c == ' ' || c == '-' {
+            id.push('-');
+        } else if c == '_' {
+            id.push('_');
+        }
+    }
+    if id.is_empty() { "section".into() } else { id }
 }
 
 /// Renders Markdown to HTML, the inline values in place of their
 /// placeholders ([`Holes`]): each value goes into the parsed document as
 /// text (or, in raw HTML, escaped; in a link, percent-encoded), so no value
-/// can add, end or change any Markdown or HTML structure.
-pub fn to_html_with(markdown: &str, holes: &Holes, values: &[String]) -> String {
+/// can add, end or change any Markdown or HTML structure. Links to content
+/// files become links to their pages (`pages`); each heading gets an id
+/// from its text (`heading_id`, made unique in the page with `-1`, `-2`...).
+pub fn to_html_with(markdown: &str, holes: &Holes, values: &[String], pages: &PageFiles) -> String {
     use pulldown_cmark::TextMergeStream;
     let events = TextMergeStream::new(Parser::new_ext(markdown, options())).map(|event| match event {
         Event::Text(t) => Event::Text(holes.fill(&t, values, Slot::Text).into_owned().into()),
         Event::Code(t) => Event::Code(holes.fill(&t, values, Slot::Text).into_owned().into()),
         Event::Html(t) => Event::Html(holes.fill(&t, values, Slot::Html).into_owned().into()),
         Event::InlineHtml(t) => Event::InlineHtml(holes.fill(&t, values, Slot::Html).into_owned().into()),
-        Event::Start(Tag::Link { link_type, dest_url, title, id }) => Event::Start(Tag::Link {
-            link_type,
-            dest_url: holes.fill(&dest_url, values, Slot::Url).into_owned().into(),
-            title: holes.fill(&title, values, Slot::Text).into_owned().into(),
-            id,
-        }),
+        Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
+            let dest = holes.fill(&dest_url, values, Slot::Url);
+            let dest = page_link(&dest, pages).unwrap_or_else(|| dest.into_owned());
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url: dest.into(),
+                title: holes.fill(&title, values, Slot::Text).into_owned().into(),
+                id,
+            })
+        }
         Event::Start(Tag::Image { link_type, dest_url, title, id }) => Event::Start(Tag::Image {
             link_type,
             dest_url: holes.fill(&dest_url, values, Slot::Url).into_owned().into(),
@@ -443,8 +492,31 @@ pub fn to_html_with(markdown: &str, holes: &Holes, values: &[String]) -> String 
     });
     // every event that can hold text written in the page is filled above, in
     // one pass: a value is never searched for placeholders
+    let mut events: Vec<Event<'_>> = events.collect();
+    // `main` is the page's own (the skip link's target)
+    let mut taken: BTreeMap<String, usize> = [("main".to_string(), 1)].into();
+    for i in 0..events.len() {
+        if !matches!(events[i], Event::Start(Tag::Heading { id: None, .. })) {
+            continue;
+        }
+        let mut text = String::new();
+        for e in &events[i + 1..] {
+            match e {
+                Event::End(TagEnd::Heading(_)) => break,
+                Event::Text(t) | Event::Code(t) => text.push_str(t),
+                _ => {}
+            }
+        }
+        let base = heading_id(&text);
+        let n = taken.entry(base.clone()).or_insert(0);
+        let unique = if *n == 0 { base } else { format!("{base}-{n}") };
+        *n += 1;
+        if let Event::Start(Tag::Heading { id, .. }) = &mut events[i] {
+            *id = Some(unique.into());
+        }
+    }
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
-    pulldown_cmark::html::push_html(&mut html, events);
+    pulldown_cmark::html::push_html(&mut html, events.into_iter());
     html
 }
 
@@ -453,6 +525,39 @@ mod tests {
     use super::*;
     use crate::content::directive::Directive;
     use crate::content::expr::Source as ValueSource;
+
+    #[test]
+    fn links_to_content_files_lead_to_their_pages() {
+        let pages: PageFiles =
+            [("trends.md".to_string(), "trends.html".to_string()), ("a.md".into(), "b.html".into())].into();
+        assert_eq!(page_link("trends.md", &pages).as_deref(), Some("trends.html"));
+        assert_eq!(page_link("./trends.md#by-year", &pages).as_deref(), Some("trends.html#by-year"));
+        assert_eq!(page_link("content/a.md?x=1#y", &pages).as_deref(), Some("b.html?x=1#y"), "the page's own name");
+        for other in
+            ["other.md", "https://x.org/trends.md", "/trends.md", "#trends.md", "trends.html", "data/trends.md"]
+        {
+            assert_eq!(page_link(other, &pages), None, "{other}");
+        }
+        let html = to_html_with("[T](trends.md#x) [O](other.md)", &Holes { prefix: String::new() }, &[], &pages);
+        assert!(html.contains("href=\"trends.html#x\"") && html.contains("href=\"other.md\""), "{html}");
+    }
+
+    #[test]
+    fn headings_get_unique_ids_from_their_text() {
+        assert_eq!(heading_id("How it is rated"), "how-it-is-rated");
+        assert_eq!(heading_id("  Ratings, by year (1-5)! "), "ratings-by-year-1-5");
+        assert_eq!(heading_id("Été à Paris"), "été-à-paris");
+        assert_eq!(heading_id("\"<b>\" &amp;"), "b-amp", "nothing of HTML is kept");
+        assert_eq!(heading_id("?!"), "section");
+        let html = to_html("# Main\n\n## A `b`\n\n## A b\n\n## A b\n");
+        assert!(html.contains("<h1 id=\"main-1\">"), "the page's own `main` stays unique: {html}");
+        assert!(
+            html.contains("<h2 id=\"a-b\">")
+                && html.contains("<h2 id=\"a-b-1\">")
+                && html.contains("<h2 id=\"a-b-2\">"),
+            "{html}"
+        );
+    }
 
     fn scan_body(body: &str) -> Result<(Vec<QuerySpec>, Vec<Piece>), SourceError> {
         scan(body, 0, Path::new("p.md"), false).map(|s| (s.queries, s.pieces))
@@ -565,7 +670,7 @@ mod tests {
         ]
         .map(String::from)
         .to_vec();
-        let html = to_html_with(&md, &holes, &values);
+        let html = to_html_with(&md, &holes, &values, &BTreeMap::new());
         assert!(html.starts_with("<p>---\n```sql pwn\nselect 1\n```\n# heading</p>\n"), "{html}");
         assert!(!html.contains("<h1>") && !html.contains("<hr") && !html.contains("<script>"), "{html}");
         assert!(html.contains("<strong>&lt;script&gt;alert(1)&lt;/script&gt; *x* [l](u)</strong>"), "{html}");
@@ -575,11 +680,16 @@ mod tests {
         assert!(html.contains("<pre><code>---\n```sql pwn"), "{html}");
         assert!(!html.contains(&holes.hole(0)[..6]), "{html}");
         // a value that looks like a placeholder stays itself
-        let html = to_html_with(&format!("{} {}", holes.hole(0), holes.hole(1)), &holes, &[holes.hole(1), "b".into()]);
+        let html = to_html_with(
+            &format!("{} {}", holes.hole(0), holes.hole(1)),
+            &holes,
+            &[holes.hole(1), "b".into()],
+            &BTreeMap::new(),
+        );
         assert_eq!(html, format!("<p>{} b</p>\n", holes.hole(1)));
         // a code block's language and footnote labels too
         let md = format!("```{}\nx\n```\n\nnote[^{}]\n\n[^{}]: n\n", holes.hole(0), holes.hole(0), holes.hole(0));
-        let html = to_html_with(&md, &holes, &["a\"b".into()]);
+        let html = to_html_with(&md, &holes, &["a\"b".into()], &BTreeMap::new());
         assert!(!html.contains("mgtv") && html.contains("language-a&quot;b"), "{html}");
     }
 
@@ -587,7 +697,7 @@ mod tests {
     fn placeholders_avoid_the_page_text() {
         let a = Holes::new(["x mgtv0q1z y"].into_iter());
         assert!(!a.hole(1).starts_with("mgtv0q"));
-        let html = to_html_with(&format!("mgtv0q1z {}", a.hole(0)), &a, &["v".into()]);
+        let html = to_html_with(&format!("mgtv0q1z {}", a.hole(0)), &a, &["v".into()], &BTreeMap::new());
         assert_eq!(html, "<p>mgtv0q1z v</p>\n");
     }
 

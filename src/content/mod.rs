@@ -55,6 +55,9 @@ pub struct Page {
     /// For a page generated from a template: the rows it takes from the
     /// template's shared queries (`sql NAME by COLUMN`).
     pub slices: Vec<Slice>,
+    /// Every link of the body, as written, and where (to name the source
+    /// of a broken link).
+    pub links: Vec<Located<String>>,
 }
 
 /// The rows a generated page takes from a query its template shares with
@@ -123,6 +126,7 @@ impl Page {
             params: scanned.params,
             row_columns: Vec::new(),
             slices: Vec::new(),
+            links: scanned.links,
         };
         if let (true, Some(m)) = (template, page.models.first()) {
             return Err(SourceError::new(

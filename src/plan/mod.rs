@@ -113,7 +113,12 @@ pub fn run(pages: Vec<Page>, edition: Option<Located<String>>, opts: &QueryOptio
     // read files are known, which are few
     let to_run = jobs.iter().filter(|j| !cache.has(j)).count();
     let threads = query::duckdb_threads(to_run, opts.threads);
-    tracing::debug!(queries = to_run, connections = opts.threads, duckdb_threads = threads, "running queries");
+    tracing::debug!(
+        not_cached = to_run,
+        connections = opts.threads,
+        duckdb_threads = threads,
+        "opening the database for the queries"
+    );
     let conn = ingest::open_for_queries(&opts.db, &opts.memory_limit, threads)?;
     ingest::attach(&conn, &opts.attached)?;
     query::analyze(&conn, &mut jobs);

@@ -26,7 +26,11 @@ fn run(c: &mut Command) -> String {
 }
 
 fn build_archived(site: &Site, dir: &Path, extra: &[&str]) -> String {
-    run(bin().args(["build", "--root"]).arg(site.root()).arg("--archive").arg(dir).args(extra))
+    build_archived_with(site, dir, &mut bin(), extra)
+}
+
+fn build_archived_with(site: &Site, dir: &Path, c: &mut Command, extra: &[&str]) -> String {
+    run(c.args(["build", "--root"]).arg(site.root()).arg("--archive").arg(dir).args(extra))
 }
 
 fn forms(dir: &Path) -> Vec<PathBuf> {
@@ -163,6 +167,33 @@ fn the_editions_page_lists_the_archives_and_keep_prunes() {
     run(bin().args(["build", "--root"]).arg(site.root()));
     assert!(!site.public().join("editions.html").exists());
     assert!(!site.read("index.html").contains("editions.html"));
+}
+
+#[test]
+fn keep_keeps_the_edition_just_built_whatever_its_date() {
+    let site = Site::fixture("minimal");
+    let dir = site.root().join("archive");
+    // two builds of later dates (SOURCE_DATE_EPOCH 2023 and 2025), then the data's own
+    for epoch in ["1700000000", "1740000000"] {
+        let mut c = bin();
+        c.env("SOURCE_DATE_EPOCH", epoch);
+        build_archived_with(&site, &dir, &mut c, &["--keep", "5"]);
+    }
+    let log = build_archived(&site, &dir, &["--keep", "2"]);
+    let mut left: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    left.sort();
+    let mut expected: Vec<String> =
+        forms(&dir).iter().map(|p| p.file_name().unwrap().to_string_lossy().into()).collect();
+    expected.extend([".tar.gz", ".zip", ".html"].map(|f| format!("mangetamain-2025-02-19{f}")));
+    expected.sort();
+    assert_eq!(left, expected, "the current edition and the most recently built other");
+    assert!(log.contains("removed an old archived edition") && log.contains("2023-11-14"), "{log}");
+    let page = site.read("editions.html");
+    assert!(page.contains("2008-03-02") && page.contains("2025-02-19") && !page.contains("2023-11-14"), "{page}");
+    build_archived(&site, &dir, &["--keep", "1"]);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 3);
+    assert!(forms(&dir).iter().all(|p| p.exists()));
 }
 
 #[test]

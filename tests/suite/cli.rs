@@ -93,6 +93,56 @@ fn a_second_build_on_the_same_output_exits_75() {
 }
 
 #[test]
+fn a_second_build_on_the_same_database_exits_75() {
+    let site = Site::fixture("minimal");
+    let db = site.root().join("data/mangetamain.duckdb");
+    std::fs::create_dir_all(db.parent().unwrap()).unwrap();
+    let held = mangetamain::publish::lock(&db).unwrap();
+    // another output, the same database
+    let other = site.root().join("elsewhere");
+    let out = bin().args(["build", "--root"]).arg(site.root()).arg("--out").arg(&other).output().unwrap();
+    assert_eq!(out.status.code(), Some(75), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("another build is running"));
+    assert!(!other.exists() && !db.exists());
+    drop(held);
+    let out = bin().args(["build", "--root"]).arg(site.root()).arg("--out").arg(&other).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn what_killed_builds_left_beside_the_database_is_removed() {
+    let site = Site::fixture("minimal");
+    let data = site.root().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let debris = [
+        "mangetamain.duckdb.tmp-4000001",
+        "mangetamain.duckdb.tmp-4000001.wal",
+        "mangetamain.duckdb.tmp-4000002",
+        "mangetamain.queries.tmp-4000003",
+    ];
+    for name in debris {
+        std::fs::write(data.join(name), "left by a killed build").unwrap();
+    }
+    std::fs::create_dir_all(data.join("mangetamain.duckdb.tmp-4000002.tmp")).unwrap();
+    std::fs::write(data.join("notes.txt"), "not ours").unwrap();
+    // --force-ingest too: the clean-up does not depend on whether ingest runs
+    for extra in [&[][..], &["--force-ingest"][..]] {
+        let out = bin().args(["build", "--root"]).arg(site.root()).args(extra).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let mut left: Vec<String> =
+            std::fs::read_dir(&data).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [".mangetamain.duckdb.lock", "mangetamain.duckdb", "mangetamain.queries.bin", "notes.txt", "sample"]
+        );
+        for name in debris {
+            std::fs::write(data.join(name), "left again").unwrap();
+        }
+    }
+}
+
+#[test]
 fn logs_json_lines_and_to_a_file() {
     let site = Site::fixture("minimal");
     let log = site.root().join("logs/build.log");
@@ -107,7 +157,10 @@ fn logs_json_lines_and_to_a_file() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     for line in stderr.lines() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON: {line}: {e}"));
-        assert!(v.get("level").is_some(), "{line}");
+        // the fields operating.md lists, no more
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, ["fields", "level", "timestamp"], "{line}");
+        assert!(v["fields"]["message"].is_string(), "{line}");
     }
     assert!(stderr.contains("\"published\""), "{stderr}");
     let files: Vec<_> = std::fs::read_dir(site.root().join("logs")).unwrap().flatten().collect();

@@ -5,6 +5,7 @@ mod browser;
 mod build;
 mod cli;
 mod common;
+mod deploy;
 mod errors;
 mod hostile;
 mod ingest;

@@ -129,6 +129,33 @@ impl Response {
     }
 }
 
+/// The 404 page at `path` is the site's, and its stylesheet and every link
+/// of it load, from the site's root at `prefix`.
+fn assert_404_page_works(port: u16, prefix: &str, path: &str) {
+    let nested = get(port, path, &[]);
+    assert_eq!(nested.status, 404);
+    let page = String::from_utf8_lossy(&nested.body).into_owned();
+    assert!(page.contains("Page not found"), "{page}");
+    let links = mangetamain::publish::links(&page);
+    assert!(links.iter().any(|l| l.starts_with(&format!("{prefix}/style.")) && l.ends_with(".css")), "{links:?}");
+    for link in links.iter().filter(|l| !l.starts_with('#')) {
+        assert!(link.starts_with(&format!("{prefix}/")), "a relative link in the 404 page: {link}");
+        assert_eq!(get(port, link, &[]).status, 200, "{link} from {path}");
+    }
+}
+
+/// The status of one `METHOD path` request without a body.
+fn request(port: u16, method: &str, path: &str) -> u16 {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let req = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let head = String::from_utf8_lossy(&raw);
+    head.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0)
+}
+
 /// One HTTP/1.1 request with `Connection: close`.
 fn get(port: u16, path: &str, extra: &[(&str, &str)]) -> Response {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -175,6 +202,18 @@ fn serves_the_site_with_its_headers() {
     let missing = get(port, "/no-such-page", &[]);
     assert_eq!(missing.status, 404);
     assert!(String::from_utf8_lossy(&missing.body).contains("Page not found"));
+    // at any depth the 404 page's stylesheet and links are found from the
+    // root: the path of `base_url` (the fixture's is under /report/, see the
+    // sub-path test); served at the host's root without it, from `/`
+    let config = std::fs::read_to_string(site.root().join("content/site.toml")).unwrap();
+    site.write("content/site.toml", &config.replace("base_url = \"https://example.org/report\"\n", ""));
+    site.build().unwrap();
+    assert_404_page_works(port, "", "/a/b/missing");
+    // a static site answers GET and HEAD only
+    for method in ["TRACE", "POST", "PUT", "DELETE", "OPTIONS"] {
+        assert_eq!(request(port, method, "/"), 405, "{method}");
+    }
+    assert_eq!(request(port, "HEAD", "/"), 200);
 
     let gz = get(port, "/index.html", &[("Accept-Encoding", "gzip")]);
     assert_eq!(gz.header("Content-Encoding"), Some("gzip"));
@@ -302,6 +341,11 @@ fn works_under_a_sub_path_behind_a_reverse_proxy() {
     assert!(checked >= 3, "{checked} links");
     assert_eq!(get(port, "/report/about", &[]).status, 200, "pretty URLs under the sub-path");
     assert_eq!(get(port, "/report/nope", &[]).status, 404);
+    assert_404_page_works(port, "/report", "/report/a/b/missing");
+    // the site's own redirect of a directory keeps the prefix
+    let dir = get(port, "/report/data", &[]);
+    assert_eq!(dir.status, 301);
+    assert!(dir.header("Location").unwrap().ends_with("/report/data/"), "{:?}", dir.header("Location"));
     // the site's nginx logs the client named by the trusted proxy
     drop(proxy);
     drop(nginx);

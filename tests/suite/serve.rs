@@ -46,9 +46,7 @@ fn wait_for(port: u16, path: &str, what: &str, done: impl Fn(u16, &str) -> bool)
     }
 }
 
-#[test]
-fn previews_rebuilds_and_shows_errors() {
-    let site = Site::fixture("minimal");
+fn start(site: &Site) -> Server {
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = Command::new(env!("CARGO_BIN_EXE_mangetamain"))
         .args(["serve", "--root"])
@@ -60,7 +58,24 @@ fn previews_rebuilds_and_shows_errors() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let server = Server { child, port };
+    Server { child, port }
+}
+
+/// The status line's code of the answer to the raw bytes `request`.
+fn status_of(port: u16, request: &[u8]) -> u16 {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let _ = s.write_all(request);
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    String::from_utf8_lossy(&raw).split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0)
+}
+
+#[test]
+fn previews_rebuilds_and_shows_errors() {
+    let site = Site::fixture("minimal");
+    let server = start(&site);
+    let port = server.port;
 
     let page = wait_for(server.port, "/about", "the first build", |s, _| s == 200);
     assert!(page.contains("<script>") && page.contains("/__mangetamain/build"), "{page}");
@@ -97,4 +112,39 @@ fn a_taken_port_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(&format!("cannot listen on 127.0.0.1:{port}")) && stderr.contains("--port"), "{stderr}");
+}
+
+#[test]
+fn absurd_and_hostile_requests_leave_the_preview_answering() {
+    let site = Site::fixture("minimal");
+    let server = start(&site);
+    let port = server.port;
+    wait_for(port, "/", "the first build", |s, _| s == 200);
+
+    // a body of absurd length is refused before any of it is read
+    let huge = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999\r\n\r\nabc";
+    assert_eq!(status_of(port, huge), 413);
+    assert_eq!(status_of(port, b"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"), 413);
+    assert_eq!(status_of(port, b"TRACE / HTTP/1.1\r\nHost: x\r\n\r\n"), 405);
+    assert_eq!(status_of(port, b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n"), 200);
+    let long = format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n", "a".repeat(20_000));
+    assert_eq!(status_of(port, long.as_bytes()), 431);
+    assert_eq!(status_of(port, b"\x16\x03\x01 not http\r\n\r\n"), 400);
+    assert_eq!(get(port, "/").unwrap().0, 200, "still answering");
+
+    // clients that never finish their request, or never read the answer,
+    // while another asks: it is answered
+    let mut stalled = Vec::new();
+    for _ in 0..4 {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").unwrap();
+        stalled.push(s);
+    }
+    let mut pipelining = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let many = "GET /about HTTP/1.1\r\nHost: x\r\n\r\n".repeat(2_000);
+    let _ = pipelining.write_all(many.as_bytes());
+    assert_eq!(get(port, "/about").map(|(s, _)| s), Some(200), "a stalled client holds up no one");
+    drop(stalled);
+    drop(pipelining);
+    assert_eq!(get(port, "/").unwrap().0, 200);
 }

@@ -3,10 +3,16 @@
 //! an input CSV, changes. Pages it serves carry a small script that reloads
 //! them after each rebuild; the published site never does (the script is
 //! added here, in the response, and nowhere else). While the last build
-//! failed, every page shows its error instead of stale content.
+//! failed, every page shows its error instead of stale content. The HTTP
+//! side (`http`) takes GET and HEAD only, with bounded connections and
+//! timeouts.
 
+mod http;
+
+use crate::publish::percent_decode;
 use crate::site::{self, BuildOptions};
 use anyhow::anyhow;
+use http::Reply;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -39,9 +45,9 @@ struct State {
 
 /// Builds, serves and rebuilds until the process is stopped.
 pub fn serve(opts: &ServeOptions) -> anyhow::Result<()> {
-    let server = tiny_http::Server::http(("127.0.0.1", opts.port))
+    let listener = std::net::TcpListener::bind(("127.0.0.1", opts.port))
         .map_err(|e| anyhow!("cannot listen on 127.0.0.1:{}: {e}; choose another port with `--port`", opts.port))?;
-    let address = server.server_addr().to_ip().map(|a| a.to_string()).unwrap_or_default();
+    let address = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
     let state = Arc::new(RwLock::new(State::default()));
     let watched = Watched::new(&opts.build);
     let mut seen = watched.fingerprint();
@@ -74,19 +80,7 @@ pub fn serve(opts: &ServeOptions) -> anyhow::Result<()> {
         }
     });
 
-    for request in server.incoming_requests() {
-        let response = respond(request.url(), &state);
-        let mut reply = tiny_http::Response::from_data(response.body).with_status_code(response.status);
-        if let Ok(header) = tiny_http::Header::from_bytes("Content-Type", response.content_type) {
-            reply = reply.with_header(header);
-        }
-        if let Ok(header) = tiny_http::Header::from_bytes("Cache-Control", "no-store") {
-            reply = reply.with_header(header);
-        }
-        if let Err(e) = request.respond(reply) {
-            tracing::debug!("a preview response was not sent: {e}");
-        }
-    }
+    http::run(listener, http::Limits::default(), move |target| respond(target, &state));
     Ok(())
 }
 
@@ -109,14 +103,6 @@ fn rebuild(opts: &BuildOptions, state: &RwLock<State>) {
             state.error = Some(message);
         }
     }
-}
-
-/// A response, before it is sent.
-#[derive(Debug, PartialEq)]
-struct Reply {
-    status: u16,
-    content_type: &'static str,
-    body: Vec<u8>,
 }
 
 /// Answers a request for `url` from the last build.
@@ -159,27 +145,6 @@ fn not_found(state: &State) -> Reply {
         None => b"not found\n".to_vec(),
     };
     Reply { status: 404, content_type: "text/html; charset=utf-8", body }
-}
-
-/// `%20` and the like decoded; `None` when the result is not UTF-8.
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
-        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// The script that reloads the page once the build number changes.
