@@ -37,9 +37,9 @@ old_root="$(realpath "${OLD_ROOT:-.}")"
 new_root="$(realpath .)"
 for run in $(seq "$rounds"); do
   echo "round $run"
-  for bin in "$old" "$new"; do
-    label=old root="$old_root"
-    [ "$bin" = "$new" ] && label=new root="$new_root"
+  for label in old new; do
+    # by side, not by binary: one binary may build two sites (OLD_ROOT)
+    if [ "$label" = old ]; then bin="$old" root="$old_root"; else bin="$new" root="$new_root"; fi
     rm -f "$work/ab.duckdb" "$work/ab.queries.json" "$work/ab.queries.bin"
     measure "$label" "$bin" -q build --root "$root" --data "$data" --out "$work/ab-public" --db "$work/ab.duckdb"
   done

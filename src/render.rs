@@ -218,6 +218,11 @@ pub struct Cell {
     pub numeric: bool,
     /// A page it links to (`tag-easy.html`).
     pub href: Option<String>,
+    /// A data bar behind the number: its length in percent of the
+    /// column's largest magnitude (`42.1`), and whether the value is below zero.
+    pub bar: Option<String>,
+    /// The value is below zero (its bar has the second colour).
+    pub negative: bool,
 }
 
 /// Formats `columns` (indices) of `table`, with optional labels and formats by name.
@@ -236,6 +241,8 @@ pub fn table_view(
                 text: labels.get(&c.name).cloned().unwrap_or_else(|| c.name.clone()),
                 numeric: c.kind == ColumnType::Number,
                 href: None,
+                bar: None,
+                negative: false,
             }
         })
         .collect::<Vec<_>>();
@@ -263,12 +270,31 @@ pub fn table_view(
                         }
                         _ => Format::default_for(v),
                     });
-                    Cell { text: format.apply(v), numeric: c.kind == ColumnType::Number, href: None }
+                    Cell {
+                        text: format.apply(v),
+                        numeric: c.kind == ColumnType::Number,
+                        href: None,
+                        bar: None,
+                        negative: false,
+                    }
                 })
                 .collect()
         })
         .collect();
     TableView { headers, rows }
+}
+
+/// The length of each value's data bar, in percent of the largest
+/// magnitude (one decimal), and whether it is below zero; `None` for NULL
+/// (and for every value when all are zero: no bar says nothing).
+pub fn bar_lengths(values: impl Iterator<Item = Option<f64>> + Clone) -> Vec<Option<(String, bool)>> {
+    let largest = values.clone().flatten().filter(|v| v.is_finite()).fold(0.0, |m: f64, v| m.max(v.abs()));
+    values
+        .map(|v| {
+            let v = v.filter(|v| v.is_finite() && largest > 0.0)?;
+            Some((format!("{:.1}", v.abs() / largest * 100.0), v < 0.0))
+        })
+        .collect()
 }
 
 fn csv_link(query: &str) -> (String, String) {
@@ -296,8 +322,15 @@ impl Templates {
                 formats.insert(y.value.clone(), f);
             }
         }
-        let labels: BTreeMap<String, String> =
+        // the table's headers say what the axes say: the axis labels, the series' names
+        let mut labels: BTreeMap<String, String> =
             spec.y.iter().zip(&spec.series).map(|(y, name)| (y.value.clone(), name.clone())).collect();
+        if let Some(label) = &spec.x_label {
+            labels.insert(spec.x.value.clone(), label.clone());
+        }
+        if let (Some(label), [y]) = (&spec.y_label, spec.y.as_slice()) {
+            labels.entry(y.value.clone()).or_insert_with(|| label.clone());
+        }
         let (csv, csv_name) = csv_link(&spec.query.value);
         let mut ctx = tera::Context::new();
         ctx.insert("id", id);
@@ -312,7 +345,8 @@ impl Templates {
     }
 
     /// The `<figure>` of a table directive (columns already checked);
-    /// `links` gives, for a shown column, each row's link (or none).
+    /// `links` gives, for a shown column, each row's link (or none); the
+    /// numeric columns `bars` get a data bar behind each number.
     pub fn table(
         &self,
         id: &str,
@@ -320,9 +354,19 @@ impl Templates {
         columns: &[usize],
         table: &Table,
         links: &BTreeMap<usize, Vec<Option<String>>>,
+        bars: &[usize],
     ) -> Result<String, SourceError> {
         let (csv, csv_name) = csv_link(&spec.query.value);
         let mut view = table_view(table, columns, &spec.labels, &spec.formats, spec.limit);
+        for (position, &column) in columns.iter().enumerate().filter(|(_, c)| bars.contains(c)) {
+            let shown = table.rows.iter().take(view.rows.len()).map(|r| r[column].as_f64());
+            for (row, length) in view.rows.iter_mut().zip(bar_lengths(shown)) {
+                if let Some((length, negative)) = length {
+                    row[position].bar = Some(length);
+                    row[position].negative = negative;
+                }
+            }
+        }
         for (position, &column) in columns.iter().enumerate() {
             if let Some(hrefs) = links.get(&column) {
                 for (row, href) in view.rows.iter_mut().zip(hrefs) {
@@ -574,6 +618,18 @@ mod tests {
         assert_eq!(String::from_utf8_lossy(&files[0].contents), "a\u{FFFD}b\u{FFFD}c\td\ne\u{FFFD}f\u{FFFD}");
         assert_eq!(String::from_utf8_lossy(&files[1].contents), "x\u{FFFD}\r\n");
         assert_eq!(files[2].contents, b"\"\\u0000\"");
+    }
+
+    #[test]
+    fn data_bars_are_proportional_to_the_largest_magnitude() {
+        let bars = bar_lengths([Some(50.0), Some(-100.0), None, Some(0.0), Some(25.0)].into_iter());
+        let shown: Vec<Option<(&str, bool)>> = bars.iter().map(|b| b.as_ref().map(|(l, n)| (l.as_str(), *n))).collect();
+        assert_eq!(
+            shown,
+            [Some(("50.0", false)), Some(("100.0", true)), None, Some(("0.0", false)), Some(("25.0", false))]
+        );
+        assert!(bar_lengths([Some(0.0), Some(0.0)].into_iter()).iter().all(Option::is_none), "no bar says nothing");
+        assert!(bar_lengths([Some(f64::NAN), Some(2.0)].into_iter())[0].is_none());
     }
 
     #[test]

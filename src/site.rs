@@ -411,49 +411,39 @@ fn render_page(
                         let columns = if spec.columns.is_empty() {
                             (0..table.columns.len()).collect::<Vec<_>>()
                         } else {
-                            let mut idx = Vec::new();
-                            for c in &spec.columns {
-                                idx.push(table.column_index(&c.value).ok_or_else(|| {
-                                    SourceError::new(
-                                        c.location.clone(),
-                                        format!(
-                                            "unknown column `{}` in query `{}` (columns: {})",
-                                            c.value,
-                                            spec.query.value,
-                                            table.column_list()
-                                        ),
-                                    )
-                                })?);
-                            }
-                            idx
+                            let query = local_name(&spec.query.value);
+                            spec.columns.iter().map(|c| table.column_named(query, c)).collect::<Result<Vec<_>, _>>()?
                         };
                         for name in spec.formats.keys().chain(spec.labels.keys()) {
-                            if table.column_index(name).is_none() {
+                            let named = Located { value: name.clone(), location: spec.defined_at.clone() };
+                            table.column_named(local_name(&spec.query.value), &named)?;
+                        }
+                        // data bars: numbers only
+                        let mut bars = Vec::new();
+                        for bar in &spec.bars {
+                            let column = table.column_named(local_name(&spec.query.value), bar)?;
+                            if table.columns[column].kind != crate::table::ColumnType::Number {
                                 return Err(SourceError::new(
-                                    spec.defined_at.clone(),
+                                    bar.location.clone(),
                                     format!(
-                                        "unknown column `{name}` in query `{}` (columns: {})",
-                                        spec.query.value,
-                                        table.column_list()
+                                        "column `{}` of query `{}` is not numeric; `bars` draws numbers",
+                                        bar.value,
+                                        local_name(&spec.query.value)
                                     ),
                                 ));
                             }
+                            if !columns.contains(&column) {
+                                return Err(SourceError::new(
+                                    bar.location.clone(),
+                                    format!("column `{}` has bars but is not one of the table's `columns`", bar.value),
+                                ));
+                            }
+                            bars.push(column);
                         }
                         let mut links = BTreeMap::new();
                         for link in spec.links.values() {
-                            let unknown = |c: &Located<String>| {
-                                SourceError::new(
-                                    c.location.clone(),
-                                    format!(
-                                        "unknown column `{}` in query `{}` (columns: {})",
-                                        c.value,
-                                        local_name(&spec.query.value),
-                                        table.column_list()
-                                    ),
-                                )
-                            };
-                            let column = table.column_index(&link.column.value).ok_or_else(|| unknown(&link.column))?;
-                            let key = table.column_index(&link.key.value).ok_or_else(|| unknown(&link.key))?;
+                            let column = table.column_named(local_name(&spec.query.value), &link.column)?;
+                            let key = table.column_named(local_name(&spec.query.value), &link.key)?;
                             let pages = generated
                                 .get(&link.template.value)
                                 .ok_or_else(|| no_template(&link.template, generated))?;
@@ -476,21 +466,11 @@ fn render_page(
                             links.insert(column, hrefs);
                         }
                         let id = unique_id(&format!("table-{}", local_name(&spec.query.value)));
-                        templates.table(&id, spec, &columns, table, &links)?
+                        templates.table(&id, spec, &columns, table, &links, &bars)?
                     }
                     Directive::List(spec) => {
                         let table = &tables[&spec.query.value];
-                        let column = table.column_index(&spec.column.value).ok_or_else(|| {
-                            SourceError::new(
-                                spec.column.location.clone(),
-                                format!(
-                                    "unknown column `{}` in query `{}` (columns: {})",
-                                    spec.column.value,
-                                    local_name(&spec.query.value),
-                                    table.column_list()
-                                ),
-                            )
-                        })?;
+                        let column = table.column_named(local_name(&spec.query.value), &spec.column)?;
                         let items: Vec<String> =
                             table.rows.iter().map(|r| Format::default_for(&r[column]).apply(&r[column])).collect();
                         templates.list(&spec.title, spec.ordered, &items)?

@@ -126,6 +126,21 @@ impl Table {
         self.columns.iter().position(|c| c.name == name)
     }
 
+    /// The index of the column a user file names, or the error that says
+    /// which columns query `query` has, at the place it is named.
+    pub fn column_named(
+        &self,
+        query: &str,
+        name: &crate::error::Located<String>,
+    ) -> Result<usize, crate::error::SourceError> {
+        self.column_index(&name.value).ok_or_else(|| {
+            crate::error::SourceError::new(
+                name.location.clone(),
+                format!("unknown column `{}` in query `{query}` (columns: {})", name.value, self.column_list()),
+            )
+        })
+    }
+
     /// The column names joined for an error message: `a, b, c`.
     pub fn column_list(&self) -> String {
         self.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")

@@ -143,6 +143,51 @@ pub fn label_axis(values: &[f64], percent: bool, log: bool) -> Vec<Tick> {
         .collect()
 }
 
+/// Labels for ticks by the chart's format when it has one (`int` gives
+/// `3,000`, `dec(1)` gives `2.5`, `year` gives `2008`); without one, or
+/// with `pct`, as [`label_axis`] makes them.
+pub fn format_ticks(values: &[f64], format: Option<crate::format::Format>, log: bool) -> Vec<Tick> {
+    use crate::format::Format;
+    match format {
+        None | Some(Format::Auto) => label_axis(values, false, log),
+        Some(Format::Pct(_)) => label_axis(values, true, log),
+        // no more decimals than the ticks need (`3.5`, not `3.50`), never more than the format's
+        Some(Format::Dec(n)) => {
+            let needed =
+                (0..n).find(|d| values.iter().all(|v| (v * 10f64.powi(*d as i32)).fract().abs() < 1e-9)).unwrap_or(n);
+            let f = Format::Dec(needed);
+            values.iter().map(|&v| Tick { value: v, label: f.apply(&crate::table::Value::Float(v)) }).collect()
+        }
+        Some(f) => values.iter().map(|&v| Tick { value: v, label: f.apply(&crate::table::Value::Float(v)) }).collect(),
+    }
+}
+
+/// Tick labels of an x axis by the chart's `x_format`, when it has one:
+/// dates through it as dates (`month` gives `March 2008`), numbers as
+/// numbers; a label equal to the one before it is left empty (monthly ticks
+/// with `year` would repeat it).
+pub fn format_x_ticks(ticks: Vec<Tick>, format: Option<crate::format::Format>, dates: bool) -> Vec<Tick> {
+    let Some(format) = format else { return ticks };
+    let mut out: Vec<Tick> = Vec::with_capacity(ticks.len());
+    let mut last = String::new();
+    for t in ticks {
+        let label = match (dates, from_days(t.value)) {
+            (true, Some(d)) => format.apply(&crate::table::Value::Date(d)),
+            (true, None) => t.label,
+            (false, _) => format.apply(&crate::table::Value::Float(t.value)),
+        };
+        let shown = if label == last { String::new() } else { label.clone() };
+        last = label;
+        out.push(Tick { value: t.value, label: shown });
+    }
+    out
+}
+
+/// `YYYY-MM-DD` of days since 1970.
+pub fn date_label(days: f64) -> String {
+    from_days(days).map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default()
+}
+
 /// Days since 1970-01-01 of a date.
 pub fn days(d: NaiveDate) -> f64 {
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
@@ -371,15 +416,17 @@ impl Scale {
 }
 
 /// The value-axis ticks for values in `[min, max]`: powers of ten on a log
-/// scale, else nice linear ticks (including zero when `zero`).
-pub fn value_ticks(min: f64, max: f64, log: bool, zero: bool, target: usize) -> Vec<f64> {
+/// scale, else nice linear ticks (including zero when `zero`), whole numbers
+/// only when `integer` (counts: no `0.5` of a review).
+pub fn value_ticks(min: f64, max: f64, log: bool, zero: bool, integer: bool, target: usize) -> Vec<f64> {
+    let (lo, hi) = if zero { (min.min(0.0), max.max(0.0)) } else { (min, max) };
     if log {
         let positive_min = if min > 0.0 { min } else { 1.0 };
         log_ticks(positive_min, max.max(positive_min))
-    } else if zero {
-        linear_ticks(min.min(0.0), max.max(0.0), target)
+    } else if integer {
+        integer_ticks(lo, hi, target)
     } else {
-        linear_ticks(min, max, target)
+        linear_ticks(lo, hi, target)
     }
 }
 
@@ -394,7 +441,33 @@ mod scale_tests {
         let l = Scale { lo: 1.0, hi: 1000.0, from: 0.0, to: 300.0, log: true };
         assert!((l.map(100.0) - 200.0).abs() < 1e-9);
         assert_eq!(l.map(0.0), 0.0);
-        assert_eq!(value_ticks(3.0, 700.0, true, true, 5), vec![1.0, 10.0, 100.0, 1000.0]);
-        assert_eq!(value_ticks(3.0, 7.0, false, true, 5)[0], 0.0);
+        assert_eq!(value_ticks(3.0, 700.0, true, true, false, 5), vec![1.0, 10.0, 100.0, 1000.0]);
+        assert_eq!(value_ticks(3.0, 7.0, false, true, false, 5)[0], 0.0);
+        // counts: whole numbers only
+        assert_eq!(value_ticks(0.0, 2.0, false, true, false, 5), vec![0.0, 0.5, 1.0, 1.5, 2.0]);
+        assert_eq!(value_ticks(0.0, 2.0, false, true, true, 5), vec![0.0, 1.0, 2.0]);
+        assert_eq!(value_ticks(0.0, 3000.0, false, true, true, 5), vec![0.0, 1000.0, 2000.0, 3000.0]);
+    }
+
+    #[test]
+    fn ticks_follow_the_charts_format() {
+        use crate::format::Format;
+        let d = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd).unwrap();
+        let labels =
+            |f| format_ticks(&[0.0, 1500.0, 3000.0], f, false).into_iter().map(|t| t.label).collect::<Vec<_>>();
+        assert_eq!(labels(None), ["0", "1500", "3000"]);
+        assert_eq!(labels(Some(Format::Int)), ["0", "1,500", "3,000"]);
+        assert_eq!(labels(Some(Format::Dec(1))), ["0", "1,500", "3,000"], "no decimals the ticks do not need");
+        let halves = format_ticks(&[3.0, 3.5, 4.0], Some(Format::Dec(2)), false);
+        assert_eq!(halves.iter().map(|t| t.label.as_str()).collect::<Vec<_>>(), ["3.0", "3.5", "4.0"]);
+        let years = format_x_ticks(date_ticks(days(d(2008, 1, 1)), days(d(2008, 6, 1)), 8), Some(Format::Year), true);
+        assert_eq!(
+            years.iter().filter(|t| !t.label.is_empty()).map(|t| t.label.as_str()).collect::<Vec<_>>(),
+            ["2008"]
+        );
+        let months = format_x_ticks(date_ticks(days(d(2008, 1, 1)), days(d(2008, 3, 1)), 8), Some(Format::Month), true);
+        assert_eq!(months[0].label, "January 2008", "{months:?}");
+        let shares = format_ticks(&[0.0, 0.25, 0.5], Some(Format::Pct(1)), false);
+        assert_eq!(shares.iter().map(|t| t.label.as_str()).collect::<Vec<_>>(), ["0", "25%", "50%"]);
     }
 }

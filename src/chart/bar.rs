@@ -3,7 +3,7 @@
 
 use super::axis::{self, Scale, Tick, text_width};
 use super::draw::{Align, Canvas};
-use super::{Data, Role, TICK};
+use super::{Data, Role, RuleAxis, TICK};
 
 const HEIGHT: f64 = 330.0;
 const VALUE: f64 = 13.0;
@@ -18,17 +18,33 @@ pub(super) struct Frame {
 }
 
 /// Draws the value axis (grid lines and tick labels on the left) and returns
-/// the plot frame. `min`/`max` are the data's range.
-pub(super) fn value_axis(canvas: &mut Canvas, data: &Data<'_>, min: f64, max: f64, zero: bool) -> Frame {
+/// the plot frame. `min`/`max` are the data's range; `label_rows` rows of
+/// labels go under the plot.
+pub(super) fn value_axis(
+    canvas: &mut Canvas,
+    data: &Data<'_>,
+    min: f64,
+    max: f64,
+    zero: bool,
+    label_rows: usize,
+) -> Frame {
     let spec = data.spec;
-    let ticks = axis::value_ticks(min, max, spec.log, zero, 5);
-    let labels: Vec<Tick> = axis::label_axis(&ticks, data.percent(), spec.log);
+    // the rules' values are on the axis too
+    let (min, max) = data.rules(RuleAxis::Y).fold((min, max), |(lo, hi), r| (lo.min(r.at), hi.max(r.at)));
+    let ticks = axis::value_ticks(min, max, spec.log, zero, data.integer(), 5);
+    let labels: Vec<Tick> = data.value_tick_labels(&ticks);
     let label_w = labels.iter().map(|t| text_width(&t.label, TICK)).fold(0.0, f64::max);
     let x0 = (label_w + 12.0).max(36.0);
-    // a second axis on the right for the counts behind a line
-    let x1 = data.width as f64 - if data.counts.is_some() { 52.0 } else { 14.0 };
-    let y0 = if spec.y_label.is_some() { 34.0 } else { 14.0 };
-    let y1 = canvas.height as f64 - if spec.x_label.is_some() { 50.0 } else { 30.0 };
+    // a second axis on the right for the counts behind a line, then the rules' labels
+    let rule_w = data.rules(RuleAxis::Y).map(|r| text_width(&data.rule_label(r), RULE) + 6.0).fold(0.0, f64::max);
+    let x1 = data.width as f64 - if data.counts.is_some() { 52.0 } else { 14.0 } - rule_w;
+    // each `x` rule's label on a row of its own above the plot
+    let x_rules = data.rules(RuleAxis::X).count() as f64;
+    let legend = data.y.len() > 1 || data.counts.is_some();
+    let clear = if x_rules > 0.0 && legend { 6.0 } else { 0.0 };
+    let y0 = if spec.y_label.is_some() { 34.0 } else { 14.0 } + RULE_ROW * x_rules + clear;
+    let below = LABEL_ROW * label_rows.saturating_sub(1) as f64;
+    let y1 = canvas.height as f64 - below - if spec.x_label.is_some() { 50.0 } else { 30.0 };
     let scale = Scale { lo: ticks[0], hi: *ticks.last().unwrap_or(&1.0), from: y1, to: y0, log: spec.log };
     for t in &labels {
         let y = scale.map(t.value);
@@ -44,6 +60,37 @@ pub(super) fn value_axis(canvas: &mut Canvas, data: &Data<'_>, min: f64, max: f6
     Frame { x0, x1, y0, y1, scale }
 }
 
+/// Rule label size.
+const RULE: f64 = 12.0;
+/// The height of a row of `x` rule labels.
+const RULE_ROW: f64 = 16.0;
+
+/// Draws the rules over the data: `y` rules across the plot, labelled in the
+/// margin right of it; `x` rules (given `xscale`) up the plot, each labelled
+/// on its own row above it. No label is drawn where data or tick labels are.
+pub(super) fn draw_rules(c: &mut Canvas, data: &Data<'_>, f: &Frame, xscale: Option<&Scale>) {
+    let counts = if data.counts.is_some() { 38.0 } else { 0.0 };
+    // labels top to bottom, at least a line apart
+    let mut ys: Vec<(f64, String)> = data.rules(RuleAxis::Y).map(|r| (f.scale.map(r.at), data.rule_label(r))).collect();
+    ys.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut last = f64::NEG_INFINITY;
+    for (y, label) in ys {
+        c.line(vec![(f.x0, y), (f.x1, y)], Role::Text, 1);
+        let at = y.max(last + RULE + 2.0);
+        c.text(f.x1 + 6.0 + counts, at, label, RULE, Role::Text, Align::Start);
+        last = at;
+    }
+    let Some(xscale) = xscale else { return };
+    let first_row = f.y0 - RULE_ROW * data.rules(RuleAxis::X).count() as f64;
+    for (k, r) in data.rules(RuleAxis::X).enumerate() {
+        let x = xscale.map(r.at).clamp(f.x0, f.x1);
+        let row_y = first_row + RULE_ROW * (k as f64 + 0.5);
+        c.line(vec![(x, row_y + 6.0), (x, f.y1)], Role::Text, 1);
+        let label = data.rule_label(r);
+        c.text(axis::flush(x, &label, RULE, f.x0, c.width as f64), row_y, label, RULE, Role::Text, Align::Middle);
+    }
+}
+
 /// Every `k`-th label, with `k` the smallest step at which labels of the given
 /// widths, centred `spacing` px apart, keep `gap` px between them.
 pub fn label_step(widths: &[f64], spacing: f64, gap: f64) -> usize {
@@ -56,16 +103,20 @@ pub fn label_step(widths: &[f64], spacing: f64, gap: f64) -> usize {
 
 /// Vertical bars, one per row, in row order.
 pub fn vertical(data: &Data<'_>) -> Canvas {
-    let mut c = Canvas::new(data.width, HEIGHT as u32);
     let values = &data.y[0];
     let max = values.iter().flatten().copied().fold(0.0, f64::max);
     let min = values.iter().flatten().copied().fold(0.0, f64::min);
-    let f = value_axis(&mut c, data, min, max, true);
     let n = values.len();
+    // the plot's width decides whether the labels need a second row, and a
+    // second row makes the chart taller
+    let f = value_axis(&mut Canvas::new(data.width, HEIGHT as u32), data, min, max, true, 1);
+    let ordinal = data.x_kind != crate::table::ColumnType::Text;
+    let names: Vec<String> = (0..n).map(|i| data.x_label(i)).collect();
+    let labels = category_labels(&names, (f.x1 - f.x0) / n as f64, ordinal);
+    let rows = labels.iter().map(|(_, row)| row + 1).max().unwrap_or(1);
+    let mut c = Canvas::new(data.width, (HEIGHT + LABEL_ROW * (rows - 1) as f64) as u32);
+    let f = value_axis(&mut c, data, min, max, true, rows);
     let band = (f.x1 - f.x0) / n as f64;
-    let labels: Vec<String> = (0..n).map(|i| data.x_label(i)).collect();
-    let widths: Vec<f64> = labels.iter().map(|l| text_width(l, TICK)).collect();
-    let step = label_step(&widths, band, 6.0);
     let base = if data.spec.log { f.y1 } else { f.scale.map(0.0) };
     let value_labels: Vec<String> = values.iter().map(|v| v.map(|v| data.y_label(v)).unwrap_or_default()).collect();
     let show_values = n <= 24 && value_labels.iter().all(|l| text_width(l, VALUE) + 2.0 <= band) && !data.spec.log;
@@ -80,13 +131,52 @@ pub fn vertical(data: &Data<'_>) -> Canvas {
                 c.text(cx, y, value_labels[i].clone(), VALUE, Role::Text, Align::Middle);
             }
         }
-        if i % step == 0 {
-            let at = axis::flush(cx, &labels[i], TICK, f.x0, c.width as f64);
-            c.text(at, f.y1 + 14.0, labels[i].clone(), TICK, Role::Muted, Align::Middle);
+        let (label, row) = &labels[i];
+        if !label.is_empty() {
+            let at = axis::flush(cx, label, TICK, f.x0, c.width as f64);
+            c.text(at, f.y1 + 14.0 + LABEL_ROW * *row as f64, label.clone(), TICK, Role::Muted, Align::Middle);
         }
     }
     c.line(vec![(f.x0, base), (f.x1, base)], Role::Axis, 1);
+    draw_rules(&mut c, data, &f, None);
     c
+}
+
+/// The height of a row of category labels.
+const LABEL_ROW: f64 = 16.0;
+/// The space kept between two labels on one row.
+const LABEL_GAP: f64 = 6.0;
+
+/// The label of each category of a vertical bar chart, with its row (an
+/// empty label is not drawn). All on one row when they fit their bands.
+/// Else, for `ordinal` categories (numbers, dates: years, bins), every
+/// `k`-th label, as on any numeric axis; for names, where every bar needs
+/// its own, two staggered rows (each label then has two bands), and names
+/// too long even then shortened with `…` (the data table has them whole).
+pub fn category_labels(labels: &[String], band: f64, ordinal: bool) -> Vec<(String, usize)> {
+    let fits = |room: f64| labels.iter().all(|l| text_width(l, TICK) + LABEL_GAP <= room);
+    if fits(band) || labels.len() < 2 {
+        return labels.iter().map(|l| (l.clone(), 0)).collect();
+    }
+    if ordinal {
+        let widths: Vec<f64> = labels.iter().map(|l| text_width(l, TICK)).collect();
+        let step = label_step(&widths, band, LABEL_GAP);
+        return labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (if i % step == 0 { l.clone() } else { String::new() }, 0))
+            .collect();
+    }
+    let room = 2.0 * band - LABEL_GAP;
+    labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            // a shortened name keeps a little more room: widths are estimates
+            let shown = if text_width(l, TICK) <= room { l.clone() } else { axis::fit_text(l, TICK, room - 4.0) };
+            (shown, i % 2)
+        })
+        .collect()
 }
 
 /// Horizontal bars, one row each, top to bottom; labels on the left, values
@@ -95,7 +185,9 @@ pub fn horizontal(data: &Data<'_>) -> Canvas {
     let values = &data.y[0];
     let n = values.len();
     const ROW: f64 = 24.0;
-    let top = if data.spec.y_label.is_some() { 30.0 } else { 10.0 };
+    // each rule's label on a row of its own above the bars
+    let rules = data.rules(RuleAxis::Y).count() as f64;
+    let top = if data.spec.y_label.is_some() { 30.0 } else { 10.0 } + RULE_ROW * rules;
     let bottom = if data.spec.x_label.is_some() { 50.0 } else { 30.0 };
     let height = top + ROW * n as f64 + bottom;
     let mut c = Canvas::new(data.width, height.round() as u32);
@@ -107,10 +199,10 @@ pub fn horizontal(data: &Data<'_>) -> Canvas {
     let x0 = label_w + 14.0;
     let x1 = data.width as f64 - value_w - 12.0;
     let (y0, y1) = (top, top + ROW * n as f64);
-    let max = values.iter().flatten().copied().fold(0.0, f64::max);
-    let ticks = axis::value_ticks(0.0, max, data.spec.log, true, 4);
+    let max = values.iter().flatten().copied().chain(data.rules(RuleAxis::Y).map(|r| r.at)).fold(0.0, f64::max);
+    let ticks = axis::value_ticks(0.0, max, data.spec.log, true, data.integer(), 4);
     let scale = Scale { lo: ticks[0], hi: *ticks.last().unwrap_or(&1.0), from: x0, to: x1, log: data.spec.log };
-    let tick_labels = axis::label_axis(&ticks, data.percent(), data.spec.log);
+    let tick_labels = data.value_tick_labels(&ticks);
     let widths: Vec<f64> = tick_labels.iter().map(|t| text_width(&t.label, TICK)).collect();
     let spacing = if ticks.len() > 1 { (x1 - x0) / (ticks.len() - 1) as f64 } else { x1 - x0 };
     let step = label_step(&widths, spacing, 8.0);
@@ -144,6 +236,13 @@ pub fn horizontal(data: &Data<'_>) -> Canvas {
     if let Some(label) = &data.spec.x_label {
         c.text((x0 + x1) / 2.0, height - 12.0, label.clone(), TICK, Role::Muted, Align::Middle);
     }
+    for (k, r) in data.rules(RuleAxis::Y).enumerate() {
+        let x = scale.map(r.at);
+        let row_y = y0 - RULE_ROW * (rules - k as f64 - 0.5);
+        c.line(vec![(x, row_y + 6.0), (x, y1)], Role::Text, 1);
+        let label = data.rule_label(r);
+        c.text(axis::flush(x, &label, RULE, x0, c.width as f64), row_y, label, RULE, Role::Text, Align::Middle);
+    }
     c
 }
 
@@ -159,12 +258,12 @@ pub fn histogram(data: &Data<'_>) -> Canvas {
     let width = if width.is_finite() { width } else { 1.0 };
     let (lo, hi) = (sorted[0], sorted[sorted.len() - 1] + width);
     let max = values.iter().flatten().copied().fold(0.0, f64::max);
-    let f = value_axis(&mut c, data, 0.0, max, true);
+    let f = value_axis(&mut c, data, 0.0, max, true, 1);
     let xscale = Scale { lo, hi, from: f.x0, to: f.x1, log: false };
     let all_int = xs.iter().all(|x| x.fract() == 0.0) && width.fract() == 0.0;
     let ticks = if all_int { axis::integer_ticks(lo, hi, 8) } else { axis::linear_ticks(lo, hi, 8) };
     let ticks: Vec<f64> = ticks.into_iter().filter(|t| *t >= lo && *t <= hi).collect();
-    let tick_labels = axis::label_ticks(&ticks, false);
+    let tick_labels = axis::format_x_ticks(axis::label_ticks(&ticks, false), data.spec.x_format, false);
     let widths: Vec<f64> = tick_labels.iter().map(|t| text_width(&t.label, TICK)).collect();
     let spacing = if ticks.len() > 1 { xscale.map(ticks[1]) - xscale.map(ticks[0]) } else { f.x1 - f.x0 };
     let step = label_step(&widths, spacing, 8.0);
@@ -184,12 +283,40 @@ pub fn histogram(data: &Data<'_>) -> Canvas {
         }
     }
     c.line(vec![(f.x0, base), (f.x1, base)], Role::Axis, 1);
+    draw_rules(&mut c, data, &f, Some(&xscale));
     c
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_category_keeps_its_name() {
+        let days: Vec<String> =
+            ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"].map(String::from).to_vec();
+        // wide: one row; narrower: two staggered rows, nothing dropped
+        assert!(category_labels(&days, 100.0, false).iter().all(|(_, row)| *row == 0));
+        let staggered = category_labels(&days, 45.0, false);
+        assert_eq!(
+            staggered.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>(),
+            days.iter().map(String::as_str).collect::<Vec<_>>()
+        );
+        assert_eq!(staggered.iter().map(|(_, r)| *r).collect::<Vec<_>>(), [0, 1, 0, 1, 0, 1, 0]);
+        // very narrow: shortened, never left out
+        let short = category_labels(&days, 20.0, false);
+        assert_eq!(short.len(), 7);
+        assert!(
+            short.iter().all(|(l, _)| l.ends_with('…') && text_width(l, TICK) <= 40.0 - LABEL_GAP - 4.0),
+            "{short:?}"
+        );
+        // years: every k-th, on one row
+        let years: Vec<String> = (2000..2019).map(|y| y.to_string()).collect();
+        let thinned = category_labels(&years, 15.0, true);
+        assert!(thinned.iter().all(|(_, row)| *row == 0));
+        let shown: Vec<&str> = thinned.iter().map(|(l, _)| l.as_str()).filter(|l| !l.is_empty()).collect();
+        assert_eq!(shown, ["2000", "2003", "2006", "2009", "2012", "2015", "2018"]);
+    }
 
     #[test]
     fn label_step_spaces_labels() {

@@ -2,7 +2,7 @@
 //! legend when there is more than one series.
 
 use super::axis::{self, Scale, Tick, text_width};
-use super::bar::{label_step, value_axis};
+use super::bar::{draw_rules, label_step, value_axis};
 use super::draw::{Align, Canvas};
 use super::{Data, Role, TICK};
 use crate::table::{ColumnType, Value};
@@ -28,7 +28,7 @@ pub fn draw(data: &Data<'_>) -> Canvas {
     // counts start at zero; a measure that moves in a narrow band (a mean
     // rating between 4.2 and 4.6) gets an axis fitted to it
     let zero = ymin >= 0.0 && ymin <= ymax * 0.5;
-    let f = value_axis(&mut c, data, ymin, ymax, zero);
+    let f = value_axis(&mut c, data, ymin, ymax, zero, 1);
 
     let ticks: Vec<Tick> = if data.x_kind == ColumnType::Date {
         axis::date_ticks(xmin, xmax, 8)
@@ -40,6 +40,7 @@ pub fn draw(data: &Data<'_>) -> Canvas {
         };
         axis::label_ticks(&t.into_iter().filter(|t| *t >= xmin && *t <= xmax).collect::<Vec<_>>(), false)
     };
+    let ticks = axis::format_x_ticks(ticks, data.spec.x_format, data.x_kind == ColumnType::Date);
     let (lo, hi) = if xmax > xmin { (xmin, xmax) } else { (xmin - 1.0, xmin + 1.0) };
     let xscale = Scale { lo, hi, from: f.x0 + 6.0, to: f.x1 - 6.0, log: false };
     let widths: Vec<f64> = ticks.iter().map(|t| text_width(&t.label, TICK)).collect();
@@ -126,5 +127,6 @@ pub fn draw(data: &Data<'_>) -> Canvas {
             x -= 28.0;
         }
     }
+    draw_rules(&mut c, data, &f, Some(&xscale));
     c
 }

@@ -76,7 +76,34 @@ pub struct ChartSpec {
     /// A heat map's cell value column; for a line chart, a count drawn as
     /// light bars on a second axis (the number behind each point).
     pub value: Option<Located<String>>,
+    /// Reference lines (`rules`), drawn over the data.
+    pub rules: Vec<Rule>,
     /// Where the directive starts.
+    pub defined_at: Location,
+}
+
+/// Which axis a reference line marks a value of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleAxis {
+    /// A value of `x` (a line chart's or histogram's): a vertical line.
+    X,
+    /// A value on the value axis: a line across the plot.
+    Y,
+}
+
+/// A reference line: `{ y = 4.5, label = "target" }` or `{ x =
+/// "2011-01-01", label = "site redesign" }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    /// The axis it marks.
+    pub axis: RuleAxis,
+    /// Where: a number, or a date as days since 1970 (`date` is then set).
+    pub at: f64,
+    /// The value was written as a date.
+    pub date: bool,
+    /// The text beside it (default: its value).
+    pub label: String,
+    /// Where the rule is written.
     pub defined_at: Location,
 }
 
@@ -200,15 +227,25 @@ impl Data<'_> {
     pub fn percent(&self) -> bool {
         matches!(self.spec.y_format, Some(Format::Pct(_)))
     }
+
+    /// Whether the value axis counts whole things: every value is a whole
+    /// number (or the format says `int`), so no tick falls between two.
+    pub fn integer(&self) -> bool {
+        match self.spec.y_format {
+            Some(Format::Int) => true,
+            Some(Format::Dec(_) | Format::Pct(_)) => false,
+            _ => self.y.iter().flatten().flatten().all(|v| v.fract() == 0.0),
+        }
+    }
+
+    /// Value-axis tick labels, by the chart's `y_format`.
+    pub fn value_tick_labels(&self, ticks: &[f64]) -> Vec<axis::Tick> {
+        axis::format_ticks(ticks, self.spec.y_format, self.spec.log)
+    }
 }
 
 pub(crate) fn column(table: &Table, query: &str, name: &Located<String>) -> Result<usize, SourceError> {
-    table.column_index(&name.value).ok_or_else(|| {
-        SourceError::new(
-            name.location.clone(),
-            format!("unknown column `{}` in query `{}` (columns: {})", name.value, query, table.column_list()),
-        )
-    })
+    table.column_named(query, name)
 }
 
 /// Checks the spec against the table and draws the chart. `id` must be unique
@@ -229,6 +266,9 @@ pub fn render(spec: &ChartSpec, table: &Table, id: &str) -> Result<Chart, Source
     }
     if spec.kind == ChartKind::Histogram && x_kind == ColumnType::Date {
         return Err(SourceError::new(spec.x.location.clone(), "a histogram needs numeric bins on `x`"));
+    }
+    for rule in &spec.rules {
+        check_rule(spec, rule, x_kind)?;
     }
     if spec.kind == ChartKind::HeatMap {
         let (wide, description) = heatmap::layout(spec, table, WIDTH)?;
@@ -277,6 +317,59 @@ pub fn render(spec: &ChartSpec, table: &Table, id: &str) -> Result<Chart, Source
     let narrow = lay_out(&data, table.rows.is_empty());
     let description = describe(&data);
     finish(spec, &wide, &narrow, id, description)
+}
+
+/// A rule must suit its chart: a value axis to cross, an `x` of its kind.
+fn check_rule(spec: &ChartSpec, rule: &Rule, x_kind: ColumnType) -> Result<(), SourceError> {
+    let error = |m: String| Err(SourceError::new(rule.defined_at.clone(), m));
+    match (spec.kind, rule.axis) {
+        (ChartKind::HeatMap, _) => {
+            error("a `heatmap` has no rules; rules go on bar, hbar, line and histogram charts".into())
+        }
+        (ChartKind::Bar | ChartKind::HBar, RuleAxis::X) => {
+            error(format!("a `{}` chart's `x` holds categories; its rules are `y = VALUE`", spec.kind_word()))
+        }
+        (_, RuleAxis::X) if rule.date != (x_kind == ColumnType::Date) => error(format!(
+            "this rule's `x` is {}, but column `{}` holds {}",
+            if rule.date { "a date" } else { "a number" },
+            spec.x.value,
+            if x_kind == ColumnType::Date { "dates: write `x = \"YYYY-MM-DD\"`" } else { "numbers" }
+        )),
+        (_, RuleAxis::Y) if spec.log && rule.at <= 0.0 => error("`log = true`: a rule's `y` must be above zero".into()),
+        _ => Ok(()),
+    }
+}
+
+impl ChartSpec {
+    /// The `kind` as written.
+    pub fn kind_word(&self) -> &'static str {
+        match self.kind {
+            ChartKind::Bar => "bar",
+            ChartKind::HBar => "hbar",
+            ChartKind::Line => "line",
+            ChartKind::Histogram => "histogram",
+            ChartKind::HeatMap => "heatmap",
+        }
+    }
+}
+
+impl Data<'_> {
+    /// The text beside a rule: its label, else its value.
+    pub fn rule_label(&self, rule: &Rule) -> String {
+        if !rule.label.is_empty() {
+            return rule.label.clone();
+        }
+        match (rule.axis, rule.date) {
+            (RuleAxis::X, true) => axis::date_label(rule.at),
+            (RuleAxis::X, false) => Format::Auto.apply(&Value::Float(rule.at)),
+            (RuleAxis::Y, _) => self.y_label(rule.at),
+        }
+    }
+
+    /// The rules on `axis`.
+    pub fn rules(&self, axis: RuleAxis) -> impl Iterator<Item = &Rule> {
+        self.spec.rules.iter().filter(move |r| r.axis == axis)
+    }
 }
 
 /// The shapes of a (non heat map) chart at `data.width`.
@@ -345,6 +438,21 @@ fn describe(data: &Data<'_>) -> String {
                 data.x_label(lo)
             ));
         }
+    }
+    let rules: Vec<String> = spec
+        .rules
+        .iter()
+        .map(|r| {
+            let at = match (r.axis, r.date) {
+                (RuleAxis::X, true) => axis::date_label(r.at),
+                (RuleAxis::X, false) => Format::Auto.apply(&Value::Float(r.at)),
+                (RuleAxis::Y, _) => data.y_label(r.at),
+            };
+            if r.label.is_empty() { format!("at {at}") } else { format!("{} at {at}", r.label) }
+        })
+        .collect();
+    if !rules.is_empty() {
+        text.push_str(&format!(" Reference lines: {}.", rules.join("; ")));
     }
     text
 }

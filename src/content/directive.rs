@@ -6,6 +6,7 @@
 //! ran still points at the right line and column.
 
 use crate::chart::{ChartKind, ChartSpec};
+use crate::chart::{Rule, RuleAxis};
 use crate::content::expr::{self, Expr};
 use crate::error::{Located, Location, SourceError, toml_error};
 use crate::format::Format;
@@ -32,6 +33,8 @@ pub struct TableSpec {
     pub limit: Option<usize>,
     /// Cells that link to a generated page, by column.
     pub links: BTreeMap<String, LinkSpec>,
+    /// Numeric columns drawn with a bar behind each number.
+    pub bars: Vec<Located<String>>,
     /// Where the directive starts.
     pub defined_at: Location,
 }
@@ -217,6 +220,19 @@ struct RawChart {
     series: Vec<String>,
     #[serde(default)]
     value: Option<Spanned<String>>,
+    #[serde(default)]
+    rules: Vec<Spanned<RawRule>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    #[serde(default)]
+    x: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    y: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    label: String,
 }
 
 #[derive(Deserialize)]
@@ -235,6 +251,8 @@ struct RawTable {
     limit: Option<usize>,
     #[serde(default)]
     links: BTreeMap<Spanned<String>, RawLink>,
+    #[serde(default)]
+    bars: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -397,6 +415,39 @@ impl Source<'_> {
     }
 }
 
+/// A chart's reference line: exactly one of `x` and `y`; `y` a number, `x`
+/// a number or a date (`"2011-01-01"` or a TOML date).
+fn rule(raw: Spanned<RawRule>, src: &Source<'_>) -> Result<Rule, SourceError> {
+    let at = src.at(raw.span().start);
+    let raw = raw.into_inner();
+    let (axis, value) = match (raw.x, raw.y) {
+        (Some(x), None) => (RuleAxis::X, x),
+        (None, Some(y)) => (RuleAxis::Y, y),
+        _ => return Err(SourceError::new(at, "a rule has either `x` or `y`: `{ y = 4.5, label = \"target\" }`")),
+    };
+    let place = src.at(value.span().start);
+    let date = |text: &str| chrono::NaiveDate::parse_from_str(text.get(..10).unwrap_or(text), "%Y-%m-%d").ok();
+    let (number, is_date) = match (value.get_ref(), axis) {
+        (toml::Value::Integer(i), _) => (*i as f64, false),
+        (toml::Value::Float(f), _) if f.is_finite() => (*f, false),
+        (toml::Value::String(t), RuleAxis::X) => match date(t) {
+            Some(d) => (crate::chart::axis::days(d), true),
+            None => return Err(SourceError::new(place, format!("`{t}` is not a date (`YYYY-MM-DD`) nor a number"))),
+        },
+        (toml::Value::Datetime(t), RuleAxis::X) => match date(&t.to_string()) {
+            Some(d) => (crate::chart::axis::days(d), true),
+            None => return Err(SourceError::new(place, format!("`{t}` is not a date"))),
+        },
+        (other, RuleAxis::Y) => {
+            return Err(SourceError::new(place, format!("a rule's `y` is a number on the value axis, not `{other}`")));
+        }
+        (other, RuleAxis::X) => {
+            return Err(SourceError::new(place, format!("a rule's `x` is a number or a date, not `{other}`")));
+        }
+    };
+    Ok(Rule { axis, at: number, date: is_date, label: raw.label, defined_at: at })
+}
+
 /// Parses a directive of kind `name` (`chart`, `table`, `kpis`) from its TOML `body`.
 pub fn parse(name: &str, body: &str, src: &Source<'_>) -> Result<Directive, SourceError> {
     let toml_err = |e: toml::de::Error| toml_error(&e, src.text, src.path, src.base);
@@ -444,6 +495,7 @@ pub fn parse(name: &str, body: &str, src: &Source<'_>) -> Result<Directive, Sour
             }
             let x_format = raw.x_format.as_ref().map(|f| src.format(f)).transpose()?;
             let y_format = raw.y_format.as_ref().map(|f| src.format(f)).transpose()?;
+            let rules = raw.rules.into_iter().map(|r| rule(r, src)).collect::<Result<Vec<_>, _>>()?;
             Ok(Directive::Chart(ChartSpec {
                 kind,
                 query: src.located(raw.data),
@@ -458,6 +510,7 @@ pub fn parse(name: &str, body: &str, src: &Source<'_>) -> Result<Directive, Sour
                 y_format,
                 series: raw.series,
                 value: raw.value.map(|v| src.located(v)),
+                rules,
                 defined_at,
             }))
         }
@@ -474,6 +527,7 @@ pub fn parse(name: &str, body: &str, src: &Source<'_>) -> Result<Directive, Sour
                 formats,
                 title: raw.title,
                 limit: raw.limit,
+                bars: raw.bars.into_iter().map(|b| src.located(b)).collect(),
                 links: raw
                     .links
                     .into_iter()

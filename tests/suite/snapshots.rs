@@ -32,6 +32,7 @@ fn spec(kind: ChartKind, x: &str, y: &[&str]) -> ChartSpec {
         y_format: Some(Format::Int),
         series: Vec::new(),
         value: None,
+        rules: Vec::new(),
         defined_at: at(),
     }
 }
@@ -97,40 +98,82 @@ fn svg_histogram() {
     insta::assert_snapshot!(svg(&spec(ChartKind::Histogram, "bin", &["a"])));
 }
 
+/// No two texts of an SVG overlap, as the layout estimates their widths.
+fn assert_no_overlap(svg: &str, what: &str) {
+    let doc = roxmltree::Document::parse(svg).unwrap();
+    let mut boxes = Vec::new();
+    for t in doc.descendants().filter(|n| n.has_tag_name("text")) {
+        let x: f64 = t.attribute("x").unwrap().parse().unwrap();
+        let y: f64 = t.attribute("y").unwrap().parse().unwrap();
+        let size: f64 = t.attribute("font-size").unwrap().parse().unwrap();
+        let text = t.text().unwrap_or("").trim();
+        let w = chart::axis::text_width(text, size);
+        let x0 = match t.attribute("text-anchor") {
+            Some("middle") => x - w / 2.0,
+            Some("end") => x - w,
+            _ => x,
+        };
+        boxes.push((x0, y - size / 2.0, x0 + w, y + size / 2.0, text.to_string()));
+    }
+    for (i, a) in boxes.iter().enumerate() {
+        for b in &boxes[i + 1..] {
+            let overlap = a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3;
+            assert!(!overlap, "{what}: `{}` overlaps `{}`", a.4, b.4);
+        }
+    }
+}
+
+fn rule(axis: chart::RuleAxis, value: f64, date: bool, label: &str) -> chart::Rule {
+    chart::Rule { axis, at: value, date, label: label.into(), defined_at: at() }
+}
+
 #[test]
 fn chart_text_does_not_overlap() {
-    // tick labels of every kind keep apart, as the layout estimates them
+    // tick labels of every kind keep apart, as the layout estimates them,
+    // and so do the labels of reference lines, however close their values
     for kind in [ChartKind::Bar, ChartKind::HBar, ChartKind::Line, ChartKind::Histogram] {
         let x = match kind {
             ChartKind::Line => "month",
             ChartKind::Histogram => "bin",
             _ => "label",
         };
-        let chart = chart::render(&spec(kind, x, &["a"]), &table(), "c").unwrap();
-        for out in [chart.svg, chart.svg_narrow] {
-            let doc = roxmltree::Document::parse(&out).unwrap();
-            let mut boxes = Vec::new();
-            for t in doc.descendants().filter(|n| n.has_tag_name("text")) {
-                let x: f64 = t.attribute("x").unwrap().parse().unwrap();
-                let y: f64 = t.attribute("y").unwrap().parse().unwrap();
-                let size: f64 = t.attribute("font-size").unwrap().parse().unwrap();
-                let text = t.text().unwrap_or("");
-                let w = chart::axis::text_width(text, size);
-                let x0 = match t.attribute("text-anchor") {
-                    Some("middle") => x - w / 2.0,
-                    Some("end") => x - w,
-                    _ => x,
-                };
-                boxes.push((x0, y - size / 2.0, x0 + w, y + size / 2.0, text.to_string()));
+        let mut with_rules = spec(kind, x, &["a"]);
+        with_rules.rules =
+            vec![rule(chart::RuleAxis::Y, 3000.0, false, "target"), rule(chart::RuleAxis::Y, 2950.0, false, "")];
+        match kind {
+            ChartKind::Line => {
+                let day = |m| chart::axis::days(NaiveDate::from_ymd_opt(2008, m, 1).unwrap());
+                with_rules.rules.push(rule(chart::RuleAxis::X, day(2), true, "a redesign"));
+                with_rules.rules.push(rule(chart::RuleAxis::X, day(2) + 3.0, true, "a second event nearby"));
             }
-            for (i, a) in boxes.iter().enumerate() {
-                for b in &boxes[i + 1..] {
-                    let overlap = a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3;
-                    assert!(!overlap, "{kind:?}: `{}` overlaps `{}`", a.4, b.4);
-                }
+            ChartKind::Histogram => with_rules.rules.push(rule(chart::RuleAxis::X, 25.0, false, "median")),
+            _ => {}
+        }
+        for s in [spec(kind, x, &["a"]), with_rules] {
+            let chart = chart::render(&s, &table(), "c").unwrap();
+            for out in [&chart.svg, &chart.svg_narrow] {
+                assert_no_overlap(out, &format!("{kind:?} with {} rules", s.rules.len()));
             }
         }
     }
+}
+
+#[test]
+fn rules_are_drawn_labelled_and_described() {
+    let mut s = spec(ChartKind::Line, "month", &["a", "b"]);
+    let day = chart::axis::days(NaiveDate::from_ymd_opt(2008, 3, 1).unwrap());
+    s.rules = vec![rule(chart::RuleAxis::Y, 1000.0, false, "target"), rule(chart::RuleAxis::X, day, true, "")];
+    let chart = chart::render(&s, &table(), "r").unwrap();
+    assert!(chart.svg.contains(">\ntarget\n<") && chart.svg.contains(">\n2008-03-01\n<"), "{}", chart.svg);
+    assert!(chart.description.ends_with(" Reference lines: target at 1,000; at 2008-03-01."), "{}", chart.description);
+    insta::assert_snapshot!("svg_line_with_rules", chart.svg);
+    // a rule of the wrong kind for its chart is an error at the rule
+    let mut bar = spec(ChartKind::Bar, "label", &["a"]);
+    bar.rules = vec![rule(chart::RuleAxis::X, 1.0, false, "")];
+    assert!(chart::render(&bar, &table(), "e").unwrap_err().message.contains("its rules are `y = VALUE`"));
+    let mut line = spec(ChartKind::Line, "month", &["a"]);
+    line.rules = vec![rule(chart::RuleAxis::X, 3.0, false, "")];
+    assert!(chart::render(&line, &table(), "e").unwrap_err().message.contains("holds dates"));
 }
 
 #[test]
@@ -211,4 +254,28 @@ fn value_must_exist_and_be_numeric() {
     let mut b = spec(ChartKind::Bar, "label", &["a"]);
     b.value = Some(named("b"));
     assert!(chart::render(&b, &table(), "c").unwrap_err().message.contains("`value` applies to"));
+}
+
+#[test]
+fn every_weekday_keeps_its_label_in_both_renditions() {
+    let days = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+    let table = Table {
+        columns: vec![
+            Column { name: "day".into(), kind: ColumnType::Text },
+            Column { name: "n".into(), kind: ColumnType::Number },
+        ],
+        rows: days.iter().zip(1..).map(|(d, n)| vec![Value::Text((*d).into()), Value::Int(n * 1000)]).collect(),
+    };
+    let chart = chart::render(&spec(ChartKind::Bar, "day", &["n"]), &table, "w").unwrap();
+    for svg in [&chart.svg, &chart.svg_narrow] {
+        let doc = roxmltree::Document::parse(svg).unwrap();
+        let texts: Vec<&str> =
+            doc.descendants().filter(|n| n.has_tag_name("text")).filter_map(|n| n.text()).map(str::trim).collect();
+        for day in days {
+            assert!(texts.contains(&day), "{day} missing: {texts:?}");
+        }
+        // the value axis follows y_format = "int"
+        assert!(texts.contains(&"6,000"), "{texts:?}");
+    }
+    insta::assert_snapshot!("svg_bar_weekdays_narrow", chart.svg_narrow);
 }
