@@ -311,6 +311,7 @@ impl Templates {
         table: &Table,
     ) -> Result<String, SourceError> {
         let mut columns = vec![table.column_index(&spec.x.value).unwrap_or(0)];
+        columns.extend(spec.color.iter().filter_map(|c| table.column_index(&c.value)));
         columns.extend(spec.y.iter().filter_map(|y| table.column_index(&y.value)));
         columns.extend(spec.value.iter().filter_map(|v| table.column_index(&v.value)));
         let mut formats = BTreeMap::new();

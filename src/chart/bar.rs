@@ -101,8 +101,83 @@ pub fn label_step(widths: &[f64], spacing: f64, gap: f64) -> usize {
     (((widest + gap) / spacing).ceil() as usize).max(1)
 }
 
+/// The legend of several series, right-aligned above the plot.
+pub(super) fn legend(c: &mut Canvas, data: &Data<'_>, x1: f64) {
+    let mut x = x1;
+    for (s, name) in data.names.iter().enumerate().rev() {
+        let w = text_width(name, TICK);
+        x -= w;
+        c.text(x, 12.0, name.clone(), TICK, Role::Text, Align::Start);
+        c.rect(x - 16.0, 8.0, x - 6.0, 16.0, Role::Series(s));
+        x -= 28.0;
+    }
+}
+
+/// Vertical bars of several series (`color`): stacked (positive values up,
+/// negative down, in series order) or grouped side by side in each category.
+fn vertical_series(data: &Data<'_>) -> Canvas {
+    let n = data.x.len();
+    let grouped = data.spec.stack == super::Stack::Grouped;
+    let (mut min, mut max) = (0.0f64, 0.0f64);
+    for i in 0..n {
+        let values = data.y.iter().filter_map(|s| s[i]);
+        if grouped {
+            for v in values {
+                (min, max) = (min.min(v), max.max(v));
+            }
+        } else {
+            let (up, down) = values.fold((0.0, 0.0), |(u, d), v| if v >= 0.0 { (u + v, d) } else { (u, d + v) });
+            (min, max) = (min.min(down), max.max(up));
+        }
+    }
+    let f = value_axis(&mut Canvas::new(data.width, HEIGHT as u32), data, min, max, true, 1);
+    let ordinal = data.x_kind != crate::table::ColumnType::Text;
+    let names: Vec<String> = (0..n).map(|i| data.x_label(i)).collect();
+    let labels = category_labels(&names, (f.x1 - f.x0) / n as f64, ordinal);
+    let rows = labels.iter().map(|(_, row)| row + 1).max().unwrap_or(1);
+    let mut c = Canvas::new(data.width, (HEIGHT + LABEL_ROW * (rows - 1) as f64) as u32);
+    let f = value_axis(&mut c, data, min, max, true, rows);
+    let band = (f.x1 - f.x0) / n as f64;
+    let base = f.scale.map(0.0);
+    let m = data.y.len();
+    for i in 0..n {
+        let cx = f.x0 + band * (i as f64 + 0.5);
+        let (mut up, mut down) = (0.0, 0.0);
+        for (s, series) in data.y.iter().enumerate() {
+            let Some(v) = series[i] else { continue };
+            if grouped {
+                let width = band * 0.8 / m as f64;
+                let left = cx - band * 0.4 + width * s as f64;
+                c.rect(left + 0.5, base, left + width - 0.5, f.scale.map(v), Role::Series(s));
+            } else {
+                let half = (band * 0.36).max(0.5);
+                let (from, to) = if v >= 0.0 {
+                    up += v;
+                    (up - v, up)
+                } else {
+                    down += v;
+                    (down - v, down)
+                };
+                c.rect(cx - half, f.scale.map(from), cx + half, f.scale.map(to), Role::Series(s));
+            }
+        }
+        let (label, row) = &labels[i];
+        if !label.is_empty() {
+            let at = axis::flush(cx, label, TICK, f.x0, c.width as f64);
+            c.text(at, f.y1 + 14.0 + LABEL_ROW * *row as f64, label.clone(), TICK, Role::Muted, Align::Middle);
+        }
+    }
+    c.line(vec![(f.x0, base), (f.x1, base)], Role::Axis, 1);
+    legend(&mut c, data, f.x1);
+    draw_rules(&mut c, data, &f, None);
+    c
+}
+
 /// Vertical bars, one per row, in row order.
 pub fn vertical(data: &Data<'_>) -> Canvas {
+    if data.y.len() > 1 {
+        return vertical_series(data);
+    }
     let values = &data.y[0];
     let max = values.iter().flatten().copied().fold(0.0, f64::max);
     let min = values.iter().flatten().copied().fold(0.0, f64::min);

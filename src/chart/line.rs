@@ -2,7 +2,7 @@
 //! legend when there is more than one series.
 
 use super::axis::{self, Scale, Tick, text_width};
-use super::bar::{draw_rules, label_step, value_axis};
+use super::bar::{draw_rules, label_step, legend, value_axis};
 use super::draw::{Align, Canvas};
 use super::{Data, Role, TICK};
 use crate::table::{ColumnType, Value};
@@ -117,15 +117,7 @@ pub fn draw(data: &Data<'_>) -> Canvas {
         }
     }
     if data.y.len() > 1 {
-        // legend, right-aligned above the plot
-        let mut x = f.x1;
-        for (s, name) in data.names.iter().enumerate().rev() {
-            let w = text_width(name, TICK);
-            x -= w;
-            c.text(x, 12.0, name.clone(), TICK, Role::Text, Align::Start);
-            c.rect(x - 16.0, 8.0, x - 6.0, 16.0, Role::Series(s));
-            x -= 28.0;
-        }
+        legend(&mut c, data, f.x1);
     }
     draw_rules(&mut c, data, &f, Some(&xscale));
     c

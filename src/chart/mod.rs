@@ -78,9 +78,28 @@ pub struct ChartSpec {
     pub value: Option<Located<String>>,
     /// Reference lines (`rules`), drawn over the data.
     pub rules: Vec<Rule>,
+    /// A column whose values split the rows into series (`color`).
+    pub color: Option<Located<String>>,
+    /// How a bar chart's series sit in each category.
+    pub stack: Stack,
     /// Where the directive starts.
     pub defined_at: Location,
 }
+
+/// How the series of a bar chart with `color` sit in each category.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Stack {
+    /// On top of each other (`stack = true`, the default).
+    #[default]
+    Stacked,
+    /// Side by side (`stack = false`).
+    Grouped,
+    /// On top of each other, each category as 100% (`stack = "percent"`).
+    Percent,
+}
+
+/// The most series `color` may make: the palette's series colours.
+pub const MAX_SERIES: usize = 5;
 
 /// Which axis a reference line marks a value of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,11 +171,13 @@ pub const PALETTE: [Swatch; 9] = [
     Swatch { name: "chart-muted", light: (0x4a, 0x55, 0x63), dark: (0xb6, 0xbf, 0xc9) },
     Swatch { name: "chart-grid", light: (0xdc, 0xe2, 0xe8), dark: (0x33, 0x3d, 0x48) },
     Swatch { name: "chart-axis", light: (0x7b, 0x87, 0x94), dark: (0x8a, 0x96, 0xa3) },
-    Swatch { name: "series-1", light: (0x25, 0x63, 0xeb), dark: (0x6c, 0xa6, 0xff) },
-    Swatch { name: "series-2", light: (0xc2, 0x41, 0x0c), dark: (0xfb, 0x92, 0x3c) },
-    Swatch { name: "series-3", light: (0x04, 0x78, 0x57), dark: (0x34, 0xd3, 0x99) },
-    Swatch { name: "series-4", light: (0xbe, 0x18, 0x5d), dark: (0xf4, 0x72, 0xb6) },
-    Swatch { name: "series-5", light: (0x6d, 0x28, 0xd9), dark: (0xa7, 0x8b, 0xfa) },
+    // the series: Okabe and Ito's colour-blind-safe hues, lightened or
+    // darkened for 3:1 contrast with the page in each theme (see the test)
+    Swatch { name: "series-1", light: (0x00, 0x61, 0x97), dark: (0x5f, 0xc6, 0xff) },
+    Swatch { name: "series-2", light: (0x95, 0x42, 0x00), dark: (0xff, 0xbf, 0x00) },
+    Swatch { name: "series-3", light: (0x00, 0x9e, 0x73), dark: (0x00, 0x9e, 0x73) },
+    Swatch { name: "series-4", light: (0x7e, 0x4b, 0x68), dark: (0xe0, 0x85, 0xb8) },
+    Swatch { name: "series-5", light: (0xc4, 0x87, 0x00), dark: (0xff, 0xff, 0x56) },
 ];
 
 impl Role {
@@ -205,6 +226,8 @@ pub struct Data<'a> {
     pub counts: Option<Vec<Option<f64>>>,
     /// The viewBox width to lay out for.
     pub width: u32,
+    /// The values are shares of their category (`stack = "percent"`).
+    pub shares: bool,
 }
 
 impl Data<'_> {
@@ -220,18 +243,23 @@ impl Data<'_> {
 
     /// A value label by `y_format` (default: grouped number).
     pub fn y_label(&self, v: f64) -> String {
-        self.spec.y_format.unwrap_or(Format::Auto).apply(&Value::Float(v))
+        self.value_format().unwrap_or(Format::Auto).apply(&Value::Float(v))
     }
 
     /// Whether value axis labels are percentages.
     pub fn percent(&self) -> bool {
-        matches!(self.spec.y_format, Some(Format::Pct(_)))
+        self.shares || matches!(self.spec.y_format, Some(Format::Pct(_)))
+    }
+
+    /// The format of values: `pct(0)` for shares, else `y_format`.
+    pub fn value_format(&self) -> Option<Format> {
+        if self.shares { Some(Format::Pct(0)) } else { self.spec.y_format }
     }
 
     /// Whether the value axis counts whole things: every value is a whole
     /// number (or the format says `int`), so no tick falls between two.
     pub fn integer(&self) -> bool {
-        match self.spec.y_format {
+        match self.value_format() {
             Some(Format::Int) => true,
             Some(Format::Dec(_) | Format::Pct(_)) => false,
             _ => self.y.iter().flatten().flatten().all(|v| v.fract() == 0.0),
@@ -240,7 +268,7 @@ impl Data<'_> {
 
     /// Value-axis tick labels, by the chart's `y_format`.
     pub fn value_tick_labels(&self, ticks: &[f64]) -> Vec<axis::Tick> {
-        axis::format_ticks(ticks, self.spec.y_format, self.spec.log)
+        axis::format_ticks(ticks, self.value_format(), self.spec.log)
     }
 }
 
@@ -310,13 +338,117 @@ pub fn render(spec: &ChartSpec, table: &Table, id: &str) -> Result<Chart, Source
     };
     let names =
         if spec.series.is_empty() { spec.y.iter().map(|n| n.value.clone()).collect() } else { spec.series.clone() };
-    let mut data =
-        Data { spec, x: table.rows.iter().map(|r| &r[xi]).collect(), x_kind, y, names, counts, width: WIDTH };
+    let mut data = Data {
+        spec,
+        x: table.rows.iter().map(|r| &r[xi]).collect(),
+        x_kind,
+        y,
+        names,
+        counts,
+        width: WIDTH,
+        shares: false,
+    };
+    if let Some(color) = &spec.color {
+        let ci = column(table, query, color)?;
+        let yi = column(table, query, &spec.y[0])?;
+        let series = by_color(spec, table, xi, yi, ci)?;
+        (data.x, data.y, data.names) = (series.x, series.y, series.names);
+        if spec.stack == Stack::Percent {
+            data.shares = true;
+            for i in 0..data.x.len() {
+                let total: f64 = data.y.iter().filter_map(|s| s[i]).map(f64::abs).sum();
+                for series in &mut data.y {
+                    series[i] = series[i].map(|v| if total > 0.0 { v / total } else { 0.0 });
+                }
+            }
+        }
+    }
     let wide = lay_out(&data, table.rows.is_empty());
     data.width = NARROW;
     let narrow = lay_out(&data, table.rows.is_empty());
     let description = describe(&data);
     finish(spec, &wide, &narrow, id, description)
+}
+
+/// Long-format rows (one per `x` and `color` value, as SQL returns them) as
+/// one series per `color` value, in the order the values first appear; the
+/// categories in row order (bars) or by value (lines).
+fn by_color<'a>(
+    spec: &ChartSpec,
+    table: &'a Table,
+    xi: usize,
+    yi: usize,
+    ci: usize,
+) -> Result<Series<'a>, SourceError> {
+    let Some(color) = &spec.color else { return Ok(Series { x: Vec::new(), y: Vec::new(), names: Vec::new() }) };
+    let query = &spec.query.value;
+    let key = |v: &Value| v.to_csv_field();
+    let mut categories: Vec<&Value> = Vec::new();
+    let mut category_of: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut series: Vec<String> = Vec::new();
+    let mut series_of: std::collections::BTreeMap<String, usize> = Default::default();
+    for row in &table.rows {
+        let x = &row[xi];
+        if let std::collections::btree_map::Entry::Vacant(e) = category_of.entry(key(x)) {
+            e.insert(categories.len());
+            categories.push(x);
+        }
+        let c = &row[ci];
+        if let std::collections::btree_map::Entry::Vacant(e) = series_of.entry(key(c)) {
+            if series.len() == MAX_SERIES {
+                return Err(SourceError::new(
+                    color.location.clone(),
+                    format!(
+                        "column `{}` of query `{query}` has more than {MAX_SERIES} values; a chart keeps at most {MAX_SERIES} colours apart (keep the largest in SQL, or group the rest as \"other\")",
+                        color.value
+                    ),
+                ));
+            }
+            e.insert(series.len());
+            series.push(match c {
+                Value::Null => "–".to_string(),
+                v => Format::default_for(v).apply(v),
+            });
+        }
+    }
+    if spec.kind == ChartKind::Line {
+        let number = |v: &Value| match v {
+            Value::Date(d) => Some(axis::days(*d)),
+            v => v.as_f64(),
+        };
+        categories.retain(|v| number(v).is_some());
+        categories.sort_by(|a, b| number(a).unwrap_or(0.0).total_cmp(&number(b).unwrap_or(0.0)));
+        category_of = categories.iter().enumerate().map(|(i, v)| (key(v), i)).collect();
+    }
+    let mut y = vec![vec![None; categories.len()]; series.len()];
+    let mut seen = vec![vec![false; categories.len()]; series.len()];
+    for row in &table.rows {
+        let Some(&i) = category_of.get(&key(&row[xi])) else { continue };
+        let s = series_of[&key(&row[ci])];
+        if seen[s][i] {
+            return Err(SourceError::new(
+                color.location.clone(),
+                format!(
+                    "query `{query}` has two rows with `{}` = {} and `{}` = {}: `color` takes one row per `x` and colour (group them in SQL)",
+                    spec.x.value,
+                    key(&row[xi]),
+                    color.value,
+                    key(&row[ci])
+                ),
+            ));
+        }
+        seen[s][i] = true;
+        y[s][i] = row[yi].as_f64();
+    }
+    Ok(Series { x: categories, y, names: series })
+}
+
+/// The series a `color` column makes: the categories, each series' value
+/// per category, and the series' names.
+struct Series<'a> {
+    x: Vec<&'a Value>,
+    y: Vec<Vec<Option<f64>>>,
+    names: Vec<String>,
 }
 
 /// A rule must suit its chart: a value axis to cross, an `x` of its kind.
@@ -508,4 +640,80 @@ pub fn escape(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod palette_tests {
+    use super::*;
+
+    fn linear(c: u8) -> f64 {
+        let c = c as f64 / 255.0;
+        if c <= 0.04045 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
+    }
+
+    fn luminance((r, g, b): (u8, u8, u8)) -> f64 {
+        0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b)
+    }
+
+    /// CIELAB of linear RGB (D65).
+    fn lab([r, g, b]: [f64; 3]) -> [f64; 3] {
+        let (x, y, z) = (
+            (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047,
+            0.2126 * r + 0.7152 * g + 0.0722 * b,
+            (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883,
+        );
+        let f = |t: f64| if t > 0.008856 { t.cbrt() } else { 7.787 * t + 16.0 / 116.0 };
+        [116.0 * f(y) - 16.0, 500.0 * (f(x) - f(y)), 200.0 * (f(y) - f(z))]
+    }
+
+    /// The series colours stay apart for the common colour vision
+    /// deficiencies (Machado, Oliveira and Fernandes 2009, full severity:
+    /// every pair at least 15 apart in CIELAB, ΔE76) and stand out from the
+    /// page (3:1, WCAG's figure for graphics) in both themes.
+    #[test]
+    fn series_colours_stay_apart_for_colour_blind_readers() {
+        let matrices: [(&str, [[f64; 3]; 3]); 4] = [
+            ("normal", [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]),
+            (
+                "protanopia",
+                [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]],
+            ),
+            (
+                "deuteranopia",
+                [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.01182, 0.04294, 0.968881]],
+            ),
+            (
+                "tritanopia",
+                [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602], [0.004733, 0.691367, 0.3039]],
+            ),
+        ];
+        let series: Vec<Swatch> = (0..5).map(|i| Role::Series(i).swatch()).collect();
+        for (theme, background, pick) in [
+            ("light", (0xff, 0xff, 0xff), (|s: &Swatch| s.light) as fn(&Swatch) -> (u8, u8, u8)),
+            ("dark", (0x11, 0x18, 0x20), |s: &Swatch| s.dark),
+        ] {
+            for s in &series {
+                let (a, b) = (luminance(pick(s)), luminance(background));
+                let ratio = (a.max(b) + 0.05) / (a.min(b) + 0.05);
+                assert!(ratio >= 3.0, "{theme}: {} has contrast {ratio:.2}", s.name);
+            }
+            for (vision, m) in &matrices {
+                let seen: Vec<[f64; 3]> = series
+                    .iter()
+                    .map(|s| {
+                        let (r, g, b) = pick(s);
+                        let c = [linear(r), linear(g), linear(b)];
+                        let sim = |row: [f64; 3]| (row[0] * c[0] + row[1] * c[1] + row[2] * c[2]).clamp(0.0, 1.0);
+                        lab([sim(m[0]), sim(m[1]), sim(m[2])])
+                    })
+                    .collect();
+                for i in 0..seen.len() {
+                    for j in i + 1..seen.len() {
+                        let d = seen[i].iter().zip(&seen[j]).map(|(a, b)| (a - b) * (a - b)).sum::<f64>().sqrt();
+                        assert!(d >= 15.0, "{theme}, {vision}: series {} and {} are {d:.1} apart", i + 1, j + 1);
+                    }
+                }
+            }
+        }
+    }
 }

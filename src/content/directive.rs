@@ -6,7 +6,7 @@
 //! ran still points at the right line and column.
 
 use crate::chart::{ChartKind, ChartSpec};
-use crate::chart::{Rule, RuleAxis};
+use crate::chart::{Rule, RuleAxis, Stack};
 use crate::content::expr::{self, Expr};
 use crate::error::{Located, Location, SourceError, toml_error};
 use crate::format::Format;
@@ -103,7 +103,7 @@ pub struct PagesSpec {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Directive {
     /// A chart.
-    Chart(ChartSpec),
+    Chart(Box<ChartSpec>),
     /// A table.
     Table(TableSpec),
     /// KPI tiles.
@@ -222,6 +222,10 @@ struct RawChart {
     value: Option<Spanned<String>>,
     #[serde(default)]
     rules: Vec<Spanned<RawRule>>,
+    #[serde(default)]
+    color: Option<Spanned<String>>,
+    #[serde(default)]
+    stack: Option<Spanned<toml::Value>>,
 }
 
 #[derive(Deserialize)]
@@ -496,7 +500,45 @@ pub fn parse(name: &str, body: &str, src: &Source<'_>) -> Result<Directive, Sour
             let x_format = raw.x_format.as_ref().map(|f| src.format(f)).transpose()?;
             let y_format = raw.y_format.as_ref().map(|f| src.format(f)).transpose()?;
             let rules = raw.rules.into_iter().map(|r| rule(r, src)).collect::<Result<Vec<_>, _>>()?;
-            Ok(Directive::Chart(ChartSpec {
+            if let Some(color) = &raw.color {
+                if !matches!(kind, ChartKind::Line | ChartKind::Bar) {
+                    return Err(src.error(
+                        color.span().start,
+                        format!("`color` splits `line` and `bar` charts into series, not a `{}`", raw.kind.get_ref()),
+                    ));
+                }
+                if y.len() > 1 {
+                    return Err(src.error(
+                        color.span().start,
+                        "with `color`, `y` names one column: the series come from `color`",
+                    ));
+                }
+            }
+            let stack = match &raw.stack {
+                None => Stack::Stacked,
+                Some(v) => {
+                    let at = v.span().start;
+                    if raw.color.is_none() {
+                        return Err(src.error(at, "`stack` says how the series of `color` sit: set `color` too"));
+                    }
+                    if kind != ChartKind::Bar {
+                        return Err(
+                            src.error(at, format!("`stack` applies to `bar` charts, not a `{}`", raw.kind.get_ref()))
+                        );
+                    }
+                    match v.get_ref() {
+                        toml::Value::Boolean(true) => Stack::Stacked,
+                        toml::Value::Boolean(false) => Stack::Grouped,
+                        toml::Value::String(t) if t == "percent" => Stack::Percent,
+                        other => {
+                            return Err(
+                                src.error(at, format!("`stack` is `true`, `false` or `\"percent\"`, not `{other}`"))
+                            );
+                        }
+                    }
+                }
+            };
+            Ok(Directive::Chart(Box::new(ChartSpec {
                 kind,
                 query: src.located(raw.data),
                 x: src.located(raw.x),
@@ -511,8 +553,10 @@ pub fn parse(name: &str, body: &str, src: &Source<'_>) -> Result<Directive, Sour
                 series: raw.series,
                 value: raw.value.map(|v| src.located(v)),
                 rules,
+                color: raw.color.map(|c| src.located(c)),
+                stack,
                 defined_at,
-            }))
+            })))
         }
         "table" => {
             let raw: RawTable = toml::from_str(body).map_err(toml_err)?;

@@ -33,6 +33,8 @@ fn spec(kind: ChartKind, x: &str, y: &[&str]) -> ChartSpec {
         series: Vec::new(),
         value: None,
         rules: Vec::new(),
+        color: None,
+        stack: chart::Stack::Stacked,
         defined_at: at(),
     }
 }
@@ -231,8 +233,8 @@ fn svg_heatmap_with_values_below_zero() {
         doc.descendants().filter(move |n| n.has_tag_name("rect") && n.attribute("fill") == Some(color))
     };
     // 2 cells and 5 legend shades each side; -1.5 is the darkest (no opacity)
-    assert_eq!((fill("#2563EB").count(), fill("#C2410C").count()), (7, 7), "{}", chart.svg);
-    assert_eq!(fill("#C2410C").find(|n| n.attribute("opacity").is_none()).and_then(|n| n.attribute("y")), Some("31"));
+    assert_eq!((fill("#006197").count(), fill("#954200").count()), (7, 7), "{}", chart.svg);
+    assert_eq!(fill("#954200").find(|n| n.attribute("opacity").is_none()).and_then(|n| n.attribute("y")), Some("31"));
     assert!(chart.description.contains("Smallest: -1.5 at feature a, 1"), "{}", chart.description);
     insta::assert_snapshot!(chart.svg);
 }
@@ -278,4 +280,77 @@ fn every_weekday_keeps_its_label_in_both_renditions() {
         assert!(texts.contains(&"6,000"), "{texts:?}");
     }
     insta::assert_snapshot!("svg_bar_weekdays_narrow", chart.svg_narrow);
+}
+
+/// Long-format rows: a year, a rating and a count each, as SQL returns them.
+fn long_table() -> Table {
+    let mut rows = Vec::new();
+    for (year, counts) in [(2006, [50, 30, 20]), (2007, [70, 20, 10]), (2008, [40, 40, 40]), (2009, [10, 5, 0])] {
+        for (stars, n) in [5, 4, 3].into_iter().zip(counts) {
+            rows.push(vec![Value::Int(year), Value::Text(format!("{stars} stars")), Value::Int(n)]);
+        }
+    }
+    Table {
+        columns: vec![
+            Column { name: "year".into(), kind: ColumnType::Number },
+            Column { name: "rating".into(), kind: ColumnType::Text },
+            Column { name: "n".into(), kind: ColumnType::Number },
+        ],
+        rows,
+    }
+}
+
+#[test]
+fn color_splits_rows_into_series_stacked_grouped_or_as_shares() {
+    for (kind, stack, name) in [
+        (ChartKind::Bar, chart::Stack::Stacked, "svg_bar_stacked"),
+        (ChartKind::Bar, chart::Stack::Grouped, "svg_bar_grouped"),
+        (ChartKind::Bar, chart::Stack::Percent, "svg_bar_percent"),
+        (ChartKind::Line, chart::Stack::Stacked, "svg_line_by_color"),
+    ] {
+        let mut s = spec(kind, "year", &["n"]);
+        s.color = Some(named("rating"));
+        s.stack = stack;
+        s.x_format = Some(Format::Text);
+        let chart = chart::render(&s, &long_table(), "c").unwrap();
+        for out in [&chart.svg, &chart.svg_narrow] {
+            assert_no_overlap(out, name);
+            for series in ["5 stars", "4 stars", "3 stars"] {
+                assert!(out.contains(&format!(">\n{series}\n<")), "{name}: no legend entry {series}");
+            }
+        }
+        let doc = roxmltree::Document::parse(&chart.svg).unwrap();
+        let rects = doc.descendants().filter(|n| n.has_tag_name("rect")).count();
+        if kind == ChartKind::Bar {
+            // 4 years x 3 ratings, less the zero, plus 3 legend swatches
+            assert_eq!(rects, 12 + 3, "{name}");
+        }
+        insta::assert_snapshot!(name, chart.svg);
+    }
+    // percent: each year's bars fill the axis to 100%
+    let mut s = spec(ChartKind::Bar, "year", &["n"]);
+    s.color = Some(named("rating"));
+    s.stack = chart::Stack::Percent;
+    let chart = chart::render(&s, &long_table(), "p").unwrap();
+    assert!(chart.svg.contains(">\n100%\n<"), "{}", chart.svg);
+}
+
+#[test]
+fn color_errors_name_the_column() {
+    let mut s = spec(ChartKind::Bar, "year", &["n"]);
+    s.color = Some(named("ratings"));
+    assert!(chart::render(&s, &long_table(), "e").unwrap_err().message.contains("unknown column `ratings`"));
+    // one row per x and colour
+    let mut twice = long_table();
+    twice.rows.push(twice.rows[0].clone());
+    s.color = Some(named("rating"));
+    let err = chart::render(&s, &twice, "e").unwrap_err().message;
+    assert!(err.contains("two rows with `year` = 2006 and `rating` = 5 stars"), "{err}");
+    // at most as many series as the palette tells apart
+    let mut many = long_table();
+    for k in 0..4 {
+        many.rows.push(vec![Value::Int(2006), Value::Text(format!("other {k}")), Value::Int(1)]);
+    }
+    let err = chart::render(&s, &many, "e").unwrap_err().message;
+    assert!(err.contains("more than 5 values"), "{err}");
 }
