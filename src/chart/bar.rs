@@ -15,6 +15,8 @@ pub(super) struct Frame {
     pub y0: f64,
     pub y1: f64,
     pub scale: Scale,
+    /// Where each series' legend entry goes (its name's start, its row).
+    pub legend: Vec<(f64, f64)>,
 }
 
 /// Draws the value axis (grid lines and tick labels on the left) and returns
@@ -42,7 +44,34 @@ pub(super) fn value_axis(
     let x_rules = data.rules(RuleAxis::X).count() as f64;
     let legend = data.y.len() > 1 || data.counts.is_some();
     let clear = if x_rules > 0.0 && legend { 6.0 } else { 0.0 };
-    let y0 = if spec.y_label.is_some() { 34.0 } else { 14.0 } + RULE_ROW * x_rules + clear;
+    // the legend of several series: one row right of the axis label when it
+    // fits there, else rows of its own above the plot
+    let mut legend_at = Vec::new();
+    let mut shift = 0.0;
+    if data.y.len() > 1 {
+        let widths: Vec<f64> = data.names.iter().map(|n| text_width(n, TICK)).collect();
+        let room = x1 - 4.0 - spec.y_label.as_ref().map_or(0.0, |l| text_width(l, TICK) + 16.0);
+        if widths.iter().map(|w| w + 28.0).sum::<f64>() - 12.0 <= room {
+            let mut x = x1;
+            for w in widths.iter().rev() {
+                x -= w;
+                legend_at.push((x, 12.0));
+                x -= 28.0;
+            }
+            legend_at.reverse();
+        } else {
+            let (mut x, mut y) = (20.0, 12.0);
+            for w in &widths {
+                if x + w > x1 && x > 20.0 {
+                    (x, y) = (20.0, y + LEGEND_ROW);
+                }
+                legend_at.push((x, y));
+                x += w + 28.0;
+            }
+            shift = y + LEGEND_ROW - 12.0;
+        }
+    }
+    let y0 = if spec.y_label.is_some() { 34.0 } else { 14.0 } + RULE_ROW * x_rules + clear + shift;
     let below = LABEL_ROW * label_rows.saturating_sub(1) as f64;
     let y1 = canvas.height as f64 - below - if spec.x_label.is_some() { 50.0 } else { 30.0 };
     let scale = Scale { lo: ticks[0], hi: *ticks.last().unwrap_or(&1.0), from: y1, to: y0, log: spec.log };
@@ -52,12 +81,12 @@ pub(super) fn value_axis(
         canvas.text(x0 - 6.0, y, t.label.clone(), TICK, Role::Muted, Align::End);
     }
     if let Some(label) = &spec.y_label {
-        canvas.text(4.0, 14.0, label.clone(), TICK, Role::Muted, Align::Start);
+        canvas.text(4.0, 14.0 + shift, label.clone(), TICK, Role::Muted, Align::Start);
     }
     if let Some(label) = &spec.x_label {
         canvas.text((x0 + x1) / 2.0, canvas.height as f64 - 12.0, label.clone(), TICK, Role::Muted, Align::Middle);
     }
-    Frame { x0, x1, y0, y1, scale }
+    Frame { x0, x1, y0, y1, scale, legend: legend_at }
 }
 
 /// Rule label size.
@@ -101,15 +130,15 @@ pub fn label_step(widths: &[f64], spacing: f64, gap: f64) -> usize {
     (((widest + gap) / spacing).ceil() as usize).max(1)
 }
 
-/// The legend of several series, right-aligned above the plot.
-pub(super) fn legend(c: &mut Canvas, data: &Data<'_>, x1: f64) {
-    let mut x = x1;
-    for (s, name) in data.names.iter().enumerate().rev() {
-        let w = text_width(name, TICK);
-        x -= w;
-        c.text(x, 12.0, name.clone(), TICK, Role::Text, Align::Start);
-        c.rect(x - 16.0, 8.0, x - 6.0, 16.0, Role::Series(s));
-        x -= 28.0;
+/// The height of a row of the legend.
+const LEGEND_ROW: f64 = 18.0;
+
+/// The legend of several series, where the frame placed it: a swatch and a
+/// name each.
+pub(super) fn legend(c: &mut Canvas, data: &Data<'_>, f: &Frame) {
+    for (s, (name, &(x, y))) in data.names.iter().zip(&f.legend).enumerate() {
+        c.text(x, y, name.clone(), TICK, Role::Text, Align::Start);
+        c.rect(x - 16.0, y - 4.0, x - 6.0, y + 4.0, Role::Series(s));
     }
 }
 
@@ -129,6 +158,10 @@ fn vertical_series(data: &Data<'_>) -> Canvas {
             let (up, down) = values.fold((0.0, 0.0), |(u, d), v| if v >= 0.0 { (u + v, d) } else { (u, d + v) });
             (min, max) = (min.min(down), max.max(up));
         }
+    }
+    if data.shares {
+        // shares add up to one, give or take the last bit of a float
+        (min, max) = (min.max(-1.0), max.min(1.0));
     }
     let f = value_axis(&mut Canvas::new(data.width, HEIGHT as u32), data, min, max, true, 1);
     let ordinal = data.x_kind != crate::table::ColumnType::Text;
@@ -168,7 +201,7 @@ fn vertical_series(data: &Data<'_>) -> Canvas {
         }
     }
     c.line(vec![(f.x0, base), (f.x1, base)], Role::Axis, 1);
-    legend(&mut c, data, f.x1);
+    legend(&mut c, data, &f);
     draw_rules(&mut c, data, &f, None);
     c
 }

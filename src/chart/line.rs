@@ -117,7 +117,7 @@ pub fn draw(data: &Data<'_>) -> Canvas {
         }
     }
     if data.y.len() > 1 {
-        legend(&mut c, data, f.x1);
+        legend(&mut c, data, &f);
     }
     draw_rules(&mut c, data, &f, Some(&xscale));
     c
