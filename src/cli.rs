@@ -118,10 +118,10 @@ pub struct SiteArgs {
     /// DuckDB's memory limit: what its buffers and query results may hold before DuckDB
     /// spills to disk or fails. It does not bound the build's own memory (the batches being
     /// read, the results and pages in memory).
-    #[arg(long, value_name = "SIZE", default_value = "512MB")]
+    #[arg(long, value_name = "SIZE", default_value = crate::ingest::DEFAULT_MEMORY_LIMIT)]
     pub memory_limit: String,
     /// How many queries run at once, and DuckDB's threads for them (one per query when there are many more queries; ingest loads each table on its own thread).
-    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, value_name = "N", default_value_t = crate::site::DEFAULT_THREADS, value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: u16,
 }
 
@@ -250,6 +250,18 @@ mod tests {
         assert_eq!(o.data_dir, None, "the configuration says where the data is");
         assert_eq!(o.out_dir, PathBuf::from("site/public"));
         assert_eq!(o.db, PathBuf::from("site/data/mangetamain.duckdb"));
+    }
+
+    #[test]
+    fn the_command_line_defaults_are_the_librarys() {
+        let cli = Cli::try_parse_from(["mangetamain", "check", "--root", "site"]).unwrap();
+        let Command::Check(args) = cli.command else { panic!("not check") };
+        let o = args.into_options(false, None);
+        let library = BuildOptions::with_root("site");
+        assert_eq!(
+            (o.max_quarantine, o.memory_limit, o.threads),
+            (library.max_quarantine, library.memory_limit, library.threads)
+        );
     }
 
     #[test]

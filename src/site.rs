@@ -67,7 +67,7 @@ impl BuildOptions {
             force_ingest: false,
             max_quarantine: ingest::DEFAULT_MAX_QUARANTINE,
             memory_limit: ingest::DEFAULT_MEMORY_LIMIT.into(),
-            threads: 2,
+            threads: usize::from(DEFAULT_THREADS),
             archive: None,
             keep: None,
         }
@@ -105,6 +105,9 @@ impl Stages {
         value
     }
 }
+
+/// How many queries run at once by default (`--threads`).
+pub const DEFAULT_THREADS: u16 = 2;
 
 /// Builds the site described by `opts`.
 pub fn build(opts: &BuildOptions) -> anyhow::Result<BuildSummary> {
