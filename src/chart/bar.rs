@@ -142,6 +142,21 @@ pub(super) fn legend(c: &mut Canvas, data: &Data<'_>, f: &Frame) {
     }
 }
 
+/// The canvas, value axis and category labels of a vertical bar chart of
+/// `n` categories over values in `[min, max]`: the plot's width decides
+/// whether the labels need a second row, and a second row makes the chart
+/// taller.
+fn category_frame(data: &Data<'_>, n: usize, min: f64, max: f64) -> (Canvas, Frame, Vec<(String, usize)>) {
+    let f = value_axis(&mut Canvas::new(data.width, HEIGHT as u32), data, min, max, true, 1);
+    let ordinal = data.x_kind != crate::table::ColumnType::Text;
+    let names: Vec<String> = (0..n).map(|i| data.x_label(i)).collect();
+    let labels = category_labels(&names, (f.x1 - f.x0) / n as f64, ordinal);
+    let rows = labels.iter().map(|(_, row)| row + 1).max().unwrap_or(1);
+    let mut c = Canvas::new(data.width, (HEIGHT + LABEL_ROW * (rows - 1) as f64) as u32);
+    let f = value_axis(&mut c, data, min, max, true, rows);
+    (c, f, labels)
+}
+
 /// Vertical bars of several series (`color`): stacked (positive values up,
 /// negative down, in series order) or grouped side by side in each category.
 fn vertical_series(data: &Data<'_>) -> Canvas {
@@ -163,13 +178,7 @@ fn vertical_series(data: &Data<'_>) -> Canvas {
         // shares add up to one, give or take the last bit of a float
         (min, max) = (min.max(-1.0), max.min(1.0));
     }
-    let f = value_axis(&mut Canvas::new(data.width, HEIGHT as u32), data, min, max, true, 1);
-    let ordinal = data.x_kind != crate::table::ColumnType::Text;
-    let names: Vec<String> = (0..n).map(|i| data.x_label(i)).collect();
-    let labels = category_labels(&names, (f.x1 - f.x0) / n as f64, ordinal);
-    let rows = labels.iter().map(|(_, row)| row + 1).max().unwrap_or(1);
-    let mut c = Canvas::new(data.width, (HEIGHT + LABEL_ROW * (rows - 1) as f64) as u32);
-    let f = value_axis(&mut c, data, min, max, true, rows);
+    let (mut c, f, labels) = category_frame(data, n, min, max);
     let band = (f.x1 - f.x0) / n as f64;
     let base = f.scale.map(0.0);
     let m = data.y.len();
@@ -215,15 +224,7 @@ pub fn vertical(data: &Data<'_>) -> Canvas {
     let max = values.iter().flatten().copied().fold(0.0, f64::max);
     let min = values.iter().flatten().copied().fold(0.0, f64::min);
     let n = values.len();
-    // the plot's width decides whether the labels need a second row, and a
-    // second row makes the chart taller
-    let f = value_axis(&mut Canvas::new(data.width, HEIGHT as u32), data, min, max, true, 1);
-    let ordinal = data.x_kind != crate::table::ColumnType::Text;
-    let names: Vec<String> = (0..n).map(|i| data.x_label(i)).collect();
-    let labels = category_labels(&names, (f.x1 - f.x0) / n as f64, ordinal);
-    let rows = labels.iter().map(|(_, row)| row + 1).max().unwrap_or(1);
-    let mut c = Canvas::new(data.width, (HEIGHT + LABEL_ROW * (rows - 1) as f64) as u32);
-    let f = value_axis(&mut c, data, min, max, true, rows);
+    let (mut c, f, labels) = category_frame(data, n, min, max);
     let band = (f.x1 - f.x0) / n as f64;
     let base = if data.spec.log { f.y1 } else { f.scale.map(0.0) };
     let value_labels: Vec<String> = values.iter().map(|v| v.map(|v| data.y_label(v)).unwrap_or_default()).collect();
