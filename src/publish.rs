@@ -149,7 +149,11 @@ pub struct Broken {
 /// resource from another site. `root` is the site's path on its server
 /// (`/` or `/report/`): a link from there (the 404 page's) names a file too.
 pub fn check_links(files: &[OutputFile], beside: &BTreeSet<String>, root: &str) -> anyhow::Result<()> {
-    let broken = broken_links(files, beside, root);
+    links_error(&broken_links(files, beside, root))
+}
+
+/// `Ok` when nothing is broken, else the error listing every broken link.
+pub fn links_error(broken: &[Broken]) -> anyhow::Result<()> {
     if broken.is_empty() {
         return Ok(());
     }

@@ -352,7 +352,8 @@ fn check_links(
     pages: &[Page],
     page_files: &markdown::PageFiles,
 ) -> anyhow::Result<()> {
-    for broken in publish::broken_links(files, beside, root) {
+    let broken = publish::broken_links(files, beside, root);
+    for broken in &broken {
         let written = pages.iter().filter(|p| p.file_name() == broken.file).find_map(|p| {
             p.links.iter().find(|l| {
                 let as_built = markdown::page_link(&l.value, page_files).unwrap_or_else(|| l.value.clone());
@@ -369,7 +370,7 @@ fn check_links(
             );
         }
     }
-    publish::check_links(files, beside, root)
+    publish::links_error(&broken)
 }
 
 fn render_page(

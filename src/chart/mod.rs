@@ -488,9 +488,11 @@ impl ChartSpec {
 impl Data<'_> {
     /// The text beside a rule: its label, else its value.
     pub fn rule_label(&self, rule: &Rule) -> String {
-        if !rule.label.is_empty() {
-            return rule.label.clone();
-        }
+        if rule.label.is_empty() { self.rule_value(rule) } else { rule.label.clone() }
+    }
+
+    /// Where a rule is, as the chart shows values of its axis.
+    pub fn rule_value(&self, rule: &Rule) -> String {
         match (rule.axis, rule.date) {
             (RuleAxis::X, true) => axis::date_label(rule.at),
             (RuleAxis::X, false) => Format::Auto.apply(&Value::Float(rule.at)),
@@ -575,11 +577,7 @@ fn describe(data: &Data<'_>) -> String {
         .rules
         .iter()
         .map(|r| {
-            let at = match (r.axis, r.date) {
-                (RuleAxis::X, true) => axis::date_label(r.at),
-                (RuleAxis::X, false) => Format::Auto.apply(&Value::Float(r.at)),
-                (RuleAxis::Y, _) => data.y_label(r.at),
-            };
+            let at = data.rule_value(r);
             if r.label.is_empty() { format!("at {at}") } else { format!("{} at {at}", r.label) }
         })
         .collect();

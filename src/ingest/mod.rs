@@ -210,11 +210,10 @@ fn unchanged_sources(groups: &[SourceFiles], stored: Option<&Stored>) -> anyhow:
     Ok(same)
 }
 
-/// Opens a DuckDB file with the configured memory limit and threads. The
-/// extensions compiled in (Parquet, JSON) are loaded; none is ever
-/// installed or loaded from elsewhere: the build never reaches the network.
-pub fn open(path: &Path, read_only: bool, memory_limit: &str, threads: usize) -> anyhow::Result<duckdb::Connection> {
-    let mut config = duckdb::Config::default()
+/// DuckDB's settings for every connection: the memory limit, the threads,
+/// and no extension ever installed or loaded from elsewhere.
+fn config(memory_limit: &str, threads: usize) -> anyhow::Result<duckdb::Config> {
+    duckdb::Config::default()
         .max_memory(memory_limit)
         .with_context(|| format!("invalid memory limit `{memory_limit}`"))?
         .threads(threads.max(1) as i64)
@@ -222,7 +221,14 @@ pub fn open(path: &Path, read_only: bool, memory_limit: &str, threads: usize) ->
         .with("autoinstall_known_extensions", "false")
         .context("cannot configure DuckDB")?
         .with("autoload_known_extensions", "false")
-        .context("cannot configure DuckDB")?;
+        .context("cannot configure DuckDB")
+}
+
+/// Opens a DuckDB file with the configured memory limit and threads. The
+/// extensions compiled in (Parquet, JSON) are loaded; none is ever
+/// installed or loaded from elsewhere: the build never reaches the network.
+pub fn open(path: &Path, read_only: bool, memory_limit: &str, threads: usize) -> anyhow::Result<duckdb::Connection> {
+    let mut config = config(memory_limit, threads)?;
     if read_only {
         config = config.access_mode(duckdb::AccessMode::ReadOnly).context("cannot configure DuckDB")?;
     }
@@ -237,16 +243,8 @@ pub fn open(path: &Path, read_only: bool, memory_limit: &str, threads: usize) ->
 /// (a connection cloned from it sees both; `query::run_jobs` gives the
 /// clones the same search path).
 pub fn open_for_queries(path: &Path, memory_limit: &str, threads: usize) -> anyhow::Result<duckdb::Connection> {
-    let config = duckdb::Config::default()
-        .max_memory(memory_limit)
-        .with_context(|| format!("invalid memory limit `{memory_limit}`"))?
-        .threads(threads.max(1) as i64)
-        .context("cannot set DuckDB threads")?
-        .with("autoinstall_known_extensions", "false")
-        .context("cannot configure DuckDB")?
-        .with("autoload_known_extensions", "false")
-        .context("cannot configure DuckDB")?;
-    let conn = duckdb::Connection::open_in_memory_with_flags(config).context("cannot start DuckDB")?;
+    let conn =
+        duckdb::Connection::open_in_memory_with_flags(config(memory_limit, threads)?).context("cannot start DuckDB")?;
     let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "data".into());
     let name = if name == "models" || name == "memory" || name == "temp" { format!("{name}_data") } else { name };
     conn.execute_batch(&format!(
