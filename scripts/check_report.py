@@ -204,8 +204,10 @@ def segments_problems():
         return ["user_segments.csv: missing"]
     if not feats:
         return [f"user_segments.csv: {len(got)} segments, expected none (no user qualifies)"] if got else []
-    means = [mean(f[d] for f in feats) for d in range(4)]
-    sds = [math.sqrt(mean((f[d] - means[d]) ** 2 for f in feats)) for d in range(4)]
+    # exact (rational) mean and deviation: a feature equal for every user has
+    # a deviation of exactly 0, so its z-scores are 0
+    means = [statistics.mean(f[d] for f in feats) for d in range(4)]
+    sds = [statistics.pstdev([f[d] for f in feats]) for d in range(4)]
     z = [[(f[d] - means[d]) / sds[d] if sds[d] > 0 else 0.0 for d in range(4)] for f in feats]
     if [int(g[0]) for g in got] != list(range(1, len(got) + 1)):
         return [f"user_segments.csv: segments {[g[0] for g in got]}, expected 1..{len(got)}"]

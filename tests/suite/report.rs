@@ -149,6 +149,56 @@ fn recommendations_and_segments_by_hand() {
     independent_check(&data, &site);
 }
 
+/// Recipes with long ingredient lists (the shared counts need counters of 8
+/// bits, packed in two words for the twenty recipes) and the extreme ids of
+/// a 64-bit integer, checked row by row against the independent computation.
+#[test]
+fn recommendations_with_long_lists_and_extreme_ids() {
+    let data = tempfile::tempdir().unwrap();
+    let mut state: u64 = 7;
+    let mut next = move |n: u64| {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (state >> 33) % n
+    };
+    let ids: Vec<i64> = (1..=28).chain([i64::MIN, i64::MAX]).collect();
+    let mut recipes = String::from(
+        "name,id,minutes,contributor_id,submitted,tags,nutrition,n_steps,steps,description,ingredients,n_ingredients\n",
+    );
+    for (k, id) in ids.iter().enumerate() {
+        // a common core of 150 ingredients (shared counts above 127) in half
+        // of them, then a random part from a pool of 300
+        let mut items: Vec<String> = Vec::new();
+        if k % 2 == 0 {
+            items.extend((0..150).map(|i| format!("core {i}")));
+        }
+        items.extend((0..20 + next(60)).map(|_| format!("item {}", next(300))));
+        let list = items.iter().map(|i| format!("'{i}'")).collect::<Vec<_>>().join(", ");
+        recipes.push_str(&format!(
+            "recipe {k},{id},10,1,2009-01-01,['easy'],\"[1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]\",1,\"['mix']\",,\"[{list}]\",{}\n",
+            items.len()
+        ));
+    }
+    let mut interactions = String::from("user_id,recipe_id,date,rating,review\n");
+    for user in 1..=40 {
+        for _ in 0..8 {
+            let id = ids[next(ids.len() as u64) as usize];
+            interactions.push_str(&format!("{user},{id},2010-01-0{},{},ok\n", 1 + next(9), 3 + next(3)));
+        }
+    }
+    std::fs::write(data.path().join("RAW_recipes.csv"), recipes).unwrap();
+    std::fs::write(data.path().join("RAW_interactions.csv"), interactions).unwrap();
+    let site = build_with(data.path());
+    let similar = site.read("data/similar_recipes.csv");
+    let shared_max = similar.lines().skip(1).filter_map(|l| l.split(',').nth(5)?.parse::<u64>().ok()).max();
+    assert!(shared_max > Some(127), "{similar}");
+    assert!(similar.contains(&i64::MIN.to_string()) && similar.contains(&i64::MAX.to_string()), "{similar}");
+    let also = site.read("data/also_liked.csv");
+    assert!(also.lines().count() > 40, "{also}");
+    // the lowest id recommended: its order key is not negated in 64 bits
+    assert!(also.contains(&format!(",{},", i64::MIN)), "{also}");
+    independent_check(data.path(), &site);
+}
+
 #[test]
 fn segments_are_the_same_whatever_the_threads() {
     let data = repo().join("data/sample");
