@@ -297,6 +297,10 @@ pub fn bar_lengths(values: impl Iterator<Item = Option<f64>> + Clone) -> Vec<Opt
         .collect()
 }
 
+/// The most rows a chart's data table shows (a scatter plot may have many
+/// more points); the rest are in its CSV download, and the table says so.
+pub const CHART_TABLE_ROWS: usize = 500;
+
 fn csv_link(query: &str) -> (String, String) {
     (format!("data/{query}.csv"), format!("{query}.csv"))
 }
@@ -310,38 +314,63 @@ impl Templates {
         drawn: &chart::Chart,
         table: &Table,
     ) -> Result<String, SourceError> {
-        let mut columns = vec![table.column_index(&spec.x.value).unwrap_or(0)];
-        columns.extend(spec.color.iter().filter_map(|c| table.column_index(&c.value)));
-        columns.extend(spec.y.iter().filter_map(|y| table.column_index(&y.value)));
-        columns.extend(spec.value.iter().filter_map(|v| table.column_index(&v.value)));
         let mut formats = BTreeMap::new();
-        if let Some(f) = spec.x_format {
-            formats.insert(spec.x.value.clone(), f);
-        }
-        if let Some(f) = spec.y_format {
-            for y in &spec.y {
-                formats.insert(y.value.clone(), f);
-            }
-        }
-        // the table's headers say what the axes say: the axis labels, the series' names
-        let mut labels: BTreeMap<String, String> =
-            spec.y.iter().zip(&spec.series).map(|(y, name)| (y.value.clone(), name.clone())).collect();
+        let mut labels: BTreeMap<String, String> = BTreeMap::new();
         if let Some(label) = &spec.x_label {
             labels.insert(spec.x.value.clone(), label.clone());
         }
-        if let (Some(label), [y]) = (&spec.y_label, spec.y.as_slice()) {
-            labels.entry(y.value.clone()).or_insert_with(|| label.clone());
-        }
+        let view = match &drawn.summary {
+            // a box plot's table is its summary: every column, the five numbers by `y_format`
+            Some(summary) => {
+                if let Some(f) = spec.y_format {
+                    for name in &chart::boxplot::SUMMARY_COLUMNS[1..6] {
+                        formats.insert(name.to_string(), f);
+                    }
+                }
+                for name in [chart::boxplot::SUMMARY_COLUMNS[0], chart::boxplot::SUMMARY_COLUMNS[6]] {
+                    formats.insert(name.to_string(), crate::format::Format::Int);
+                }
+                table_view(summary, &(0..summary.columns.len()).collect::<Vec<_>>(), &labels, &formats, None)
+            }
+            None => {
+                let mut columns = vec![table.column_index(&spec.x.value).unwrap_or(0)];
+                columns.extend(spec.facet.iter().filter_map(|c| table.column_index(&c.value)));
+                columns.extend(spec.color.iter().filter_map(|c| table.column_index(&c.value)));
+                columns.extend(spec.y.iter().filter_map(|y| table.column_index(&y.value)));
+                columns.extend(spec.value.iter().filter_map(|v| table.column_index(&v.value)));
+                if let Some(f) = spec.x_format {
+                    formats.insert(spec.x.value.clone(), f);
+                }
+                if let Some(f) = spec.y_format {
+                    for y in &spec.y {
+                        formats.insert(y.value.clone(), f);
+                    }
+                }
+                // the table's headers say what the axes say: the axis labels, the series' names
+                labels.extend(spec.y.iter().zip(&spec.series).map(|(y, name)| (y.value.clone(), name.clone())));
+                if let (Some(label), [y]) = (&spec.y_label, spec.y.as_slice()) {
+                    labels.entry(y.value.clone()).or_insert_with(|| label.clone());
+                }
+                table_view(table, &columns, &labels, &formats, Some(CHART_TABLE_ROWS))
+            }
+        };
+        let shown = drawn.summary.as_ref().unwrap_or(table).rows.len();
+        let note = (shown > CHART_TABLE_ROWS).then(|| {
+            let n = |v: usize| crate::format::Format::Int.apply(&crate::table::Value::Int(v as i64));
+            format!("The first {} of {} rows; the CSV download has them all.", n(CHART_TABLE_ROWS), n(shown))
+        });
         let (csv, csv_name) = csv_link(&spec.query.value);
         let mut ctx = tera::Context::new();
+        ctx.insert("note", &note);
         ctx.insert("id", id);
         ctx.insert("title", &spec.title);
         ctx.insert("caption", &spec.caption);
         ctx.insert("svg", &drawn.svg);
         ctx.insert("svg_narrow", &drawn.svg_narrow);
+        ctx.insert("panels", &drawn.panels.iter().map(|p| (&p.label, &p.svg, &p.svg_narrow)).collect::<Vec<_>>());
         ctx.insert("csv", &csv);
         ctx.insert("csv_name", &csv_name);
-        ctx.insert("table", &table_view(table, &columns, &labels, &formats, None));
+        ctx.insert("table", &view);
         self.render("partials/chart.html", &ctx)
     }
 

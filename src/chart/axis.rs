@@ -188,6 +188,15 @@ pub fn date_label(days: f64) -> String {
     from_days(days).map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default()
 }
 
+/// Where a value sits on a numeric or date axis: a number, or a date's
+/// days since 1970-01-01.
+pub fn x_number(v: &crate::table::Value) -> Option<f64> {
+    match v {
+        crate::table::Value::Date(d) => Some(days(*d)),
+        v => v.as_f64(),
+    }
+}
+
 /// Days since 1970-01-01 of a date.
 pub fn days(d: NaiveDate) -> f64 {
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();

@@ -60,15 +60,7 @@ pub(super) fn value_axis(
             }
             legend_at.reverse();
         } else {
-            let (mut x, mut y) = (20.0, 12.0);
-            for w in &widths {
-                if x + w > x1 && x > 20.0 {
-                    (x, y) = (20.0, y + LEGEND_ROW);
-                }
-                legend_at.push((x, y));
-                x += w + 28.0;
-            }
-            shift = y + LEGEND_ROW - 12.0;
+            (legend_at, shift) = legend_rows(&data.names, 4.0, x1, 3.0);
         }
     }
     let y0 = if spec.y_label.is_some() { 34.0 } else { 14.0 } + RULE_ROW * x_rules + clear + shift;
@@ -136,7 +128,12 @@ const LEGEND_ROW: f64 = 18.0;
 /// The legend of several series, where the frame placed it: a swatch and a
 /// name each.
 pub(super) fn legend(c: &mut Canvas, data: &Data<'_>, f: &Frame) {
-    for (s, (name, &(x, y))) in data.names.iter().zip(&f.legend).enumerate() {
+    draw_legend(c, &data.names, &f.legend);
+}
+
+/// A swatch and a name for each series, at the given places.
+fn draw_legend(c: &mut Canvas, names: &[String], at: &[(f64, f64)]) {
+    for (s, (name, &(x, y))) in names.iter().zip(at).enumerate() {
         c.text(x, y, name.clone(), TICK, Role::Text, Align::Start);
         c.rect(x - 16.0, y - 4.0, x - 6.0, y + 4.0, Role::Series(s));
     }
@@ -146,7 +143,7 @@ pub(super) fn legend(c: &mut Canvas, data: &Data<'_>, f: &Frame) {
 /// `n` categories over values in `[min, max]`: the plot's width decides
 /// whether the labels need a second row, and a second row makes the chart
 /// taller.
-fn category_frame(data: &Data<'_>, n: usize, min: f64, max: f64) -> (Canvas, Frame, Vec<(String, usize)>) {
+pub(super) fn category_frame(data: &Data<'_>, n: usize, min: f64, max: f64) -> (Canvas, Frame, Vec<(String, usize)>) {
     let f = value_axis(&mut Canvas::new(data.width, HEIGHT as u32), data, min, max, true, 1);
     let ordinal = data.x_kind != crate::table::ColumnType::Text;
     let names: Vec<String> = (0..n).map(|i| data.x_label(i)).collect();
@@ -162,18 +159,8 @@ fn category_frame(data: &Data<'_>, n: usize, min: f64, max: f64) -> (Canvas, Fra
 fn vertical_series(data: &Data<'_>) -> Canvas {
     let n = data.x.len();
     let grouped = data.spec.stack == super::Stack::Grouped;
-    let (mut min, mut max) = (0.0f64, 0.0f64);
-    for i in 0..n {
-        let values = data.y.iter().filter_map(|s| s[i]);
-        if grouped {
-            for v in values {
-                (min, max) = (min.min(v), max.max(v));
-            }
-        } else {
-            let (up, down) = values.fold((0.0, 0.0), |(u, d), v| if v >= 0.0 { (u + v, d) } else { (u, d + v) });
-            (min, max) = (min.min(down), max.max(up));
-        }
-    }
+    let (min, max) = data.value_extent().unwrap_or((0.0, 0.0));
+    let (mut min, mut max) = data.y_range(min.min(0.0), max.max(0.0));
     if data.shares {
         // shares add up to one, give or take the last bit of a float
         (min, max) = (min.max(-1.0), max.min(1.0));
@@ -193,13 +180,7 @@ fn vertical_series(data: &Data<'_>) -> Canvas {
                 c.rect(left + 0.5, base, left + width - 0.5, f.scale.map(v), Role::Series(s));
             } else {
                 let half = (band * 0.36).max(0.5);
-                let (from, to) = if v >= 0.0 {
-                    up += v;
-                    (up - v, up)
-                } else {
-                    down += v;
-                    (down - v, down)
-                };
+                let (from, to) = stack_on(&mut up, &mut down, v);
                 c.rect(cx - half, f.scale.map(from), cx + half, f.scale.map(to), Role::Series(s));
             }
         }
@@ -223,6 +204,7 @@ pub fn vertical(data: &Data<'_>) -> Canvas {
     let values = &data.y[0];
     let max = values.iter().flatten().copied().fold(0.0, f64::max);
     let min = values.iter().flatten().copied().fold(0.0, f64::min);
+    let (min, max) = data.y_range(min, max);
     let n = values.len();
     let (mut c, f, labels) = category_frame(data, n, min, max);
     let band = (f.x1 - f.x0) / n as f64;
@@ -288,28 +270,71 @@ pub fn category_labels(labels: &[String], band: f64, ordinal: bool) -> Vec<(Stri
         .collect()
 }
 
-/// Horizontal bars, one row each, top to bottom; labels on the left, values
-/// at the bar ends.
+/// Where the legend of several series goes on a row (or rows) of its own
+/// from `top`, between `x0` and `x1`: each name's start and row; and the
+/// height the rows take.
+pub(super) fn legend_rows(names: &[String], x0: f64, x1: f64, top: f64) -> (Vec<(f64, f64)>, f64) {
+    let (mut x, mut y) = (x0 + 16.0, top + LEGEND_ROW / 2.0);
+    let mut at = Vec::new();
+    for name in names {
+        let w = text_width(name, TICK);
+        if x + w > x1 && x > x0 + 16.0 {
+            (x, y) = (x0 + 16.0, y + LEGEND_ROW);
+        }
+        at.push((x, y));
+        x += w + 28.0;
+    }
+    (at, y + LEGEND_ROW / 2.0 - top)
+}
+
+/// Horizontal bars, one row per category, top to bottom; labels on the
+/// left, values at the bar ends. Several series (`color`) are stacked along
+/// the row (or, `stack = false`, drawn as thinner bars one under another in
+/// it), with a legend above.
 pub fn horizontal(data: &Data<'_>) -> Canvas {
-    let values = &data.y[0];
-    let n = values.len();
-    const ROW: f64 = 24.0;
-    // each rule's label on a row of its own above the bars
-    let rules = data.rules(RuleAxis::Y).count() as f64;
-    let top = if data.spec.y_label.is_some() { 30.0 } else { 10.0 } + RULE_ROW * rules;
-    let bottom = if data.spec.x_label.is_some() { 50.0 } else { 30.0 };
-    let height = top + ROW * n as f64 + bottom;
-    let mut c = Canvas::new(data.width, height.round() as u32);
+    let n = data.x.len();
+    let m = data.y.len();
+    let grouped = m > 1 && data.spec.stack == super::Stack::Grouped;
+    const SUB: f64 = 15.0;
+    let row_h = if grouped { (SUB * m as f64 + 8.0).max(24.0) } else { 24.0 };
     let labels: Vec<String> = (0..n).map(|i| data.x_label(i)).collect();
     let max_label = data.width as f64 * 0.4;
     let label_w = labels.iter().map(|l| text_width(l, TICK)).fold(0.0, f64::max).min(max_label);
-    let value_labels: Vec<String> = values.iter().map(|v| v.map(|v| data.y_label(v)).unwrap_or_default()).collect();
-    let value_w = value_labels.iter().map(|l| text_width(l, VALUE)).fold(0.0, f64::max);
+    // value labels: every bar's when alone or side by side, each stack's total
+    // when stacked (none for shares: every row is 100%)
+    let totals: Vec<Option<f64>> = (0..n)
+        .map(|i| {
+            let values: Vec<f64> = data.y.iter().filter_map(|s| s[i]).collect();
+            (!values.is_empty()).then(|| values.iter().sum())
+        })
+        .collect();
+    let value_text = |v: Option<f64>| v.map(|v| data.y_label(v)).unwrap_or_default();
+    let value_labels: Vec<Vec<String>> = if grouped || m == 1 {
+        data.y.iter().map(|s| s.iter().map(|v| value_text(*v)).collect()).collect()
+    } else if data.shares {
+        Vec::new()
+    } else {
+        vec![totals.iter().map(|v| value_text(*v)).collect()]
+    };
+    let value_w = value_labels.iter().flatten().map(|l| text_width(l, VALUE)).fold(0.0, f64::max);
     let x0 = label_w + 14.0;
-    let x1 = data.width as f64 - value_w - 12.0;
-    let (y0, y1) = (top, top + ROW * n as f64);
-    let max = values.iter().flatten().copied().chain(data.rules(RuleAxis::Y).map(|r| r.at)).fold(0.0, f64::max);
-    let ticks = axis::value_ticks(0.0, max, data.spec.log, true, data.integer(), 4);
+    // room right of the plot for the values, or at least for half the last tick label
+    let x1 = data.width as f64 - (value_w + 12.0).max(24.0);
+    // each rule's label on a row of its own above the bars, the legend above them
+    let rules = data.rules(RuleAxis::Y).count() as f64;
+    let first = if data.spec.y_label.is_some() { 26.0 } else { 6.0 };
+    let (legend_at, legend_h) =
+        if m > 1 { legend_rows(&data.names, 0.0, data.width as f64 - 8.0, first) } else { (Vec::new(), 4.0) };
+    let top = first + legend_h + RULE_ROW * rules;
+    let bottom = if data.spec.x_label.is_some() { 50.0 } else { 30.0 };
+    let height = top + row_h * n as f64 + bottom;
+    let mut c = Canvas::new(data.width, height.round() as u32);
+    let (y0, y1) = (top, top + row_h * n as f64);
+    let (min, max) = data.value_extent().unwrap_or((0.0, 0.0));
+    let (min, max) = data.rules(RuleAxis::Y).fold((min, max), |(lo, hi), r| (lo.min(r.at), hi.max(r.at)));
+    let (min, max) = data.y_range(min.min(0.0), max.max(0.0));
+    let max = if data.shares { max.min(1.0) } else { max };
+    let ticks = axis::value_ticks(min, max, data.spec.log, true, data.integer(), 4);
     let scale = Scale { lo: ticks[0], hi: *ticks.last().unwrap_or(&1.0), from: x0, to: x1, log: data.spec.log };
     let tick_labels = data.value_tick_labels(&ticks);
     let widths: Vec<f64> = tick_labels.iter().map(|t| text_width(&t.label, TICK)).collect();
@@ -329,22 +354,42 @@ pub fn horizontal(data: &Data<'_>) -> Canvas {
             );
         }
     }
-    for (i, v) in values.iter().enumerate() {
-        let cy = y0 + ROW * (i as f64 + 0.5);
+    let base = if data.spec.log { x0 } else { scale.map(0.0) };
+    for i in 0..n {
+        let cy = y0 + row_h * (i as f64 + 0.5);
         c.text(x0 - 8.0, cy, axis::fit_text(&labels[i], TICK, max_label), TICK, Role::Text, Align::End);
-        if let Some(v) = v {
-            let end = scale.map(*v);
-            c.rect(x0, cy - ROW * 0.34, end, cy + ROW * 0.34, Role::Series(0));
-            c.text(end + 5.0, cy, value_labels[i].clone(), VALUE, Role::Text, Align::Start);
+        let (mut up, mut down) = (0.0, 0.0);
+        let mut end = base;
+        for (s, series) in data.y.iter().enumerate() {
+            let Some(v) = series[i] else { continue };
+            if grouped {
+                let mid = cy - row_h / 2.0 + 4.0 + SUB * (s as f64 + 0.5);
+                let tip = scale.map(v);
+                c.rect(base, mid - SUB * 0.4, tip, mid + SUB * 0.4, Role::Series(s));
+                let label = value_labels[s][i].clone();
+                if v >= 0.0 {
+                    c.text(tip + 5.0, mid, label, VALUE - 1.0, Role::Text, Align::Start);
+                } else {
+                    c.text(tip - 5.0, mid, label, VALUE - 1.0, Role::Text, Align::End);
+                }
+            } else {
+                let (from, to) = stack_on(&mut up, &mut down, v);
+                c.rect(scale.map(from), cy - 24.0 * 0.34, scale.map(to), cy + 24.0 * 0.34, Role::Series(s));
+                end = end.max(scale.map(to)).max(scale.map(from));
+            }
+        }
+        if !grouped && let Some(label) = value_labels.first().map(|l| l[i].clone()) {
+            c.text(end + 5.0, cy, label, VALUE, Role::Text, Align::Start);
         }
     }
-    c.line(vec![(x0, y0), (x0, y1)], Role::Axis, 1);
+    c.line(vec![(base, y0), (base, y1)], Role::Axis, 1);
     if let Some(label) = &data.spec.y_label {
         c.text(4.0, 14.0, label.clone(), TICK, Role::Muted, Align::Start);
     }
     if let Some(label) = &data.spec.x_label {
         c.text((x0 + x1) / 2.0, height - 12.0, label.clone(), TICK, Role::Muted, Align::Middle);
     }
+    draw_legend(&mut c, &data.names, &legend_at);
     for (k, r) in data.rules(RuleAxis::Y).enumerate() {
         let x = scale.map(r.at);
         let row_y = y0 - RULE_ROW * (rules - k as f64 - 0.5);
@@ -355,18 +400,28 @@ pub fn horizontal(data: &Data<'_>) -> Canvas {
     c
 }
 
-/// Touching bars over numeric bins; `x` is each bin's lower edge and bins are
-/// as wide as the smallest gap between consecutive edges.
-pub fn histogram(data: &Data<'_>) -> Canvas {
-    let mut c = Canvas::new(data.width, HEIGHT as u32);
-    let values = &data.y[0];
+/// A histogram's bins: each row's lower edge, the bins' width (the smallest
+/// gap between consecutive edges, 1 for a single bin), and the range from
+/// the lowest edge to the end of the last bin; `None` without rows.
+pub(super) fn bins(data: &Data<'_>) -> Option<(Vec<f64>, f64, f64, f64)> {
     let xs: Vec<f64> = data.x.iter().map(|v| v.as_f64().unwrap_or(0.0)).collect();
     let mut sorted = xs.clone();
     sorted.sort_by(f64::total_cmp);
     let width = sorted.windows(2).map(|w| w[1] - w[0]).filter(|d| *d > 0.0).fold(f64::INFINITY, f64::min);
     let width = if width.is_finite() { width } else { 1.0 };
-    let (lo, hi) = (sorted[0], sorted[sorted.len() - 1] + width);
+    let (lo, hi) = (*sorted.first()?, sorted.last()? + width);
+    Some((xs, width, lo, hi))
+}
+
+/// Touching bars over numeric bins; `x` is each bin's lower edge and bins are
+/// as wide as the smallest gap between consecutive edges.
+pub fn histogram(data: &Data<'_>) -> Canvas {
+    let mut c = Canvas::new(data.width, HEIGHT as u32);
+    let values = &data.y[0];
+    let Some((xs, width, lo, hi)) = bins(data) else { return c };
+    let (lo, hi) = data.x_range(lo, hi);
     let max = values.iter().flatten().copied().fold(0.0, f64::max);
+    let (_, max) = data.y_range(0.0, max);
     let f = value_axis(&mut c, data, 0.0, max, true, 1);
     let xscale = Scale { lo, hi, from: f.x0, to: f.x1, log: false };
     let all_int = xs.iter().all(|x| x.fract() == 0.0) && width.fract() == 0.0;
@@ -394,6 +449,15 @@ pub fn histogram(data: &Data<'_>) -> Canvas {
     c.line(vec![(f.x0, base), (f.x1, base)], Role::Axis, 1);
     draw_rules(&mut c, data, &f, Some(&xscale));
     c
+}
+
+/// Where a value goes on a stack: from the top of the positive values
+/// upward, or from the bottom of the negative ones downward (`up` and
+/// `down` then move by it).
+fn stack_on(up: &mut f64, down: &mut f64, v: f64) -> (f64, f64) {
+    let end = if v >= 0.0 { up } else { down };
+    *end += v;
+    (*end - v, *end)
 }
 
 #[cfg(test)]

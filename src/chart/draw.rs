@@ -71,6 +71,28 @@ pub enum Shape {
         /// Its colour.
         role: Role,
     },
+    /// A filled polygon drawn with an opacity: the bands of an area chart.
+    Area {
+        /// The corners, in order (the polygon closes itself).
+        points: Vec<(f64, f64)>,
+        /// Its colour.
+        role: Role,
+        /// Opacity, 0..1.
+        alpha: f64,
+    },
+    /// A translucent dot: a scatter plot's point, so that crowds show.
+    Point {
+        /// Centre, horizontally.
+        x: f64,
+        /// Centre, vertically.
+        y: f64,
+        /// Radius.
+        r: f64,
+        /// Its colour.
+        role: Role,
+        /// Opacity, 0..1.
+        alpha: f64,
+    },
     /// Text.
     Text {
         /// Anchor point, horizontally (see `align`).
@@ -114,7 +136,7 @@ impl Canvas {
 
     /// Adds a translucent rectangle (opacity `alpha`, rounded to 1/100).
     pub fn shade(&mut self, x0: f64, y0: f64, x1: f64, y1: f64, role: Role, alpha: f64) {
-        let alpha = (alpha.clamp(0.0, 1.0) * 100.0).round() / 100.0;
+        let alpha = rounded(alpha);
         self.shapes.push(Shape::Shade { x0: x0.min(x1), y0: y0.min(y1), x1: x0.max(x1), y1: y0.max(y1), role, alpha });
     }
 
@@ -126,6 +148,16 @@ impl Canvas {
     /// Adds a dot.
     pub fn dot(&mut self, x: f64, y: f64, r: f64, role: Role) {
         self.shapes.push(Shape::Dot { x, y, r, role });
+    }
+
+    /// Adds a translucent filled polygon.
+    pub fn area(&mut self, points: Vec<(f64, f64)>, role: Role, alpha: f64) {
+        self.shapes.push(Shape::Area { points, role, alpha: rounded(alpha) });
+    }
+
+    /// Adds a translucent dot.
+    pub fn point(&mut self, x: f64, y: f64, r: f64, role: Role, alpha: f64) {
+        self.shapes.push(Shape::Point { x, y, r, role, alpha: rounded(alpha) });
     }
 
     /// Adds text whose vertical centre is at `y`.
@@ -155,6 +187,13 @@ impl Canvas {
                     Shape::Dot { x, y, r, role } => {
                         root.draw(&Circle::new((px(*x), px(*y)), px(*r), role.color().filled()))?;
                     }
+                    Shape::Area { points, role, alpha } => {
+                        let pts: Vec<(i32, i32)> = points.iter().map(|&(x, y)| (px(x), px(y))).collect();
+                        root.draw(&Polygon::new(pts, role.color().mix(*alpha).filled()))?;
+                    }
+                    Shape::Point { x, y, r, role, alpha } => {
+                        root.draw(&Circle::new((px(*x), px(*y)), px(*r), role.color().mix(*alpha).filled()))?;
+                    }
                     Shape::Text { x, y, text, size, role, align, bold } => {
                         let h = match align {
                             Align::Start => HPos::Left,
@@ -178,6 +217,11 @@ impl Canvas {
     }
 }
 
+/// An opacity in 0..1, to the hundredth (stable markup).
+fn rounded(alpha: f64) -> f64 {
+    (alpha.clamp(0.0, 1.0) * 100.0).round() / 100.0
+}
+
 fn px(v: f64) -> i32 {
     v.round() as i32
 }
@@ -193,7 +237,11 @@ mod tests {
         c.line(vec![(0.0, 0.0), (10.0, 10.0)], Role::Axis, 1);
         c.dot(5.0, 5.0, 2.0, Role::Series(1));
         c.text(50.0, 25.0, "a < b", 13.0, Role::Text, Align::Middle);
+        c.area(vec![(0.0, 50.0), (10.0, 20.0), (20.0, 50.0)], Role::Series(2), 0.8);
+        c.point(30.0, 30.0, 2.5, Role::Series(3), 0.55);
         let svg = c.to_svg().unwrap();
+        assert!(svg.contains("<polygon"), "{svg}");
+        assert!(svg.contains("opacity=\"0.55\""), "{svg}");
         assert!(svg.contains("<rect"), "{svg}");
         assert!(svg.contains("<polyline"), "{svg}");
         assert!(svg.contains("<circle"), "{svg}");

@@ -9,6 +9,7 @@
 
 pub mod axis;
 pub mod bar;
+pub mod boxplot;
 pub mod draw;
 pub mod heatmap;
 pub mod line;
@@ -27,6 +28,12 @@ pub enum ChartKind {
     HBar,
     /// Lines over a numeric or date `x`, one per `y` column.
     Line,
+    /// Stacked areas over a numeric or date `x`, one band per series.
+    Area,
+    /// One dot per row: numeric (or date) `x` and `y`.
+    Scatter,
+    /// The five-number summary of `y`'s raw values per category of `x`.
+    Box,
     /// Touching bars over numeric bins (`x` is each bin's lower edge).
     Histogram,
     /// A grid of cells: `x` across, `y` down, `value` as the shade.
@@ -40,6 +47,9 @@ impl ChartKind {
             ChartKind::Bar => "bar chart",
             ChartKind::HBar => "horizontal bar chart",
             ChartKind::Line => "line chart",
+            ChartKind::Area => "area chart",
+            ChartKind::Scatter => "scatter plot",
+            ChartKind::Box => "box plot",
             ChartKind::Histogram => "histogram",
             ChartKind::HeatMap => "heat map",
         }
@@ -82,9 +92,26 @@ pub struct ChartSpec {
     pub color: Option<Located<String>>,
     /// How a bar chart's series sit in each category.
     pub stack: Stack,
+    /// A column whose values split the rows into small multiples (`facet`).
+    pub facet: Option<Located<String>>,
+    /// Whether the panels of `facet` share their axes.
+    pub facet_scales: FacetScales,
     /// Where the directive starts.
     pub defined_at: Location,
 }
+
+/// Whether the small multiples of `facet` share their axes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FacetScales {
+    /// One scale for every panel, so that panels compare (the default).
+    #[default]
+    Shared,
+    /// Each panel fitted to its own data (`facet_scales = "free"`).
+    Free,
+}
+
+/// The most panels `facet` may make.
+pub const MAX_FACETS: usize = 24;
 
 /// How the series of a bar chart with `color` sit in each category.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -136,6 +163,23 @@ pub struct Chart {
     pub svg_narrow: String,
     /// A sentence describing the data, for the SVG's `<desc>`.
     pub description: String,
+    /// What the data table shows instead of the query's rows (a box plot's
+    /// five-number summaries).
+    pub summary: Option<Table>,
+    /// Small multiples (`facet`): one chart per panel, and then `svg` and
+    /// `svg_narrow` are empty.
+    pub panels: Vec<Panel>,
+}
+
+/// One panel of small multiples.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Panel {
+    /// The `facet` value it shows.
+    pub label: String,
+    /// Its `<svg>`, laid out [`PANEL`] wide.
+    pub svg: String,
+    /// Its `<svg>` for a phone, [`NARROW`] wide.
+    pub svg_narrow: String,
 }
 
 /// What a colour is for. Each role has a light and a dark colour.
@@ -207,6 +251,8 @@ pub fn hex((r, g, b): (u8, u8, u8)) -> String {
 pub const WIDTH: u32 = 560;
 /// Width of the phone layout's viewBox.
 pub const NARROW: u32 = 360;
+/// Width of a panel of small multiples (a grid of them fills the page).
+pub const PANEL: u32 = 320;
 /// Tick label size.
 pub const TICK: f64 = 14.0;
 
@@ -228,6 +274,8 @@ pub struct Data<'a> {
     pub width: u32,
     /// The values are shares of their category (`stack = "percent"`).
     pub shares: bool,
+    /// The extents shared with other panels (small multiples).
+    pub domain: &'a Domain,
 }
 
 impl Data<'_> {
@@ -266,6 +314,52 @@ impl Data<'_> {
         }
     }
 
+    /// The lowest and highest value the value axis must show: the sums of
+    /// stacked series (each sign apart), else every value; `None` without
+    /// values.
+    pub fn value_extent(&self) -> Option<(f64, f64)> {
+        let stacked = matches!(self.spec.kind, ChartKind::Area)
+            || (matches!(self.spec.kind, ChartKind::Bar | ChartKind::HBar)
+                && self.y.len() > 1
+                && self.spec.stack != Stack::Grouped);
+        let mut extent: Option<(f64, f64)> = None;
+        let mut widen = |v: f64| extent = Some(extent.map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v))));
+        if stacked {
+            for i in 0..self.x.len() {
+                let values = self.y.iter().filter_map(|s| s.get(i).copied().flatten());
+                let (up, down) = values.fold((0.0, 0.0), |(u, d), v| if v >= 0.0 { (u + v, d) } else { (u, d + v) });
+                widen(up);
+                widen(down);
+            }
+        } else {
+            self.y.iter().flatten().flatten().for_each(|v| widen(*v));
+        }
+        extent
+    }
+
+    /// The lowest and highest `x` of a numeric or date axis (a histogram's
+    /// last bin included).
+    pub fn x_extent(&self) -> Option<(f64, f64)> {
+        if self.spec.kind == ChartKind::Histogram {
+            return bar::bins(self).map(|(_, _, lo, hi)| (lo, hi));
+        }
+        if !matches!(self.spec.kind, ChartKind::Line | ChartKind::Area | ChartKind::Scatter) {
+            return None;
+        }
+        let xs = self.x.iter().filter_map(|v| axis::x_number(v));
+        xs.fold(None, |e: Option<(f64, f64)>, v| Some(e.map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v)))))
+    }
+
+    /// `lo..hi` widened to the extent shared with other panels.
+    pub fn y_range(&self, lo: f64, hi: f64) -> (f64, f64) {
+        self.domain.y.map_or((lo, hi), |(a, b)| (lo.min(a), hi.max(b)))
+    }
+
+    /// `lo..hi` of `x` widened to the extent shared with other panels.
+    pub fn x_range(&self, lo: f64, hi: f64) -> (f64, f64) {
+        self.domain.x.map_or((lo, hi), |(a, b)| (lo.min(a), hi.max(b)))
+    }
+
     /// Value-axis tick labels, by the chart's `y_format`.
     pub fn value_tick_labels(&self, ticks: &[f64]) -> Vec<axis::Tick> {
         axis::format_ticks(ticks, self.value_format(), self.spec.log)
@@ -279,10 +373,20 @@ pub(crate) fn column(table: &Table, query: &str, name: &Located<String>) -> Resu
 /// Checks the spec against the table and draws the chart. `id` must be unique
 /// in the page (it names the SVG's title and description elements).
 pub fn render(spec: &ChartSpec, table: &Table, id: &str) -> Result<Chart, SourceError> {
+    check(spec, table)?;
+    match &spec.facet {
+        None => single(spec, table, id, &Domain::default(), WIDTH),
+        Some(facet) => facets(spec, table, id, facet),
+    }
+}
+
+/// The columns a spec names exist and hold what its kind draws.
+fn check(spec: &ChartSpec, table: &Table) -> Result<(), SourceError> {
     let query = &spec.query.value;
     let xi = column(table, query, &spec.x)?;
     let x_kind = table.columns[xi].kind;
-    if matches!(spec.kind, ChartKind::Line | ChartKind::Histogram) && x_kind == ColumnType::Text {
+    let continuous = matches!(spec.kind, ChartKind::Line | ChartKind::Histogram | ChartKind::Area | ChartKind::Scatter);
+    if continuous && x_kind == ColumnType::Text {
         return Err(SourceError::new(
             spec.x.location.clone(),
             format!(
@@ -298,26 +402,186 @@ pub fn render(spec: &ChartSpec, table: &Table, id: &str) -> Result<Chart, Source
     for rule in &spec.rules {
         check_rule(spec, rule, x_kind)?;
     }
-    if spec.kind == ChartKind::HeatMap {
-        let (wide, description) = heatmap::layout(spec, table, WIDTH)?;
-        let (narrow, _) = heatmap::layout(spec, table, NARROW)?;
-        return finish(spec, &wide, &narrow, id, description);
+    if spec.kind != ChartKind::HeatMap {
+        for name in &spec.y {
+            let yi = column(table, query, name)?;
+            if table.columns[yi].kind != ColumnType::Number {
+                return Err(SourceError::new(
+                    name.location.clone(),
+                    format!("column `{}` of query `{query}` is not numeric; a chart's `y` must be numbers", name.value),
+                ));
+            }
+        }
     }
+    for name in spec.color.iter().chain(&spec.facet) {
+        column(table, query, name)?;
+    }
+    if let Some(v) = &spec.value
+        && !matches!(spec.kind, ChartKind::HeatMap | ChartKind::Line)
+    {
+        return Err(SourceError::new(v.location.clone(), "`value` applies to `heatmap` and `line` charts only"));
+    }
+    Ok(())
+}
+
+/// One chart (or one panel of small multiples, `wide` px wide) of `table`.
+fn single(spec: &ChartSpec, table: &Table, id: &str, domain: &Domain, wide: u32) -> Result<Chart, SourceError> {
+    match spec.kind {
+        ChartKind::HeatMap => {
+            let (w, description) = heatmap::layout(spec, table, wide)?;
+            let (narrow, _) = heatmap::layout(spec, table, NARROW)?;
+            finish(spec, &w, &narrow, id, description, None)
+        }
+        ChartKind::Box => {
+            let summary = boxplot::summarize(spec, table)?;
+            let w = boxplot::layout(spec, &summary, wide, domain);
+            let narrow = boxplot::layout(spec, &summary, NARROW, domain);
+            let description = boxplot::describe(spec, &summary);
+            finish(spec, &w, &narrow, id, description, Some(boxplot::table(spec, &summary)))
+        }
+        _ => {
+            let mut data = prepare(spec, table, domain)?;
+            data.width = wide;
+            let w = lay_out(&data, table.rows.is_empty());
+            data.width = NARROW;
+            let narrow = lay_out(&data, table.rows.is_empty());
+            finish(spec, &w, &narrow, id, describe(&data), None)
+        }
+    }
+}
+
+/// The extents every panel of a faceted chart is drawn on (`None`: its own).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Domain {
+    /// The value axis: lowest and highest value (stacked, when stacked).
+    pub y: Option<(f64, f64)>,
+    /// A numeric or date `x`: lowest and highest.
+    pub x: Option<(f64, f64)>,
+    /// The categories of a bar, hbar or box chart, in order.
+    pub categories: Option<Vec<Value>>,
+}
+
+/// Small multiples: one panel per value of `facet`, in the order the values
+/// first appear, on shared axes unless `facet_scales = "free"`.
+fn facets(spec: &ChartSpec, table: &Table, id: &str, facet: &Located<String>) -> Result<Chart, SourceError> {
+    let query = &spec.query.value;
+    let fi = column(table, query, facet)?;
+    let mut groups: Vec<(String, Table)> = Vec::new();
+    let mut seen = FirstSeen::default();
+    for row in &table.rows {
+        let (k, new) = seen.number(&row[fi]);
+        if new {
+            if k == MAX_FACETS {
+                return Err(SourceError::new(
+                    facet.location.clone(),
+                    format!(
+                        "column `{}` of query `{query}` has more than {MAX_FACETS} values; `facet` draws at most {MAX_FACETS} panels (keep the largest in SQL)",
+                        facet.value
+                    ),
+                ));
+            }
+            groups.push((series_name(&row[fi]), Table { columns: table.columns.clone(), rows: Vec::new() }));
+        }
+        groups[k].1.rows.push(row.clone());
+    }
+    let domain = match spec.facet_scales {
+        FacetScales::Free => Domain::default(),
+        FacetScales::Shared => shared_domain(spec, table, &groups)?,
+    };
+    let mut panels = Vec::new();
+    let mut summaries: Vec<(String, Table)> = Vec::new();
+    for (k, (label, rows)) in groups.iter().enumerate() {
+        let mut panel_spec = spec.clone();
+        panel_spec.title = format!("{}: {label}", spec.title);
+        let chart = single(&panel_spec, rows, &format!("{id}-{}", k + 1), &domain, PANEL)?;
+        if let Some(summary) = chart.summary {
+            summaries.push((label.clone(), summary));
+        }
+        panels.push(Panel { label: label.clone(), svg: chart.svg, svg_narrow: chart.svg_narrow });
+    }
+    let names: Vec<&str> = groups.iter().map(|(l, _)| l.as_str()).collect();
+    let description = format!(
+        "{} panels of {}s of {} by {}, one per {}: {}. {}",
+        groups.len(),
+        spec.kind.noun(),
+        spec.y.iter().map(|y| y.value.as_str()).collect::<Vec<_>>().join(", "),
+        spec.x.value,
+        facet.value,
+        names.join(", "),
+        if spec.facet_scales == FacetScales::Shared {
+            "The panels share their axes."
+        } else {
+            "Each panel has axes of its own."
+        }
+    );
+    let summary = (!summaries.is_empty()).then(|| {
+        let mut columns = vec![crate::table::Column { name: facet.value.clone(), kind: ColumnType::Text }];
+        columns.extend(summaries[0].1.columns.iter().cloned());
+        let rows = summaries
+            .iter()
+            .flat_map(|(label, t)| {
+                t.rows
+                    .iter()
+                    .map(move |r| std::iter::once(Value::Text(label.clone())).chain(r.iter().cloned()).collect())
+            })
+            .collect();
+        Table { columns, rows }
+    });
+    Ok(Chart { svg: String::new(), svg_narrow: String::new(), description, summary, panels })
+}
+
+/// The extents of every panel together.
+fn shared_domain(spec: &ChartSpec, table: &Table, groups: &[(String, Table)]) -> Result<Domain, SourceError> {
+    let xi = column(table, &spec.query.value, &spec.x)?;
+    let mut domain = Domain::default();
+    if matches!(spec.kind, ChartKind::Bar | ChartKind::HBar | ChartKind::Box) {
+        let mut seen = std::collections::BTreeSet::new();
+        let keys = table.rows.iter().map(|r| &r[xi]).filter(|v| seen.insert(v.to_csv_field())).cloned().collect();
+        domain.categories = Some(keys);
+    }
+    let union = |a: Option<(f64, f64)>, b: (f64, f64)| Some(a.map_or(b, |(lo, hi)| (lo.min(b.0), hi.max(b.1))));
+    for (_, rows) in groups {
+        if spec.kind == ChartKind::Box {
+            let summary = boxplot::summarize(spec, rows)?;
+            if let Some(extent) = boxplot::extent(&summary) {
+                domain.y = union(domain.y, extent);
+            }
+            continue;
+        }
+        let own = Domain::default();
+        let data = prepare(spec, rows, &own)?;
+        if let Some(extent) = data.value_extent() {
+            domain.y = union(domain.y, extent);
+        }
+        if let Some(extent) = data.x_extent() {
+            domain.x = union(domain.x, extent);
+        }
+    }
+    Ok(domain)
+}
+
+/// The rows of a (non heat map, non box) chart as series over `x`.
+fn prepare<'a>(spec: &'a ChartSpec, table: &'a Table, domain: &'a Domain) -> Result<Data<'a>, SourceError> {
+    let query = &spec.query.value;
+    let xi = column(table, query, &spec.x)?;
+    let x_kind = table.columns[xi].kind;
     let mut y = Vec::new();
     for name in &spec.y {
         let yi = column(table, query, name)?;
-        if table.columns[yi].kind != ColumnType::Number {
-            return Err(SourceError::new(
-                name.location.clone(),
-                format!("column `{}` of query `{query}` is not numeric; a chart's `y` must be numbers", name.value),
-            ));
-        }
         y.push(table.rows.iter().map(|r| r[yi].as_f64()).collect::<Vec<_>>());
     }
     if spec.log && y.iter().flatten().flatten().any(|v| *v < 0.0) {
         return Err(SourceError::new(
             spec.defined_at.clone(),
             format!("`log = true` but query `{query}` has negative values"),
+        ));
+    }
+    if spec.kind == ChartKind::Area && y.iter().flatten().flatten().any(|v| *v < 0.0) {
+        return Err(SourceError::new(
+            spec.y[0].location.clone(),
+            format!(
+                "query `{query}` has negative values; an `area` chart stacks amounts (use `line` for values below zero)"
+            ),
         ));
     }
     let counts = match &spec.value {
@@ -331,10 +595,7 @@ pub fn render(spec: &ChartSpec, table: &Table, id: &str) -> Result<Chart, Source
             }
             Some(table.rows.iter().map(|r| r[vi].as_f64()).collect::<Vec<_>>())
         }
-        Some(v) => {
-            return Err(SourceError::new(v.location.clone(), "`value` applies to `heatmap` and `line` charts only"));
-        }
-        None => None,
+        _ => None,
     };
     let names =
         if spec.series.is_empty() { spec.y.iter().map(|n| n.value.clone()).collect() } else { spec.series.clone() };
@@ -347,27 +608,138 @@ pub fn render(spec: &ChartSpec, table: &Table, id: &str) -> Result<Chart, Source
         counts,
         width: WIDTH,
         shares: false,
+        domain,
     };
-    if let Some(color) = &spec.color {
-        let ci = column(table, query, color)?;
-        let yi = column(table, query, &spec.y[0])?;
-        let series = by_color(spec, table, xi, yi, ci)?;
-        (data.x, data.y, data.names) = (series.x, series.y, series.names);
-        if spec.stack == Stack::Percent {
-            data.shares = true;
-            for i in 0..data.x.len() {
-                let total: f64 = data.y.iter().filter_map(|s| s[i]).map(f64::abs).sum();
-                for series in &mut data.y {
-                    series[i] = series[i].map(|v| if total > 0.0 { v / total } else { 0.0 });
+    let yi = column(table, query, &spec.y[0])?;
+    match (&spec.color, spec.kind) {
+        (Some(color), ChartKind::Scatter) => {
+            let ci = column(table, query, color)?;
+            let series = scatter_series(spec, table, xi, yi, ci)?;
+            (data.x, data.y, data.names) = (series.x, series.y, series.names);
+        }
+        (Some(color), _) => {
+            let ci = column(table, query, color)?;
+            let series = by_color(spec, table, xi, yi, ci)?;
+            (data.x, data.y, data.names) = (series.x, series.y, series.names);
+        }
+        (None, ChartKind::Area) => {
+            // areas are drawn left to right: the rows by `x`
+            let mut order: Vec<usize> = (0..data.x.len()).filter(|&i| axis::x_number(data.x[i]).is_some()).collect();
+            order.sort_by(|&a, &b| {
+                axis::x_number(data.x[a]).unwrap_or(0.0).total_cmp(&axis::x_number(data.x[b]).unwrap_or(0.0))
+            });
+            data.x = order.iter().map(|&i| data.x[i]).collect();
+            data.y = data.y.iter().map(|s| order.iter().map(|&i| s[i]).collect()).collect();
+        }
+        (None, _) => {}
+    }
+    if spec.stack == Stack::Percent && (spec.color.is_some() || data.y.len() > 1) {
+        data.shares = true;
+        for i in 0..data.x.len() {
+            let total: f64 = data.y.iter().filter_map(|s| s[i]).map(f64::abs).sum();
+            for series in &mut data.y {
+                series[i] = series[i].map(|v| if total > 0.0 { v / total } else { 0.0 });
+            }
+        }
+    }
+    if let Some(keys) = &domain.categories {
+        align(&mut data, keys);
+    }
+    Ok(data)
+}
+
+/// Puts a panel's categories in the order of every panel's, with a gap
+/// where it has none of a category.
+fn align<'a>(data: &mut Data<'a>, keys: &'a [Value]) {
+    let at: std::collections::BTreeMap<String, usize> =
+        data.x.iter().enumerate().map(|(i, v)| (v.to_csv_field(), i)).collect();
+    let mut x = Vec::with_capacity(keys.len());
+    let mut y = vec![Vec::with_capacity(keys.len()); data.y.len()];
+    for key in keys {
+        match at.get(&key.to_csv_field()) {
+            Some(&i) => {
+                x.push(data.x[i]);
+                for (s, series) in data.y.iter().enumerate() {
+                    y[s].push(series[i]);
+                }
+            }
+            None => {
+                // a category of another panel: its label, no bar
+                x.push(key);
+                for series in &mut y {
+                    series.push(None);
                 }
             }
         }
     }
-    let wide = lay_out(&data, table.rows.is_empty());
-    data.width = NARROW;
-    let narrow = lay_out(&data, table.rows.is_empty());
-    let description = describe(&data);
-    finish(spec, &wide, &narrow, id, description)
+    data.x = x;
+    data.y = y;
+}
+
+/// The series of a scatter plot with `color`: every row a point, in the
+/// series of its `color` value (at most [`MAX_SERIES`], in the order they
+/// first appear).
+fn scatter_series<'a>(
+    spec: &ChartSpec,
+    table: &'a Table,
+    xi: usize,
+    yi: usize,
+    ci: usize,
+) -> Result<Series<'a>, SourceError> {
+    let mut names: Vec<String> = Vec::new();
+    let mut seen = FirstSeen::default();
+    let mut of_row = Vec::with_capacity(table.rows.len());
+    for row in &table.rows {
+        let (s, new) = seen.number(&row[ci]);
+        if new {
+            if s == MAX_SERIES {
+                return Err(too_many_series(spec));
+            }
+            names.push(series_name(&row[ci]));
+        }
+        of_row.push(s);
+    }
+    let y = (0..names.len())
+        .map(|s| table.rows.iter().zip(&of_row).map(|(r, &k)| if k == s { r[yi].as_f64() } else { None }).collect())
+        .collect();
+    Ok(Series { x: table.rows.iter().map(|r| &r[xi]).collect(), y, names })
+}
+
+fn too_many_series(spec: &ChartSpec) -> SourceError {
+    let color = spec.color.as_ref().map_or(&spec.x, |c| c);
+    SourceError::new(
+        color.location.clone(),
+        format!(
+            "column `{}` of query `{}` has more than {MAX_SERIES} values; a chart keeps at most {MAX_SERIES} colours apart (keep the largest in SQL, or group the rest as \"other\")",
+            color.value, spec.query.value
+        ),
+    )
+}
+
+/// Values numbered in the order they first appear (equal when their CSV
+/// text is): series, panels, categories.
+#[derive(Debug, Default)]
+pub(crate) struct FirstSeen {
+    index: std::collections::BTreeMap<String, usize>,
+}
+
+impl FirstSeen {
+    /// The number of `v`, and whether this is its first time.
+    pub(crate) fn number(&mut self, v: &Value) -> (usize, bool) {
+        let next = self.index.len();
+        match self.index.entry(v.to_csv_field()) {
+            std::collections::btree_map::Entry::Vacant(e) => (*e.insert(next), true),
+            std::collections::btree_map::Entry::Occupied(e) => (*e.get(), false),
+        }
+    }
+}
+
+/// A series' legend name (or a panel's title): its value as it reads.
+fn series_name(v: &Value) -> String {
+    match v {
+        Value::Null => "–".to_string(),
+        v => Format::default_for(v).apply(v),
+    }
 }
 
 /// Long-format rows (one per `x` and `color` value, as SQL returns them) as
@@ -396,26 +768,14 @@ fn by_color<'a>(
         let c = &row[ci];
         if let std::collections::btree_map::Entry::Vacant(e) = series_of.entry(key(c)) {
             if series.len() == MAX_SERIES {
-                return Err(SourceError::new(
-                    color.location.clone(),
-                    format!(
-                        "column `{}` of query `{query}` has more than {MAX_SERIES} values; a chart keeps at most {MAX_SERIES} colours apart (keep the largest in SQL, or group the rest as \"other\")",
-                        color.value
-                    ),
-                ));
+                return Err(too_many_series(spec));
             }
             e.insert(series.len());
-            series.push(match c {
-                Value::Null => "–".to_string(),
-                v => Format::default_for(v).apply(v),
-            });
+            series.push(series_name(c));
         }
     }
-    if spec.kind == ChartKind::Line {
-        let number = |v: &Value| match v {
-            Value::Date(d) => Some(axis::days(*d)),
-            v => v.as_f64(),
-        };
+    if matches!(spec.kind, ChartKind::Line | ChartKind::Area) {
+        let number = axis::x_number;
         categories.retain(|v| number(v).is_some());
         categories.sort_by(|a, b| number(a).unwrap_or(0.0).total_cmp(&number(b).unwrap_or(0.0)));
         category_of = categories.iter().enumerate().map(|(i, v)| (key(v), i)).collect();
@@ -455,10 +815,8 @@ struct Series<'a> {
 fn check_rule(spec: &ChartSpec, rule: &Rule, x_kind: ColumnType) -> Result<(), SourceError> {
     let error = |m: String| Err(SourceError::new(rule.defined_at.clone(), m));
     match (spec.kind, rule.axis) {
-        (ChartKind::HeatMap, _) => {
-            error("a `heatmap` has no rules; rules go on bar, hbar, line and histogram charts".into())
-        }
-        (ChartKind::Bar | ChartKind::HBar, RuleAxis::X) => {
+        (ChartKind::HeatMap, _) => error("a `heatmap` has no rules; rules go on the other kinds of chart".into()),
+        (ChartKind::Bar | ChartKind::HBar | ChartKind::Box, RuleAxis::X) => {
             error(format!("a `{}` chart's `x` holds categories; its rules are `y = VALUE`", spec.kind_word()))
         }
         (_, RuleAxis::X) if rule.date != (x_kind == ColumnType::Date) => error(format!(
@@ -479,6 +837,9 @@ impl ChartSpec {
             ChartKind::Bar => "bar",
             ChartKind::HBar => "hbar",
             ChartKind::Line => "line",
+            ChartKind::Area => "area",
+            ChartKind::Scatter => "scatter",
+            ChartKind::Box => "box",
             ChartKind::Histogram => "histogram",
             ChartKind::HeatMap => "heatmap",
         }
@@ -517,8 +878,10 @@ fn lay_out(data: &Data<'_>, empty: bool) -> draw::Canvas {
         ChartKind::Bar => bar::vertical(data),
         ChartKind::HBar => bar::horizontal(data),
         ChartKind::Histogram => bar::histogram(data),
-        // heat maps are laid out by `heatmap::layout` before `Data` exists
-        ChartKind::Line | ChartKind::HeatMap => line::draw(data),
+        ChartKind::Area => line::area(data),
+        ChartKind::Scatter => line::scatter(data),
+        // heat maps and box plots are laid out from their tables, without `Data`
+        ChartKind::Line | ChartKind::HeatMap | ChartKind::Box => line::draw(data),
     }
 }
 
@@ -529,6 +892,7 @@ fn finish(
     narrow: &draw::Canvas,
     id: &str,
     description: String,
+    summary: Option<Table>,
 ) -> Result<Chart, SourceError> {
     let svg = |canvas: &draw::Canvas, id: &str| -> Result<String, SourceError> {
         let inner = canvas.to_svg().map_err(|e| {
@@ -536,7 +900,13 @@ fn finish(
         })?;
         Ok(wrap(&inner, canvas.width, canvas.height, id, &spec.title, &description))
     };
-    Ok(Chart { svg: svg(wide, id)?, svg_narrow: svg(narrow, &format!("{id}-narrow"))?, description })
+    Ok(Chart {
+        svg: svg(wide, id)?,
+        svg_narrow: svg(narrow, &format!("{id}-narrow"))?,
+        description,
+        summary,
+        panels: Vec::new(),
+    })
 }
 
 /// A sentence on the data for screen readers: what is drawn, how many points,
@@ -572,6 +942,13 @@ fn describe(data: &Data<'_>) -> String {
                 data.x_label(lo)
             ));
         }
+    }
+    let points = data.y.iter().flatten().flatten().count();
+    if spec.kind == ChartKind::Scatter && points > line::MAX_POINTS {
+        text.push_str(&format!(
+            " {points} points, drawn as cells shaded by how many points each holds (more than {} would make one dot each).",
+            line::MAX_POINTS
+        ));
     }
     let rules: Vec<String> = spec
         .rules

@@ -5,8 +5,7 @@
 //! that refers to a query or a column, so that a typo found after the queries
 //! ran still points at the right line and column.
 
-use crate::chart::{ChartKind, ChartSpec};
-use crate::chart::{Rule, RuleAxis, Stack};
+use crate::chart::ChartSpec;
 use crate::content::expr::{self, Expr};
 use crate::error::{Located, Location, SourceError, toml_error};
 use crate::format::Format;
@@ -15,6 +14,8 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 use toml::Spanned;
+
+mod chart;
 
 /// A table directive: rows of a query as an HTML table.
 #[derive(Debug, Clone, PartialEq)]
@@ -198,49 +199,6 @@ impl Directive {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawChart {
-    kind: Spanned<String>,
-    data: Spanned<String>,
-    x: Spanned<String>,
-    y: Spanned<toml::Value>,
-    title: String,
-    #[serde(default)]
-    caption: String,
-    #[serde(default)]
-    x_label: Option<String>,
-    #[serde(default)]
-    y_label: Option<String>,
-    #[serde(default)]
-    log: bool,
-    #[serde(default)]
-    x_format: Option<Spanned<String>>,
-    #[serde(default)]
-    y_format: Option<Spanned<String>>,
-    #[serde(default)]
-    series: Vec<String>,
-    #[serde(default)]
-    value: Option<Spanned<String>>,
-    #[serde(default)]
-    rules: Vec<Spanned<RawRule>>,
-    #[serde(default)]
-    color: Option<Spanned<String>>,
-    #[serde(default)]
-    stack: Option<Spanned<toml::Value>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRule {
-    #[serde(default)]
-    x: Option<Spanned<toml::Value>>,
-    #[serde(default)]
-    y: Option<Spanned<toml::Value>>,
-    #[serde(default)]
-    label: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawTable {
     data: Spanned<String>,
     #[serde(default)]
@@ -419,145 +377,12 @@ impl Source<'_> {
     }
 }
 
-/// A chart's reference line: exactly one of `x` and `y`; `y` a number, `x`
-/// a number or a date (`"2011-01-01"` or a TOML date).
-fn rule(raw: Spanned<RawRule>, src: &Source<'_>) -> Result<Rule, SourceError> {
-    let at = src.at(raw.span().start);
-    let raw = raw.into_inner();
-    let (axis, value) = match (raw.x, raw.y) {
-        (Some(x), None) => (RuleAxis::X, x),
-        (None, Some(y)) => (RuleAxis::Y, y),
-        _ => return Err(SourceError::new(at, "a rule has either `x` or `y`: `{ y = 4.5, label = \"target\" }`")),
-    };
-    let place = src.at(value.span().start);
-    let date = |text: &str| chrono::NaiveDate::parse_from_str(text.get(..10).unwrap_or(text), "%Y-%m-%d").ok();
-    let (number, is_date) = match (value.get_ref(), axis) {
-        (toml::Value::Integer(i), _) => (*i as f64, false),
-        (toml::Value::Float(f), _) if f.is_finite() => (*f, false),
-        (toml::Value::String(t), RuleAxis::X) => match date(t) {
-            Some(d) => (crate::chart::axis::days(d), true),
-            None => return Err(SourceError::new(place, format!("`{t}` is not a date (`YYYY-MM-DD`) nor a number"))),
-        },
-        (toml::Value::Datetime(t), RuleAxis::X) => match date(&t.to_string()) {
-            Some(d) => (crate::chart::axis::days(d), true),
-            None => return Err(SourceError::new(place, format!("`{t}` is not a date"))),
-        },
-        (other, RuleAxis::Y) => {
-            return Err(SourceError::new(place, format!("a rule's `y` is a number on the value axis, not `{other}`")));
-        }
-        (other, RuleAxis::X) => {
-            return Err(SourceError::new(place, format!("a rule's `x` is a number or a date, not `{other}`")));
-        }
-    };
-    Ok(Rule { axis, at: number, date: is_date, label: raw.label, defined_at: at })
-}
-
 /// Parses a directive of kind `name` (`chart`, `table`, `kpis`) from its TOML `body`.
 pub fn parse(name: &str, body: &str, src: &Source<'_>) -> Result<Directive, SourceError> {
     let toml_err = |e: toml::de::Error| toml_error(&e, src.text, src.path, src.base);
     let defined_at = Location::at(src.path, src.text, src.fence);
     match name {
-        "chart" => {
-            let raw: RawChart = toml::from_str(body).map_err(toml_err)?;
-            let kind = match raw.kind.get_ref().as_str() {
-                "bar" => ChartKind::Bar,
-                "hbar" => ChartKind::HBar,
-                "line" => ChartKind::Line,
-                "histogram" => ChartKind::Histogram,
-                "heatmap" => ChartKind::HeatMap,
-                other => {
-                    return Err(src.error(
-                        raw.kind.span().start + 1,
-                        format!("unknown chart kind `{other}` (expected one of: bar, hbar, line, histogram, heatmap)"),
-                    ));
-                }
-            };
-            let y = src.names(&raw.y, "y")?;
-            if y.is_empty() {
-                return Err(SourceError::new(defined_at, "`y` must name at least one column"));
-            }
-            if kind == ChartKind::HeatMap && raw.value.is_none() {
-                return Err(SourceError::new(
-                    defined_at,
-                    "a `heatmap` needs `value`, the column that shades each cell",
-                ));
-            }
-            if kind != ChartKind::Line && y.len() > 1 {
-                return Err(SourceError::new(
-                    y[1].location.clone(),
-                    format!(
-                        "a `{}` chart shows one `y` column; use `kind = \"line\"` for several series",
-                        raw.kind.get_ref()
-                    ),
-                ));
-            }
-            if !raw.series.is_empty() && raw.series.len() != y.len() {
-                return Err(SourceError::new(
-                    defined_at,
-                    format!("`series` names {} series but `y` has {} columns", raw.series.len(), y.len()),
-                ));
-            }
-            let x_format = raw.x_format.as_ref().map(|f| src.format(f)).transpose()?;
-            let y_format = raw.y_format.as_ref().map(|f| src.format(f)).transpose()?;
-            let rules = raw.rules.into_iter().map(|r| rule(r, src)).collect::<Result<Vec<_>, _>>()?;
-            if let Some(color) = &raw.color {
-                if !matches!(kind, ChartKind::Line | ChartKind::Bar) {
-                    return Err(src.error(
-                        color.span().start,
-                        format!("`color` splits `line` and `bar` charts into series, not a `{}`", raw.kind.get_ref()),
-                    ));
-                }
-                if y.len() > 1 {
-                    return Err(src.error(
-                        color.span().start,
-                        "with `color`, `y` names one column: the series come from `color`",
-                    ));
-                }
-            }
-            let stack = match &raw.stack {
-                None => Stack::Stacked,
-                Some(v) => {
-                    let at = v.span().start;
-                    if raw.color.is_none() {
-                        return Err(src.error(at, "`stack` says how the series of `color` sit: set `color` too"));
-                    }
-                    if kind != ChartKind::Bar {
-                        return Err(
-                            src.error(at, format!("`stack` applies to `bar` charts, not a `{}`", raw.kind.get_ref()))
-                        );
-                    }
-                    match v.get_ref() {
-                        toml::Value::Boolean(true) => Stack::Stacked,
-                        toml::Value::Boolean(false) => Stack::Grouped,
-                        toml::Value::String(t) if t == "percent" => Stack::Percent,
-                        other => {
-                            return Err(
-                                src.error(at, format!("`stack` is `true`, `false` or `\"percent\"`, not `{other}`"))
-                            );
-                        }
-                    }
-                }
-            };
-            Ok(Directive::Chart(Box::new(ChartSpec {
-                kind,
-                query: src.located(raw.data),
-                x: src.located(raw.x),
-                y,
-                title: raw.title,
-                caption: raw.caption,
-                x_label: raw.x_label,
-                y_label: raw.y_label,
-                log: raw.log,
-                x_format,
-                y_format,
-                series: raw.series,
-                value: raw.value.map(|v| src.located(v)),
-                rules,
-                color: raw.color.map(|c| src.located(c)),
-                stack,
-                defined_at,
-            })))
-        }
+        "chart" => Ok(Directive::Chart(Box::new(chart::parse(body, src)?))),
         "table" => {
             let raw: RawTable = toml::from_str(body).map_err(toml_err)?;
             let mut formats = BTreeMap::new();

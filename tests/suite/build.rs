@@ -283,6 +283,11 @@ fn the_sample_site_keeps_its_budgets() {
             assert!(!html.contains(attr), "{path} loads something from elsewhere ({attr})");
         }
     }
+    // a chart of more rows than its data table shows says so; the CSV has them all
+    let segments = site.read("segments.html");
+    let users = site.read("data/segment_spread.csv").lines().count() - 1;
+    assert!(users > 500, "{users}");
+    assert!(segments.contains(&format!("The first 500 of {users} rows; the CSV download has them all.")), "{segments}");
     let css = tree.iter().find(|(p, _)| p.starts_with("style.") && p.ends_with(".css")).unwrap();
     let css = String::from_utf8_lossy(&css.1);
     assert!(!css.contains("url(") && !css.contains("@import"), "the stylesheet loads nothing");

@@ -35,6 +35,8 @@ fn spec(kind: ChartKind, x: &str, y: &[&str]) -> ChartSpec {
         rules: Vec::new(),
         color: None,
         stack: chart::Stack::Stacked,
+        facet: None,
+        facet_scales: chart::FacetScales::Shared,
         defined_at: at(),
     }
 }
@@ -362,4 +364,185 @@ fn color_errors_name_the_column() {
     }
     let err = chart::render(&s, &many, "e").unwrap_err().message;
     assert!(err.contains("more than 5 values"), "{err}");
+}
+
+#[test]
+fn hbar_area_and_scatter_split_by_color() {
+    use chart::Stack::{Grouped, Percent, Stacked};
+    for (kind, stack, name) in [
+        (ChartKind::HBar, Stacked, "svg_hbar_stacked"),
+        (ChartKind::HBar, Grouped, "svg_hbar_grouped"),
+        (ChartKind::HBar, Percent, "svg_hbar_percent"),
+        (ChartKind::Area, Stacked, "svg_area_by_color"),
+        (ChartKind::Area, Percent, "svg_area_percent"),
+        (ChartKind::Scatter, Stacked, "svg_scatter_by_color"),
+    ] {
+        let mut s = spec(kind, "year", &["n"]);
+        s.color = Some(named("rating"));
+        s.stack = stack;
+        s.x_format = Some(Format::Text);
+        let chart = chart::render(&s, &long_table(), "c").unwrap();
+        for out in [&chart.svg, &chart.svg_narrow] {
+            roxmltree::Document::parse(out).unwrap_or_else(|e| panic!("{name}: invalid SVG: {e}"));
+            assert_no_overlap(out, name);
+            for series in ["5 stars", "4 stars", "3 stars"] {
+                assert!(out.contains(&format!(">\n{series}\n<")), "{name}: no legend entry {series}");
+            }
+        }
+        let doc = roxmltree::Document::parse(&chart.svg).unwrap();
+        let count = |tag: &str| doc.descendants().filter(|n| n.has_tag_name(tag)).count();
+        match kind {
+            // one band per series
+            ChartKind::Area => assert_eq!(count("polygon"), 3, "{name}"),
+            // one dot per row
+            ChartKind::Scatter => assert_eq!(count("circle"), 12, "{name}"),
+            _ => assert!(count("rect") >= 11 + 3, "{name}"),
+        }
+        if stack == Percent {
+            assert!(chart.svg.contains(">\n100%\n<") && !chart.svg.contains("125%"), "{name}: {}", chart.svg);
+        }
+        insta::assert_snapshot!(name, chart.svg);
+    }
+    // grouped horizontal bars: every value labelled at its bar
+    let mut s = spec(ChartKind::HBar, "year", &["n"]);
+    s.color = Some(named("rating"));
+    s.stack = Grouped;
+    let chart = chart::render(&s, &long_table(), "g").unwrap();
+    for n in ["50", "30", "70", "40"] {
+        assert!(chart.svg.contains(&format!(">\n{n}\n<")), "{n}: {}", chart.svg);
+    }
+    // stacked areas add up: the 2007 total (100) is on the axis' range
+    let mut s = spec(ChartKind::Area, "year", &["n"]);
+    s.color = Some(named("rating"));
+    let chart = chart::render(&s, &long_table(), "a").unwrap();
+    assert!(chart.svg.contains(">\n100\n<"), "{}", chart.svg);
+    // areas stack amounts: a negative one is an error at `y`
+    let mut negative = long_table();
+    negative.rows[0][2] = Value::Int(-1);
+    assert!(chart::render(&s, &negative, "a").unwrap_err().message.contains("negative values"));
+}
+
+#[test]
+fn scatter_points_beyond_the_limit_are_counted_in_cells() {
+    let rows: Vec<Vec<Value>> = (0..5000)
+        .map(|i| vec![Value::Float((i % 97) as f64 + (i / 97) as f64 * 0.01), Value::Float(((i * 37) % 101) as f64)])
+        .collect();
+    let table = Table {
+        columns: vec![
+            Column { name: "x".into(), kind: ColumnType::Number },
+            Column { name: "y".into(), kind: ColumnType::Number },
+        ],
+        rows,
+    };
+    let mut s = spec(ChartKind::Scatter, "x", &["y"]);
+    s.y_format = None;
+    let chart = chart::render(&s, &table, "s").unwrap();
+    let doc = roxmltree::Document::parse(&chart.svg).unwrap();
+    assert_eq!(doc.descendants().filter(|n| n.has_tag_name("circle")).count(), 0);
+    let cells = doc.descendants().filter(|n| n.has_tag_name("rect")).count();
+    assert!(cells > 100, "{cells} cells");
+    // the SVG stays small: well under a dot per row
+    assert!(chart.svg.len() < 5000 * 60, "{} bytes", chart.svg.len());
+    assert!(chart.description.contains("5000 points, drawn as cells"), "{}", chart.description);
+    // below the limit, a dot per row
+    let mut few = table.clone();
+    few.rows.truncate(chart::line::MAX_POINTS);
+    let chart = chart::render(&s, &few, "s").unwrap();
+    let doc = roxmltree::Document::parse(&chart.svg).unwrap();
+    assert_eq!(doc.descendants().filter(|n| n.has_tag_name("circle")).count(), chart::line::MAX_POINTS);
+}
+
+/// Raw values per category, for box plots: ratings' counts by year, and
+/// one far value.
+fn raw_table() -> Table {
+    let mut t = long_table();
+    t.rows.push(vec![Value::Int(2010), Value::Text("5 stars".into()), Value::Int(400)]);
+    t
+}
+
+#[test]
+fn box_plots_summarize_each_category() {
+    let mut s = spec(ChartKind::Box, "rating", &["n"]);
+    s.rules = vec![rule(chart::RuleAxis::Y, 45.0, false, "target")];
+    let chart = chart::render(&s, &raw_table(), "b").unwrap();
+    for out in [&chart.svg, &chart.svg_narrow] {
+        roxmltree::Document::parse(out).unwrap();
+        assert_no_overlap(out, "box");
+    }
+    // 5 stars: 10 40 50 70 400, quartiles 40 and 70 (IQR 30): 400 is out
+    let summary = chart.summary.as_ref().unwrap();
+    let five = &summary.rows[0];
+    assert_eq!(five[0], Value::Text("5 stars".into()));
+    assert_eq!(
+        &five[1..],
+        [5, 10, 40, 50, 70, 400, 1].map(|v| if v == 5 || v == 1 { Value::Int(v) } else { Value::Float(v as f64) })
+    );
+    // 3 stars: 0 10 20 40, quartiles 7.5 and 25 (quantile_cont)
+    assert_eq!(&summary.rows[2][3..6], [Value::Float(7.5), Value::Float(15.0), Value::Float(25.0)]);
+    assert!(
+        chart.description.contains("5 stars: median 50, quartiles 40 to 70, 5 values, 1 outliers."),
+        "{}",
+        chart.description
+    );
+    insta::assert_snapshot!("svg_box", chart.svg);
+}
+
+#[test]
+fn facets_draw_one_panel_per_value_on_shared_axes() {
+    let mut s = spec(ChartKind::Bar, "year", &["n"]);
+    s.facet = Some(named("rating"));
+    s.x_format = Some(Format::Text);
+    let chart = chart::render(&s, &long_table(), "f").unwrap();
+    assert!(chart.svg.is_empty() && chart.panels.len() == 3);
+    assert_eq!(chart.panels.iter().map(|p| p.label.as_str()).collect::<Vec<_>>(), ["5 stars", "4 stars", "3 stars"]);
+    let ticks = |svg: &str| {
+        let doc = roxmltree::Document::parse(svg).unwrap();
+        doc.descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .filter_map(|t| t.text())
+            .map(|t| t.trim().to_string())
+            .filter(|t| t.parse::<f64>().is_ok())
+            .collect::<Vec<_>>()
+    };
+    for p in &chart.panels {
+        for out in [&p.svg, &p.svg_narrow] {
+            assert_no_overlap(out, &p.label);
+        }
+        assert!(p.svg.contains("<title id=\"f-") && p.svg.contains(&format!("A &lt;title&gt;: {}", p.label)));
+    }
+    // shared: the 3-star panel (at most 40) has the 5-star panel's axis (to 70)
+    assert!(
+        ticks(&chart.panels[2].svg).iter().any(|t| t == "60" || t == "70" || t == "80"),
+        "{:?}",
+        ticks(&chart.panels[2].svg)
+    );
+    insta::assert_snapshot!("svg_facet_bar_panel", chart.panels[2].svg);
+    s.facet_scales = chart::FacetScales::Free;
+    let free = chart::render(&s, &long_table(), "f").unwrap();
+    assert!(!ticks(&free.panels[2].svg).iter().any(|t| t == "60" || t == "70"), "{:?}", ticks(&free.panels[2].svg));
+    // every kind but the heat map can be faceted
+    for (kind, x) in [
+        (ChartKind::Line, "year"),
+        (ChartKind::Area, "year"),
+        (ChartKind::Scatter, "year"),
+        (ChartKind::HBar, "year"),
+        (ChartKind::Box, "year"),
+        (ChartKind::Histogram, "year"),
+    ] {
+        let mut s = spec(kind, x, &["n"]);
+        s.facet = Some(named("rating"));
+        let chart = chart::render(&s, &long_table(), "k").unwrap_or_else(|e| panic!("{kind:?}: {}", e.message));
+        assert_eq!(chart.panels.len(), 3, "{kind:?}");
+        for p in &chart.panels {
+            roxmltree::Document::parse(&p.svg).unwrap();
+            assert_no_overlap(&p.svg, &format!("{kind:?} {}", p.label));
+        }
+    }
+    // at most MAX_FACETS panels
+    let mut many = long_table();
+    for k in 0..chart::MAX_FACETS {
+        many.rows.push(vec![Value::Int(2006), Value::Text(format!("other {k}")), Value::Int(1)]);
+    }
+    let err = chart::render(&s, &many, "e").unwrap_err().message;
+    assert!(err.contains(&format!("more than {} values", chart::MAX_FACETS)), "{err}");
 }

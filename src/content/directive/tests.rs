@@ -1,6 +1,7 @@
 //! Tests of directives.
 
 use super::*;
+use crate::chart::ChartKind;
 
 fn parse_in_file(name: &str, body: &str) -> Result<Directive, SourceError> {
     let text = format!("```{name}\n{body}```\n");
