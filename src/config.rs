@@ -19,8 +19,10 @@ pub struct Config {
     /// The public address of the site (`https://example.org/report/`). When set,
     /// `sitemap.xml` is written and `robots.txt` points to it.
     pub base_url: Option<String>,
-    /// The language of the pages (`lang` attribute).
+    /// The language of the pages (`lang` attribute; default: the locale).
     pub language: String,
+    /// How numbers and dates are written (`en`, `fr`, ...; default `en`).
+    pub locale: String,
     /// Where the edition date comes from: `query.column` of a query's first row
     /// (a date). `SOURCE_DATE_EPOCH`, when set, takes precedence. Without either,
     /// the site carries no edition date.
@@ -43,8 +45,10 @@ struct RawConfig {
     description: String,
     #[serde(default)]
     base_url: Option<String>,
-    #[serde(default = "default_language")]
-    language: String,
+    #[serde(default)]
+    language: Option<String>,
+    #[serde(default)]
+    locale: Option<String>,
     #[serde(default)]
     edition: Option<String>,
     #[serde(default)]
@@ -53,10 +57,6 @@ struct RawConfig {
     data_dir: Option<String>,
     #[serde(default)]
     sources: RawSources,
-}
-
-fn default_language() -> String {
-    "en".to_string()
 }
 
 impl Config {
@@ -76,11 +76,16 @@ impl Config {
             title: raw.title,
             description: raw.description,
             base_url: raw.base_url,
-            language: raw.language,
+            language: raw.language.or_else(|| raw.locale.clone()).unwrap_or_else(|| "en".to_string()),
+            locale: raw.locale.unwrap_or_else(|| "en".to_string()),
             edition: raw.edition,
             footer: raw.footer,
             data_dir: raw.data_dir,
         };
+        if let Err(message) = crate::locale::check(&config.locale) {
+            let offset = text.find("locale").unwrap_or(0);
+            return Err(SourceError::new(Location::at(display, text, offset), message));
+        }
         if let Some(url) = &config.base_url {
             let offset = text.find("base_url").unwrap_or(0);
             let problem = if !(url.starts_with("http://") || url.starts_with("https://")) {

@@ -5,6 +5,7 @@
 //! (see [`crate::table::Value::to_csv_field`]).
 
 use crate::table::Value;
+use chrono::Datelike;
 use std::fmt;
 
 /// How a value is shown on a page. Parsed from the filter syntax of inline
@@ -86,10 +87,17 @@ impl Format {
                 group_thousands(&format!("{:.*}", d, v.as_f64().unwrap_or_default()))
             }
             (Format::Pct(d), v) if v.as_f64().is_some() => {
-                format!("{}%", group_thousands(&format!("{:.*}", d, v.as_f64().unwrap_or_default() * 100.0)))
+                let text = format!("{:.*}", d, v.as_f64().unwrap_or_default() * 100.0);
+                match crate::locale::current() {
+                    Some(_) => percent_text(&text),
+                    None => format!("{}%", group_thousands(&text)),
+                }
             }
             (Format::Date, Value::Date(d)) => d.format("%Y-%m-%d").to_string(),
-            (Format::Month, Value::Date(d)) => d.format("%B %Y").to_string(),
+            (Format::Month, Value::Date(d)) => match crate::locale::current() {
+                Some(locale) => locale.month(d.year(), d.month() as u8),
+                None => d.format("%B %Y").to_string(),
+            },
             (Format::Year, Value::Date(d)) => d.format("%Y").to_string(),
             (Format::Year, Value::Int(i)) => i.to_string(),
             (Format::Auto, Value::Int(i)) => group_thousands(&i.to_string()),
@@ -139,11 +147,17 @@ fn auto_float(f: f64) -> String {
     group_thousands(&text)
 }
 
-/// Inserts `,` every three digits of the integer part of a decimal number text.
+/// Writes a decimal number text (`-1234.5`) as the page's locale does:
+/// in English, `,` every three digits of the integer part (`-1,234.5`).
+/// A zero rounded from a negative number (`-0`, `-0.0`) reads as zero.
 pub fn group_thousands(number: &str) -> String {
+    let number = without_negative_zero(number);
+    if let Some(locale) = crate::locale::current() {
+        return locale.number(&number);
+    }
     let (sign, rest) = match number.strip_prefix('-') {
         Some(rest) => ("-", rest),
-        None => ("", number),
+        None => ("", number.as_str()),
     };
     let (int_part, frac) = match rest.find('.') {
         Some(dot) => (&rest[..dot], &rest[dot..]),
@@ -159,10 +173,33 @@ pub fn group_thousands(number: &str) -> String {
         }
         grouped.push(ch);
     }
-    // "-0" and "-0.0" after rounding read as zero
-    let sign =
-        if grouped.bytes().all(|b| b == b'0') && frac.bytes().all(|b| b == b'0' || b == b'.') { "" } else { sign };
     format!("{sign}{grouped}{frac}")
+}
+
+/// A number text without the sign of a zero (`-0.0` is `0.0`).
+fn without_negative_zero(number: &str) -> String {
+    match number.strip_prefix('-') {
+        Some(rest) if rest.bytes().all(|b| b == b'0' || b == b'.') => rest.to_string(),
+        _ => number.to_string(),
+    }
+}
+
+/// A percentage written in ASCII (`72.1`) with the page's sign: `72.1%`,
+/// `72,1 %`.
+pub fn percent_text(number: &str) -> String {
+    match crate::locale::current() {
+        Some(locale) => locale.percent(&without_negative_zero(number)),
+        None => format!("{number}%"),
+    }
+}
+
+/// A short number text (an axis label's `2.5` of `2.5k`) with the page's
+/// decimal separator, ungrouped in English.
+pub fn decimal_text(number: &str) -> String {
+    match crate::locale::current() {
+        Some(locale) => locale.ungrouped(&without_negative_zero(number)),
+        None => number.to_string(),
+    }
 }
 
 #[cfg(test)]

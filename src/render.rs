@@ -468,6 +468,8 @@ pub struct PageView {
     pub description: String,
     /// The body HTML.
     pub body: String,
+    /// Its `lang` attribute.
+    pub lang: String,
 }
 
 #[derive(Serialize)]

@@ -90,6 +90,12 @@ fn clean(v: f64) -> f64 {
 /// A short label for an axis value: `950`, `2005`, `12k`, `1.5M`, `0.25`.
 /// Numbers below 10,000 print in full without separators, so years read as years.
 pub fn compact(v: f64) -> String {
+    let (text, suffix) = compact_parts(v);
+    format!("{}{suffix}", crate::format::decimal_text(&text))
+}
+
+/// A compact number as ASCII digits and its unit suffix (`2.5`, `k`).
+fn compact_parts(v: f64) -> (String, &'static str) {
     let a = v.abs();
     let (scaled, suffix) = if a >= 1e9 {
         (v / 1e9, "B")
@@ -107,7 +113,7 @@ pub fn compact(v: f64) -> String {
     if text == "-0" {
         text = "0".into();
     }
-    format!("{text}{suffix}")
+    (text, suffix)
 }
 
 /// Labels for the ticks of one axis: compact numbers sharing one unit (`5k`,
@@ -137,7 +143,12 @@ pub fn label_axis(values: &[f64], percent: bool, log: bool) -> Vec<Tick> {
     values
         .iter()
         .map(|&v| {
-            let label = if v == 0.0 { "0".to_string() } else { format!("{}{suffix}", compact(v / divisor)) };
+            let label = match (v == 0.0, percent) {
+                (true, _) => "0".to_string(),
+                // a share in the page's locale: `25%`, `25 %`
+                (false, true) => crate::format::percent_text(&compact_parts(v / divisor).0),
+                (false, false) => format!("{}{suffix}", compact(v / divisor)),
+            };
             Tick { value: v, label }
         })
         .collect()

@@ -33,6 +33,9 @@ pub struct FrontMatter {
     /// Makes this page a template: one page per row of a query.
     #[serde(default)]
     pub generate: Option<Generate>,
+    /// The locale of this page's numbers and dates (default: the site's).
+    #[serde(default)]
+    pub locale: Option<String>,
 }
 
 /// `[generate]`: one page per row of `query`; the page's text may use
@@ -108,6 +111,12 @@ pub fn parse(split: &Split<'_>, text: &str, path: &Path) -> Result<FrontMatter, 
                 format!("invalid `slug` `{slug}`: use lowercase letters, digits, `-` and `_`"),
             ));
         }
+    }
+    if let Some(locale) = &meta.locale
+        && let Err(message) = crate::locale::check(locale)
+    {
+        let offset = split.toml_offset + split.toml.find("locale").unwrap_or(0);
+        return Err(SourceError::new(Location::at(path, text, offset), message));
     }
     Ok(meta)
 }

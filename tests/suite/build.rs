@@ -341,3 +341,45 @@ fn links_to_content_files_lead_to_their_pages_and_headings_have_ids() {
     assert!(page.contains("<a href=\"colophon.html#where-it-comes-from\">here</a>"), "a page's own name: {page}");
     assert!(page.contains("<a href=\"#where-it-comes-from\">up</a>"), "{page}");
 }
+
+#[test]
+fn numbers_and_dates_follow_the_locale_and_downloads_do_not() {
+    let site = Site::fixture("minimal");
+    let config = std::fs::read_to_string(site.root().join("content/site.toml")).unwrap().replacen(
+        "title = ",
+        "locale = \"fr\"\ntitle = ",
+        1,
+    );
+    site.write("content/site.toml", &config);
+    let body = |front: &str| {
+        format!(
+            "+++\ntitle = \"Locale\"\n{front}+++\n\n\
+             ```sql facts\nselect 1132367 as n, 4.41 as mean, 0.721 as share, date '2018-12-01' as day, -0.0001 as tiny\n```\n\n\
+             {{{{ facts.n | int }}}} · {{{{ facts.mean | dec(2) }}}} · {{{{ facts.share | pct(1) }}}} · \
+             {{{{ facts.day | month }}}} · {{{{ facts.tiny | dec(1) }}}}\n\n\
+             ```table\ndata = \"facts\"\nformats = {{ n = \"int\", share = \"pct(1)\" }}\n```\n\n\
+             ```chart\nkind = \"bar\"\ndata = \"facts\"\nx = \"day\"\ny = \"n\"\ntitle = \"N\"\n```\n"
+        )
+    };
+    site.write("content/fr.md", &body(""));
+    site.write("content/de.md", &body("slug = \"de\"\nlocale = \"de\"\n"));
+    site.build().unwrap();
+    let fr = site.read("fr.html");
+    assert!(fr.contains("<html lang=\"fr\">"), "{fr}");
+    let nnbsp = '\u{202f}';
+    for text in [
+        format!("1{nnbsp}132{nnbsp}367 · 4,41 · 72,1\u{a0}% · décembre 2018 · 0,0"),
+        format!("<td class=\"num\">1{nnbsp}132{nnbsp}367</td>"),
+        "<td class=\"num\">72,1\u{a0}%</td>".to_string(),
+    ] {
+        assert!(fr.contains(&text), "no `{text}` in {fr}");
+    }
+    // the chart's value label, in the SVG
+    assert!(fr.contains(&format!("\n1{nnbsp}132{nnbsp}367\n")), "{fr}");
+    // a page of its own locale
+    let de = site.read("de.html");
+    assert!(de.contains("<html lang=\"de\">") && de.contains("1.132.367 · 4,41 · 72,1\u{a0}% · Dezember 2018"), "{de}");
+    // the other pages of the site are French too, and downloads are as SQL returns them
+    assert!(site.read("index.html").contains("<html lang=\"fr\">"));
+    assert_eq!(site.read("data/facts.csv"), "n,mean,share,day,tiny\n1132367,4.41,0.721,2018-12-01,-0.0001\n");
+}

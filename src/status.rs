@@ -1,0 +1,109 @@
+//! `status.json`: what an edition is made of (the generator, the edition
+//! date, its pages, each query's row count, every input file), for health
+//! checks and archives; and, in the published copy only, the facts of the
+//! run that made it (`run`: when, how long, each stage).
+
+use crate::ingest::Dataset;
+use crate::render::{OutputFile, PageView};
+use crate::table::Table;
+use anyhow::Context;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The contents of `status.json`; its keys in alphabetical order, as they
+/// have always been written.
+#[derive(Debug, Serialize)]
+pub struct Status<'a> {
+    /// When it was built, from `SOURCE_DATE_EPOCH` (RFC 3339), if set.
+    pub built_at: Option<String>,
+    /// The edition date (`YYYY-MM-DD`), if known.
+    pub edition: Option<String>,
+    /// What made it.
+    pub generator: Generator,
+    /// Every input file and what became of its rows.
+    pub inputs: &'a [Dataset],
+    /// The pages' file names.
+    pub pages: Vec<String>,
+    /// Each query's number of rows.
+    pub queries: BTreeMap<String, usize>,
+    /// This run's facts; absent from the edition (archives, reproducible
+    /// builds), present in the published copy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run: Option<Run>,
+}
+
+/// The generator of an edition.
+#[derive(Debug, Serialize)]
+pub struct Generator {
+    /// Always `mangetamain`.
+    pub name: &'static str,
+    /// The revision it was built from.
+    pub revision: &'static str,
+    /// Its version.
+    pub version: &'static str,
+}
+
+/// When a run started and finished, and how long each stage took.
+#[derive(Debug, Serialize)]
+pub struct Run {
+    /// RFC 3339, to the millisecond, UTC.
+    pub finished_at: String,
+    /// The whole run, in seconds (to the millisecond).
+    pub seconds: f64,
+    /// Each stage's seconds, by name.
+    pub stages: BTreeMap<String, f64>,
+    /// RFC 3339, to the millisecond, UTC.
+    pub started_at: String,
+}
+
+impl<'a> Status<'a> {
+    /// The status of an edition made of `pages` and `tables` from `inputs`.
+    pub fn new(
+        edition: &Option<String>,
+        inputs: &'a [Dataset],
+        pages: &[PageView],
+        tables: &BTreeMap<String, Table>,
+        source_date_epoch: Option<i64>,
+    ) -> Status<'a> {
+        Status {
+            generator: Generator {
+                name: "mangetamain",
+                version: env!("CARGO_PKG_VERSION"),
+                revision: env!("MANGETAMAIN_REVISION"),
+            },
+            edition: edition.clone(),
+            built_at: source_date_epoch.and_then(|s| chrono::DateTime::from_timestamp(s, 0)).map(|d| d.to_rfc3339()),
+            pages: pages.iter().map(|p| format!("{}.html", p.slug)).collect(),
+            queries: tables.iter().map(|(n, t)| (n.clone(), t.rows.len())).collect(),
+            inputs,
+            run: None,
+        }
+    }
+
+    /// The file `status.json`, pretty-printed.
+    pub fn file(&self) -> anyhow::Result<OutputFile> {
+        let mut text = serde_json::to_string_pretty(self).context("cannot write status.json")?;
+        text.push('\n');
+        Ok(OutputFile { rel_path: "status.json".into(), contents: text.into_bytes() })
+    }
+}
+
+impl Run {
+    /// A run that started at `started_at` (wall clock) and `started`
+    /// (monotonic), with the time of each stage done.
+    pub fn since(
+        started_at: chrono::DateTime<chrono::Utc>,
+        started: std::time::Instant,
+        stages: &[(&'static str, std::time::Duration)],
+    ) -> Run {
+        let seconds = |d: std::time::Duration| (d.as_secs_f64() * 1000.0).round() / 1000.0;
+        let finished_at = started_at + chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
+        let stamp = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        Run {
+            started_at: stamp(started_at),
+            finished_at: stamp(finished_at),
+            seconds: seconds(started.elapsed()),
+            stages: stages.iter().map(|(s, took)| ((*s).to_string(), seconds(*took))).collect(),
+        }
+    }
+}
