@@ -402,6 +402,7 @@ fn hbar_area_and_scatter_split_by_color() {
             assert!(chart.svg.contains(">\n100%\n<") && !chart.svg.contains("125%"), "{name}: {}", chart.svg);
         }
         insta::assert_snapshot!(name, chart.svg);
+        insta::assert_snapshot!(format!("{name}_narrow"), chart.svg_narrow);
     }
     // grouped horizontal bars: every value labelled at its bar
     let mut s = spec(ChartKind::HBar, "year", &["n"]);
@@ -485,6 +486,7 @@ fn box_plots_summarize_each_category() {
         chart.description
     );
     insta::assert_snapshot!("svg_box", chart.svg);
+    insta::assert_snapshot!("svg_box_narrow", chart.svg_narrow);
 }
 
 #[test]
@@ -517,6 +519,7 @@ fn facets_draw_one_panel_per_value_on_shared_axes() {
         ticks(&chart.panels[2].svg)
     );
     insta::assert_snapshot!("svg_facet_bar_panel", chart.panels[2].svg);
+    insta::assert_snapshot!("svg_facet_bar_panel_narrow", chart.panels[2].svg_narrow);
     s.facet_scales = chart::FacetScales::Free;
     let free = chart::render(&s, &long_table(), "f").unwrap();
     assert!(!ticks(&free.panels[2].svg).iter().any(|t| t == "60" || t == "70"), "{:?}", ticks(&free.panels[2].svg));
