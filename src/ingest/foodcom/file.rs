@@ -4,7 +4,7 @@
 
 use super::batch;
 use super::date::{self, SlashOrder};
-use super::layout::{INTERACTIONS_HEADER, Input, Kind, MAX_FIELDS, RECIPES_HEADER, SPLIT_HEADER, Table};
+use super::layout::{FoodcomTable, INTERACTIONS_HEADER, Input, Kind, MAX_FIELDS, RECIPES_HEADER, SPLIT_HEADER};
 use super::records::{self, Damage, Span, Splitter};
 use super::rows::{Interaction, Reason, Recipe, Row, SlashParts, days, interaction_row, recipe_row};
 use crate::ingest::inputs::Dataset;
@@ -43,7 +43,7 @@ pub(super) type Sink = std::sync::mpsc::SyncSender<duckdb::arrow::record_batch::
 
 /// A table and where its batches go: its loader, and for the recipes, the
 /// loaders of the tables derived from them.
-pub(super) type Sinks = (Table, Vec<Sink>);
+pub(super) type Sinks = (FoodcomTable, Vec<Sink>);
 
 /// The parsing side of a file's ingest: it decides what is kept and what is
 /// quarantined, and sends both to the storing side, so parsing and storing
@@ -54,7 +54,7 @@ pub(super) struct Loader<'d> {
     pub(super) input: &'d Input,
     pub(super) rejects: std::sync::mpsc::SyncSender<Reject>,
     /// The file's table.
-    pub(super) batch: (Table, batch::Batch, Vec<Sink>),
+    pub(super) batch: (FoodcomTable, batch::Batch, Vec<Sink>),
     /// Rows per batch ([`Loader::size_batches`]).
     pub(super) batch_rows: usize,
     pub(super) order: SlashOrder,

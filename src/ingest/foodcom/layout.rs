@@ -44,7 +44,7 @@ pub(super) const INTERACTIONS_COLUMNS: &str =
 
 /// The tables ingest fills from the files as it reads them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Table {
+pub(super) enum FoodcomTable {
     Recipes,
     Interactions,
 }
@@ -62,32 +62,32 @@ pub(super) const DERIVED: [(&str, [&str; 3], usize); 2] = [
 /// The column of `recipes` that holds the id.
 pub(super) const RECIPE_ID: usize = 1;
 
-impl Table {
-    pub(super) const ALL: [Table; 2] = [Table::Recipes, Table::Interactions];
+impl FoodcomTable {
+    pub(super) const ALL: [FoodcomTable; 2] = [FoodcomTable::Recipes, FoodcomTable::Interactions];
 
     /// What its files hold, for messages.
     pub(super) fn what(self) -> &'static str {
         match self {
-            Table::Recipes => "recipes",
-            Table::Interactions => "interactions",
+            FoodcomTable::Recipes => "recipes",
+            FoodcomTable::Interactions => "interactions",
         }
     }
 
     pub(super) fn columns_sql(self) -> &'static str {
         match self {
-            Table::Recipes => RECIPES_COLUMNS,
-            Table::Interactions => INTERACTIONS_COLUMNS,
+            FoodcomTable::Recipes => RECIPES_COLUMNS,
+            FoodcomTable::Interactions => INTERACTIONS_COLUMNS,
         }
     }
 
     pub(super) fn columns(self) -> &'static [batch::Col] {
         use batch::Col::*;
         match self {
-            Table::Recipes => &[
+            FoodcomTable::Recipes => &[
                 Text, BigInt, BigInt, BigInt, Date, List, Double, Double, Double, Double, Double, Double, Double,
                 BigInt, List, Text, List, BigInt,
             ],
-            Table::Interactions => &[BigInt, BigInt, Date, Int, Text],
+            FoodcomTable::Interactions => &[BigInt, BigInt, Date, Int, Text],
         }
     }
 }
@@ -108,10 +108,10 @@ impl Kind {
         }
     }
 
-    pub(super) fn table(self) -> Table {
+    pub(super) fn table(self) -> FoodcomTable {
         match self {
-            Kind::Recipes => Table::Recipes,
-            _ => Table::Interactions,
+            Kind::Recipes => FoodcomTable::Recipes,
+            _ => FoodcomTable::Interactions,
         }
     }
 

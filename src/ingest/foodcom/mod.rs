@@ -56,7 +56,7 @@ use crate::ingest::inputs::{Dataset, SourceFiles};
 use crate::ingest::progress::Progress;
 use anyhow::Context;
 use file::{Reject, Sinks, load, sniff};
-use layout::{DERIVED, Input, Kind, RECIPE_ID, Table};
+use layout::{DERIVED, FoodcomTable, Input, Kind, RECIPE_ID};
 pub use layout::{INTERACTIONS_HEADER, NUTRIENTS, RECIPES_HEADER, SPLIT_HEADER};
 pub use rows::Reason;
 
@@ -75,7 +75,7 @@ pub fn read(
         for f in &g.files {
             let kind = sniff(&f.path, &f.file)?;
             let table = kind.table();
-            let slot = &mut tables[Table::ALL.iter().position(|t| *t == table).unwrap_or_default()];
+            let slot = &mut tables[FoodcomTable::ALL.iter().position(|t| *t == table).unwrap_or_default()];
             match slot {
                 Some(other) if other.source.name != g.source.name => {
                     return Err(SourceError::new(
@@ -101,7 +101,8 @@ pub fn read(
         }
     }
     for g in groups {
-        let own: Vec<Table> = inputs.iter().filter(|i| i.source == g.source.name).map(|i| i.kind.table()).collect();
+        let own: Vec<FoodcomTable> =
+            inputs.iter().filter(|i| i.source == g.source.name).map(|i| i.kind.table()).collect();
         if own.iter().any(|t| *t != own[0]) {
             return Err(SourceError::new(
                 g.source.defined_at.clone(),
@@ -115,7 +116,7 @@ pub fn read(
     }
     let names = tables.map(|t| t.map(|g| g.source.name.clone()));
     let mut sql = String::new();
-    for (table, name) in Table::ALL.iter().zip(&names) {
+    for (table, name) in FoodcomTable::ALL.iter().zip(&names) {
         if let Some(name) = name {
             sql.push_str(&format!("CREATE TABLE {} ({});\n", identifier(name), table.columns_sql()));
         }
@@ -154,7 +155,7 @@ fn load_all(
     let (reject_tx, reject_rx) = std::sync::mpsc::sync_channel::<Reject>(256);
     let mut sinks = Vec::new();
     let mut sources = Vec::new();
-    for (table, name) in Table::ALL.into_iter().zip(names) {
+    for (table, name) in FoodcomTable::ALL.into_iter().zip(names) {
         let (tx, rx) = std::sync::mpsc::sync_channel(2);
         sinks.push(tx);
         if let Some(name) = name {
@@ -166,16 +167,17 @@ fn load_all(
     let derive = names[0].is_some();
     let (derived_tx, derived_rx): (Vec<_>, Vec<_>) =
         DERIVED.iter().filter(|_| derive).map(|_| std::sync::mpsc::sync_channel(2)).unzip();
-    let sink = |table: Table| sinks[Table::ALL.iter().position(|t| *t == table).unwrap_or_default()].clone();
+    let sink =
+        |table: FoodcomTable| sinks[FoodcomTable::ALL.iter().position(|t| *t == table).unwrap_or_default()].clone();
     // the files one thread parses, in order, and where its batches go
     let groups: Vec<(Vec<&Input>, Sinks)> = [
         (
             inputs.iter().filter(|i| i.kind == Kind::Recipes).collect::<Vec<_>>(),
-            (Table::Recipes, std::iter::once(sink(Table::Recipes)).chain(derived_tx).collect()),
+            (FoodcomTable::Recipes, std::iter::once(sink(FoodcomTable::Recipes)).chain(derived_tx).collect()),
         ),
         (
             inputs.iter().filter(|i| i.kind != Kind::Recipes).collect(),
-            (Table::Interactions, vec![sink(Table::Interactions)]),
+            (FoodcomTable::Interactions, vec![sink(FoodcomTable::Interactions)]),
         ),
     ]
     .into_iter()
@@ -189,8 +191,8 @@ fn load_all(
                 let schema = batch::Batch::new(table.columns()).schema();
                 std::thread::Builder::new().name(format!("load {name}")).spawn_scoped(scope, move || {
                     priority::lower_this_thread(match table {
-                        Table::Recipes => priority::yields::STORE_RECIPES,
-                        Table::Interactions => priority::yields::STORE_INTERACTIONS,
+                        FoodcomTable::Recipes => priority::yields::STORE_RECIPES,
+                        FoodcomTable::Interactions => priority::yields::STORE_INTERACTIONS,
                     });
                     db.load(name, schema, stream::from_channel(rx))?;
                     tracing::debug!(table = name, "table stored");

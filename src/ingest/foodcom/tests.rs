@@ -3,7 +3,7 @@
 
 use super::batch;
 use super::file::batch_rows;
-use super::layout::{DERIVED, RECIPE_ID, RECIPES_HEADER, Table};
+use super::layout::{DERIVED, FoodcomTable, RECIPE_ID, RECIPES_HEADER};
 use super::rows::{Reason, days, int};
 use std::path::Path;
 
@@ -222,7 +222,7 @@ fn errors_name_the_file() {
 
 #[test]
 fn derived_tables_read_the_id_and_list_columns_of_recipes() {
-    let columns = Table::Recipes.columns();
+    let columns = FoodcomTable::Recipes.columns();
     assert_eq!(columns[RECIPE_ID], batch::Col::BigInt);
     for (table, _, column) in DERIVED {
         assert_eq!(columns[column], batch::Col::List, "{table}");
