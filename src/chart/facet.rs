@@ -93,8 +93,8 @@ pub(super) fn shared_domain(
     let xi = column(table, &spec.query.value, &spec.x)?;
     let mut domain = Domain::default();
     if matches!(spec.kind, ChartKind::Bar | ChartKind::HBar | ChartKind::Box) {
-        let mut seen = std::collections::BTreeSet::new();
-        let keys = table.rows.iter().map(|r| &r[xi]).filter(|v| seen.insert(v.to_csv_field())).cloned().collect();
+        let mut seen = FirstSeen::default();
+        let keys = table.rows.iter().map(|r| &r[xi]).filter(|v| seen.number(v).1).cloned().collect();
         domain.categories = Some(keys);
     }
     let union = |a: Option<(f64, f64)>, b: (f64, f64)| Some(a.map_or(b, |(lo, hi)| (lo.min(b.0), hi.max(b.1))));

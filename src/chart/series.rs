@@ -175,21 +175,22 @@ pub(super) fn by_color<'a>(
     let mut categories: Vec<&Value> = Vec::new();
     let mut category_of: std::collections::BTreeMap<String, usize> = Default::default();
     let mut series: Vec<String> = Vec::new();
-    let mut series_of: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut seen_series = FirstSeen::default();
+    let mut series_of_row = Vec::with_capacity(table.rows.len());
     for row in &table.rows {
         let x = &row[xi];
         if let std::collections::btree_map::Entry::Vacant(e) = category_of.entry(key(x)) {
             e.insert(categories.len());
             categories.push(x);
         }
-        let c = &row[ci];
-        if let std::collections::btree_map::Entry::Vacant(e) = series_of.entry(key(c)) {
-            if series.len() == MAX_SERIES {
+        let (s, new) = seen_series.number(&row[ci]);
+        if new {
+            if s == MAX_SERIES {
                 return Err(too_many_series(spec));
             }
-            e.insert(series.len());
-            series.push(series_name(c));
+            series.push(series_name(&row[ci]));
         }
+        series_of_row.push(s);
     }
     if matches!(spec.kind, ChartKind::Line | ChartKind::Area) {
         let number = axis::x_number;
@@ -199,9 +200,8 @@ pub(super) fn by_color<'a>(
     }
     let mut y = vec![vec![None; categories.len()]; series.len()];
     let mut seen = vec![vec![false; categories.len()]; series.len()];
-    for row in &table.rows {
+    for (row, &s) in table.rows.iter().zip(&series_of_row) {
         let Some(&i) = category_of.get(&key(&row[xi])) else { continue };
-        let s = series_of[&key(&row[ci])];
         if seen[s][i] {
             return Err(SourceError::new(
                 color.location.clone(),
