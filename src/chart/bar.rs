@@ -132,9 +132,12 @@ pub(super) fn legend(c: &mut Canvas, data: &Data<'_>, f: &Frame) {
 }
 
 /// A swatch and a name for each series, at the given places.
+/// A name too long for the canvas is shortened with `…` (the data table has
+/// it whole).
 fn draw_legend(c: &mut Canvas, names: &[String], at: &[(f64, f64)]) {
+    let width = c.width as f64;
     for (s, (name, &(x, y))) in names.iter().zip(at).enumerate() {
-        c.text(x, y, name.clone(), TICK, Role::Text, Align::Start);
+        c.text(x, y, axis::fit_text(name, TICK, width - x - 8.0), TICK, Role::Text, Align::Start);
         c.rect(x - 16.0, y - 4.0, x - 6.0, y + 4.0, Role::Series(s));
     }
 }

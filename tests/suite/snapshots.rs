@@ -549,3 +549,29 @@ fn facets_draw_one_panel_per_value_on_shared_axes() {
     let err = chart::render(&s, &many, "e").unwrap_err().message;
     assert!(err.contains(&format!("more than {} values", chart::MAX_FACETS)), "{err}");
 }
+
+#[test]
+fn a_long_series_name_is_shortened_within_the_chart() {
+    let mut t = long_table();
+    for row in t.rows.iter_mut().filter(|r| r[1] == Value::Text("3 stars".into())) {
+        row[1] = Value::Text("é".repeat(300));
+    }
+    for kind in [ChartKind::Scatter, ChartKind::Bar, ChartKind::HBar] {
+        let mut s = spec(kind, "year", &["n"]);
+        s.color = Some(named("rating"));
+        let chart = chart::render(&s, &t, "l").unwrap();
+        for (out, width) in [(&chart.svg, chart::WIDTH), (&chart.svg_narrow, chart::NARROW)] {
+            let doc = roxmltree::Document::parse(out).unwrap();
+            for text in doc
+                .descendants()
+                .filter(|n| n.has_tag_name("text") && !matches!(n.attribute("text-anchor"), Some("middle" | "end")))
+            {
+                let x: f64 = text.attribute("x").unwrap().parse().unwrap();
+                let size: f64 = text.attribute("font-size").unwrap().parse().unwrap();
+                let end = x + chart::axis::text_width(text.text().unwrap_or("").trim(), size);
+                assert!(end <= width as f64, "{kind:?}: a text ends at {end} of {width}");
+            }
+            assert!(out.contains('…'), "{kind:?}: the long name is shortened");
+        }
+    }
+}
