@@ -481,10 +481,6 @@ pub fn write(out: &Path, files: &[OutputFile], run: &[OutputFile]) -> anyhow::Re
 fn write_file(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     let mut f = std::fs::File::create(path).with_context(|| format!("cannot write `{}`", path.display()))?;
     f.write_all(contents).with_context(|| format!("cannot write `{}`", path.display()))?;
-    if std::env::var_os("MANGETAMAIN_FAIL_WRITE").is_some_and(|v| path.ends_with(&v)) {
-        // a test hook: simulate a full disk on one file
-        anyhow::bail!("cannot write `{}`: no space left on device (simulated)", path.display());
-    }
     f.sync_data().with_context(|| format!("cannot write `{}`", path.display()))
 }
 

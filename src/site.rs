@@ -89,21 +89,6 @@ pub struct BuildSummary {
     pub written: bool,
 }
 
-/// The duration of each stage of one run, for the log and `status.json`.
-#[derive(Debug, Default)]
-struct Stages {
-    done: Vec<(&'static str, std::time::Duration)>,
-}
-
-impl Stages {
-    fn timed<T>(&mut self, stage: &'static str, started: Instant, value: T) -> T {
-        let took = started.elapsed();
-        tracing::debug!(stage, ms = took.as_millis() as u64, "stage done");
-        self.done.push((stage, took));
-        value
-    }
-}
-
 /// How many queries run at once by default (`--threads`).
 pub const DEFAULT_THREADS: u16 = 2;
 
@@ -119,35 +104,107 @@ pub fn preview(opts: &BuildOptions) -> anyhow::Result<(BuildSummary, Vec<OutputF
     run(&BuildOptions { write: false, archive: None, ..opts.clone() })
 }
 
+/// The build, stage by stage: each is timed under its name for the log
+/// and `status.json`.
 fn run(opts: &BuildOptions) -> anyhow::Result<(BuildSummary, Vec<OutputFile>)> {
-    let started_at = chrono::Utc::now();
-    let started = Instant::now();
-    let mut stages = Stages::default();
-    if !opts.root.join("content").is_dir() {
-        anyhow::bail!(
-            "`{}` has no `content/` directory: it is not a site (`mangetamain new DIR` starts one)",
-            opts.root.display()
-        );
-    }
+    let mut build = Build::start(opts)?;
     // one build per output at a time
-    let _lock = publish::lock(&opts.out_dir)?;
-    let t = Instant::now();
-    let config_path = opts.root.join("content/site.toml");
-    let config = Config::from_file(&config_path, &display(&config_path, &opts.root))?;
-    let pages = stages.timed("content", t, content::load_all(&opts.root.join("content"), &opts.root)?);
-    let t = Instant::now();
-    let templates = stages.timed("templates", t, Templates::load(&opts.root.join("templates"), &opts.root)?);
-
+    let _out_lock = publish::lock(&opts.out_dir)?;
+    let content = build.stage("content", || Content::load(opts))?;
+    let templates = build.stage("templates", || Templates::load(&opts.root.join("templates"), &opts.root))?;
     // one build per database at a time too: another output may share it
     let _db_lock = publish::lock(&opts.db)?;
-    let t = Instant::now();
+    let ingested = build.stage("ingest", || ingest(opts, &content.config))?;
+    let planned = build.stage("query", || query(opts, &content, &ingested))?;
+    let mut site = build.stage("render", || Site::render(opts, &content, &templates, &planned, &ingested.datasets))?;
+    if let (Some(dir), true) = (&opts.archive, opts.write) {
+        build.stage("archive", || site.archive(dir))?;
+    }
+    if opts.write {
+        let run = opts.source_date_epoch.is_none().then(|| build.run(&ingested.read));
+        build.stage("publish", || site.publish(run))?;
+    } else {
+        // what the preview shows, as nginx would
+        publish::precompress(&mut site.files)?;
+    }
+    Ok((site.summary(), site.files))
+}
+
+/// One build under way: when it started and how long each stage took.
+struct Build {
+    started_at: chrono::DateTime<chrono::Utc>,
+    started: Instant,
+    stages: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Build {
+    fn start(opts: &BuildOptions) -> anyhow::Result<Build> {
+        if !opts.root.join("content").is_dir() {
+            anyhow::bail!(
+                "`{}` has no `content/` directory: it is not a site (`mangetamain new DIR` starts one)",
+                opts.root.display()
+            );
+        }
+        Ok(Build { started_at: chrono::Utc::now(), started: Instant::now(), stages: Vec::new() })
+    }
+
+    /// Runs the stage `name` and records how long it took.
+    fn stage<T>(&mut self, name: &'static str, stage: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<T> {
+        let t = Instant::now();
+        let value = stage()?;
+        let took = t.elapsed();
+        tracing::debug!(stage = name, ms = took.as_millis() as u64, "stage done");
+        self.stages.push((name, took));
+        Ok(value)
+    }
+
+    /// The facts of this run so far; `read`: the sources read again.
+    fn run(&self, read: &[String]) -> Run {
+        Run::since(self.started_at, self.started, &self.stages, read)
+    }
+}
+
+/// What the author wrote: the configuration and the pages, as parsed.
+struct Content {
+    config: Config,
+    /// `content/site.toml`, relative to the site root (for errors).
+    config_file: PathBuf,
+    pages: Vec<content::Page>,
+}
+
+impl Content {
+    fn load(opts: &BuildOptions) -> anyhow::Result<Content> {
+        let path = opts.root.join("content/site.toml");
+        let config_file = display(&path, &opts.root);
+        let config = Config::from_file(&path, &config_file)?;
+        let pages = content::load_all(&opts.root.join("content"), &opts.root)?;
+        Ok(Content { config, config_file, pages })
+    }
+
+    /// Links to content files lead to their pages: each file name and its page's.
+    fn page_files(&self) -> markdown::PageFiles {
+        self.pages
+            .iter()
+            .filter(|p| !p.is_template())
+            .filter_map(|p| Some((p.source.file_name()?.to_string_lossy().into_owned(), p.file_name())))
+            .collect()
+    }
+
+    /// The first line of `site.toml`, where errors about it as a whole point.
+    fn config_location(&self) -> Location {
+        Location { path: self.config_file.clone(), line: 1, column: 1 }
+    }
+}
+
+/// Reads the sources into the database (or keeps it, when they are unchanged).
+fn ingest(opts: &BuildOptions, config: &Config) -> anyhow::Result<ingest::Ingested> {
     let data_dir = match (&opts.data_dir, &config.data_dir) {
         (Some(dir), _) => dir.clone(),
         (None, Some(dir)) => opts.root.join(dir),
         (None, None) => opts.root.clone(),
     };
     tracing::info!(data = %data_dir.display(), sources = config.sources.len(), "ingesting");
-    let ingested = ingest::run(&IngestOptions {
+    ingest::run(&IngestOptions {
         sources: config.sources.clone(),
         data_dir,
         db: opts.db.clone(),
@@ -155,43 +212,35 @@ fn run(opts: &BuildOptions) -> anyhow::Result<(BuildSummary, Vec<OutputFile>)> {
         max_quarantine: opts.max_quarantine,
         memory_limit: opts.memory_limit.clone(),
         progress: true,
-    })?;
-    let (datasets, attached) = (ingested.datasets, ingested.attached);
-    stages.timed("ingest", t, ());
+    })
+}
 
-    let t = Instant::now();
+/// Runs every query once (or reuses the last build's results) and
+/// generates the pages that come from data.
+fn query(opts: &BuildOptions, content: &Content, ingested: &ingest::Ingested) -> anyhow::Result<plan::Planned> {
+    let config = &content.config;
     // results of the last build are reused while data and SQL are unchanged
     let mut data_key = format!("{} {}\n", env!("CARGO_PKG_VERSION"), ingest::SCHEMA_VERSION);
-    for d in &datasets {
+    for d in &ingested.datasets {
         data_key.push_str(&format!("{} {} {}\n", d.source, d.file, d.blake3));
     }
     for s in &config.sources {
         data_key.push_str(&format!("{} {}\n", s.name, s.fingerprint()));
     }
-    let edition_ref = config.edition.as_ref().map(|e| Located {
-        value: e.clone(),
-        location: Location { path: display(&config_path, &opts.root), line: 1, column: 1 },
-    });
+    let edition = config.edition.as_ref().map(|e| Located { value: e.clone(), location: content.config_location() });
     let query_opts = plan::QueryOptions {
         db: opts.db.clone(),
         memory_limit: opts.memory_limit.clone(),
         threads: opts.threads,
         data_key,
-        attached,
+        attached: ingested.attached.clone(),
     };
-    // links to content files lead to their pages
-    let page_files: markdown::PageFiles = pages
-        .iter()
-        .filter(|p| !p.is_template())
-        .filter_map(|p| Some((p.source.file_name()?.to_string_lossy().into_owned(), p.file_name())))
-        .collect();
-    let planned = plan::run(pages, edition_ref, &query_opts)?;
-    let (ran, reused) = (planned.ran, planned.reused);
-    let (pages, tables, generated) = (planned.pages, planned.tables, planned.generated);
-    if opts.archive.is_some() && pages.iter().any(|p| p.file_name() == archive::EDITIONS_PAGE) {
-        let page = pages.iter().find(|p| p.file_name() == archive::EDITIONS_PAGE).map(|p| p.source.clone());
+    let planned = plan::run(content.pages.clone(), edition, &query_opts)?;
+    if let (Some(_), Some(page)) =
+        (&opts.archive, planned.pages.iter().find(|p| p.file_name() == archive::EDITIONS_PAGE))
+    {
         return Err(SourceError::new(
-            Location { path: page.unwrap_or_default(), line: 1, column: 1 },
+            Location { path: page.source.clone(), line: 1, column: 1 },
             format!(
                 "with `--archive`, `{}` is the list of editions; give this page another name",
                 archive::EDITIONS_PAGE
@@ -199,117 +248,146 @@ fn run(opts: &BuildOptions) -> anyhow::Result<(BuildSummary, Vec<OutputFile>)> {
         )
         .into());
     }
-    stages.timed("query", t, ());
-    if ran > 0 {
-        tracing::info!(queries = ran, reused, "queries ran");
+    if planned.ran > 0 {
+        tracing::info!(queries = planned.ran, reused = planned.reused, "queries ran");
     } else {
-        tracing::info!(reused, "no query ran: every result was reused");
+        tracing::info!(reused = planned.reused, "no query ran: every result was reused");
+    }
+    Ok(planned)
+}
+
+/// The rendered site: its pages and files, and what made them.
+struct Site<'a> {
+    opts: &'a BuildOptions,
+    content: &'a Content,
+    templates: &'a Templates,
+    planned: &'a plan::Planned,
+    datasets: &'a [ingest::Dataset],
+    /// The edition date (`YYYY-MM-DD`), if known.
+    edition: Option<String>,
+    /// Every page, the Editions page last when there is one.
+    views: Vec<PageView>,
+    /// Charts drawn.
+    charts: usize,
+    /// The site's files, without their `.gz` twins.
+    files: Vec<OutputFile>,
+}
+
+impl<'a> Site<'a> {
+    /// Renders every page (charts included) and the site's files, and
+    /// checks every link between them.
+    fn render(
+        opts: &'a BuildOptions,
+        content: &'a Content,
+        templates: &'a Templates,
+        planned: &'a plan::Planned,
+        datasets: &'a [ingest::Dataset],
+    ) -> anyhow::Result<Site<'a>> {
+        let config = &content.config;
+        let page_files = content.page_files();
+        let mut views = Vec::new();
+        let mut charts = 0;
+        for page in &planned.pages {
+            // every number and date of the page in its locale
+            let locale = page.meta.locale.as_deref().unwrap_or(&config.locale);
+            let rendered = crate::locale::with(locale, || {
+                render_page(page, &planned.tables, templates, &planned.generated, &page_files)
+            });
+            let (mut view, n) = rendered.map_err(|m| anyhow::anyhow!("{}: {m}", page.source.display()))??;
+            view.lang = page.meta.locale.clone().unwrap_or_else(|| config.language.clone());
+            charts += n;
+            views.push(view);
+        }
+        if opts.archive.is_some() {
+            views.push(editions_view(&[]));
+        }
+        let edition = edition(opts, content, &planned.tables)?;
+        let mut site = Site { opts, content, templates, planned, datasets, edition, views, charts, files: Vec::new() };
+        site.files = site.files(&[])?;
+        tracing::info!(pages = site.views.len(), charts, files = site.files.len(), "rendered");
+        Ok(site)
     }
 
-    let t = Instant::now();
-    let mut views: Vec<PageView> = Vec::new();
-    let mut charts = 0;
-    for page in &pages {
-        // every number and date of the page in its locale
-        let locale = page.meta.locale.as_deref().unwrap_or(&config.locale);
-        let lang = page.meta.locale.clone().unwrap_or_else(|| config.language.clone());
-        let (mut view, n) =
-            crate::locale::with(locale, || render_page(page, &tables, &templates, &generated, &page_files))
-                .map_err(|m| anyhow::anyhow!("{}: {m}", page.source.display()))??;
-        view.lang = lang;
-        charts += n;
-        views.push(view);
-    }
-    let edition = edition(opts, &config, &tables, &config_path)?;
-    let version = env!("CARGO_PKG_VERSION");
-    if opts.archive.is_some() {
-        views.push(editions_view(&[]));
-    }
-    let input =
-        render::SiteInput { config: &config, edition: edition.clone(), version, editions: opts.archive.is_some() };
-    let render_all = |views: &[PageView]| -> anyhow::Result<Vec<OutputFile>> {
-        let mut files = render::site(&templates, &input, views)?;
-        for (name, table) in &tables {
+    /// The site's files for its pages, links checked; `editions` are the
+    /// archived editions the Editions page links.
+    fn files(&self, editions: &[archive::Edition]) -> anyhow::Result<Vec<OutputFile>> {
+        let config = &self.content.config;
+        let version = env!("CARGO_PKG_VERSION");
+        let input =
+            render::SiteInput { config, edition: self.edition.clone(), version, editions: self.opts.archive.is_some() };
+        let mut files = render::site(self.templates, &input, &self.views)?;
+        for (name, table) in &self.planned.tables {
             files.push(OutputFile { rel_path: format!("data/{name}.csv"), contents: table.to_csv().into_bytes() });
         }
-        files.push(Status::new(&edition, &datasets, views, &tables, opts.source_date_epoch).file()?);
+        files.push(self.status().file()?);
+        render::clean_text(&mut files);
+        let beside = archive::link_targets(editions);
+        check_links(&files, &beside, &config.root_path(), &self.planned.pages, &self.content.page_files())?;
         Ok(files)
-    };
-    let mut files = render_all(&views)?;
-    render::clean_text(&mut files);
-    check_links(&files, &Default::default(), &config.root_path(), &pages, &page_files)?;
-    stages.timed("render", t, ());
-    tracing::info!(pages = views.len(), charts, files = files.len(), "rendered");
+    }
 
-    if let (Some(dir), true) = (&opts.archive, opts.write) {
-        // the archives hold the site; the Editions page then lists them
-        let t = Instant::now();
-        let offline = archive::offline_files(&files)?;
-        let written = archive::write(dir, &offline)?;
-        for path in &written {
+    /// Writes the edition's archives, prunes old ones (`--keep`) and
+    /// renders the site again with its Editions page listing them.
+    fn archive(&mut self, dir: &Path) -> anyhow::Result<()> {
+        let offline = archive::offline_files(&self.files)?;
+        for path in archive::write(dir, &offline)? {
             tracing::info!(archive = %path.display(), "archived");
         }
-        if let Some(keep) = opts.keep {
+        if let Some(keep) = self.opts.keep {
             for date in archive::prune(dir, keep, &archive::edition_date(&offline)?)? {
                 tracing::info!(edition = %date, keep, "removed an old archived edition");
             }
         }
         let editions = archive::list(dir)?;
-        if let Some(view) = views.last_mut() {
+        if let Some(view) = self.views.last_mut() {
             *view = editions_view(&editions);
         }
-        files = render_all(&views)?;
-        render::clean_text(&mut files);
-        check_links(&files, &archive::link_targets(&editions), &config.root_path(), &pages, &page_files)?;
-        stages.timed("archive", t, ());
+        self.files = self.files(&editions)?;
+        Ok(())
     }
-    let twins = files.iter().filter(|f| publish::compressible(&f.rel_path)).count();
-    if opts.write {
-        let t = Instant::now();
-        // the facts of this run go into the published status.json only
-        let run = match opts.source_date_epoch {
-            Some(_) => Vec::new(),
-            None => {
-                let mut status = Status::new(&edition, &datasets, &views, &tables, opts.source_date_epoch);
-                status.run = Some(Run::since(started_at, started, &stages.done));
-                vec![status.file()?]
-            }
-        };
-        publish::write(&opts.out_dir, &files, &run)?;
-        stages.timed("publish", t, ());
-        tracing::info!(out = %opts.out_dir.display(), "published");
-    } else {
-        // what the preview shows, as nginx would
-        publish::precompress(&mut files)?;
-    }
-    let summary = BuildSummary {
-        pages: views.len(),
-        queries: tables.len(),
-        charts,
-        files: if opts.write { files.len() + twins } else { files.len() },
-        datasets,
-        written: opts.write,
-    };
-    Ok((summary, files))
-}
 
-fn display(path: &Path, root: &Path) -> PathBuf {
-    path.strip_prefix(root).unwrap_or(path).to_path_buf()
+    /// Publishes the site; `run`, the facts of this run, goes into the
+    /// published `status.json` only.
+    fn publish(&self, run: Option<Run>) -> anyhow::Result<()> {
+        let run = match run {
+            Some(run) => vec![Status { run: Some(run), ..self.status() }.file()?],
+            None => Vec::new(),
+        };
+        publish::write(&self.opts.out_dir, &self.files, &run)?;
+        tracing::info!(out = %self.opts.out_dir.display(), "published");
+        Ok(())
+    }
+
+    /// The edition's `status.json`, without the facts of a run.
+    fn status(&self) -> Status<'_> {
+        Status::new(&self.edition, self.datasets, &self.views, &self.planned.tables, self.opts.source_date_epoch)
+    }
+
+    fn summary(&self) -> BuildSummary {
+        let twins = self.files.iter().filter(|f| publish::compressible(&f.rel_path)).count();
+        BuildSummary {
+            pages: self.views.len(),
+            queries: self.planned.tables.len(),
+            charts: self.charts,
+            files: if self.opts.write { self.files.len() + twins } else { self.files.len() },
+            datasets: self.datasets.to_vec(),
+            written: self.opts.write,
+        }
+    }
 }
 
 /// The edition date: `SOURCE_DATE_EPOCH` when set, else the configured `query.column`.
 fn edition(
     opts: &BuildOptions,
-    config: &Config,
+    content: &Content,
     tables: &BTreeMap<String, Table>,
-    config_path: &Path,
 ) -> Result<Option<String>, SourceError> {
     if let Some(secs) = opts.source_date_epoch {
         let date = chrono::DateTime::from_timestamp(secs, 0).map(|d| d.date_naive().format("%Y-%m-%d").to_string());
         return Ok(date);
     }
-    let Some(edition) = &config.edition else { return Ok(None) };
-    let location = Location { path: display(config_path, &opts.root), line: 1, column: 1 };
+    let Some(edition) = &content.config.edition else { return Ok(None) };
+    let location = content.config_location();
     let expr = crate::content::expr::parse(edition).map_err(|m| SourceError::new(location.clone(), m))?;
     let Source::Cell { query, row, column } = &expr.source else {
         return Err(SourceError::new(location, "`edition` must name `query.column`"));
@@ -321,6 +399,10 @@ fn edition(
         None | Some(Value::Null) => None,
         Some(v) => Some(v.to_csv_field()),
     })
+}
+
+fn display(path: &Path, root: &Path) -> PathBuf {
+    path.strip_prefix(root).unwrap_or(path).to_path_buf()
 }
 
 /// The Editions page: every archived edition with its downloads.

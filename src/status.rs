@@ -50,6 +50,8 @@ pub struct Run {
     pub finished_at: String,
     /// The whole run, in seconds (to the millisecond).
     pub seconds: f64,
+    /// The sources read again; empty when the database was kept as it was.
+    pub sources_read: Vec<String>,
     /// Each stage's seconds, by name.
     pub stages: BTreeMap<String, f64>,
     /// RFC 3339, to the millisecond, UTC.
@@ -90,11 +92,13 @@ impl<'a> Status<'a> {
 
 impl Run {
     /// A run that started at `started_at` (wall clock) and `started`
-    /// (monotonic), with the time of each stage done.
+    /// (monotonic), with the time of each stage done and the sources read
+    /// again.
     pub fn since(
         started_at: chrono::DateTime<chrono::Utc>,
         started: std::time::Instant,
         stages: &[(&'static str, std::time::Duration)],
+        sources_read: &[String],
     ) -> Run {
         let seconds = |d: std::time::Duration| (d.as_secs_f64() * 1000.0).round() / 1000.0;
         let finished_at = started_at + chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
@@ -103,6 +107,7 @@ impl Run {
             started_at: stamp(started_at),
             finished_at: stamp(finished_at),
             seconds: seconds(started.elapsed()),
+            sources_read: sources_read.to_vec(),
             stages: stages.iter().map(|(s, took)| ((*s).to_string(), seconds(*took))).collect(),
         }
     }

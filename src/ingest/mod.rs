@@ -91,9 +91,8 @@ pub struct Attached {
 pub struct Ingested {
     /// One entry per input file, in the order the sources are declared.
     pub datasets: Vec<Dataset>,
-    /// True when nothing changed and the database was reused.
-    pub skipped: bool,
-    /// The sources' names that were read again (all of them on a new database).
+    /// The sources' names that were read again (all of them on a new
+    /// database); none when nothing changed and the database was kept.
     pub read: Vec<String>,
     /// The DuckDB databases to attach for the queries.
     pub attached: Vec<Attached>,
@@ -139,7 +138,7 @@ pub fn run(opts: &IngestOptions) -> anyhow::Result<Ingested> {
     {
         tracing::info!(db = %opts.db.display(), "inputs unchanged: ingest skipped (use --force-ingest to re-read)");
         let datasets = groups.iter().flat_map(|g| stored.datasets(&g.source.name)).collect();
-        return Ok(Ingested { datasets, skipped: true, read: Vec::new(), attached });
+        return Ok(Ingested { datasets, read: Vec::new(), attached });
     }
     let tmp = database::temp_path(&opts.db);
     database::remove_db(&tmp);
@@ -172,7 +171,7 @@ pub fn run(opts: &IngestOptions) -> anyhow::Result<Ingested> {
             }
             new.clear();
             let read = changed.iter().map(|g| g.source.name.clone()).collect();
-            Ok(Ingested { datasets, skipped: false, read, attached })
+            Ok(Ingested { datasets, read, attached })
         }
         Err(e) => {
             database::remove_db(&tmp);

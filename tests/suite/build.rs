@@ -139,9 +139,11 @@ fn status_json_tells_when_and_how_long() {
     assert!(!revision.is_empty());
     assert_eq!(status["generator"]["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(status["inputs"][1]["rows_quarantined"], 0);
+    assert_eq!(run["sources_read"], serde_json::json!(["recipes", "interactions"]));
     // the next run rewrites the run facts
     site.build().unwrap();
     let again: serde_json::Value = serde_json::from_str(&site.read("status.json")).unwrap();
+    assert_eq!(again["run"]["sources_read"], serde_json::json!([]), "the data did not change");
     assert!(
         time("started_at")
             <= chrono::DateTime::parse_from_rfc3339(again["run"]["started_at"].as_str().unwrap()).unwrap()

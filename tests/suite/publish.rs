@@ -50,12 +50,36 @@ fn a_build_killed_at_any_moment_leaves_a_whole_site() {
     assert_eq!(snapshot_tree(&site.public()), a);
 }
 
+/// Limits every file the command writes to `bytes` (`RLIMIT_FSIZE`), with
+/// `SIGXFSZ` ignored: a longer write then fails with "File too large",
+/// a real write error, as a full disk gives.
+fn limit_file_size(cmd: &mut Command, bytes: u64) {
+    use std::os::unix::process::CommandExt;
+    let limit = libc::rlimit { rlim_cur: bytes as libc::rlim_t, rlim_max: libc::RLIM_INFINITY };
+    // SAFETY: between fork and exec only async-signal-safe calls are made
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
 #[test]
 fn a_write_error_keeps_the_published_site() {
     let site = Site::fixture("minimal");
     let (_, b, _) = two_editions(&site);
-    let out = build(&site, "1700000000").env("MANGETAMAIN_FAIL_WRITE", "about.html").status().unwrap();
-    assert_eq!(out.code(), Some(1));
+    let mut cmd = build(&site, "1700000000");
+    // the data and the query results are unchanged and not written again;
+    // the site has files larger than this
+    limit_file_size(&mut cmd, 4096);
+    let out = cmd.stderr(Stdio::piped()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot write `") && stderr.contains("public"), "a file of the site failed: {stderr}");
     assert_eq!(snapshot_tree(&site.public()), b);
     assert!(build(&site, "1700000000").status().unwrap().success());
 }

@@ -374,7 +374,9 @@ impl Batch {
         self.rows += 1;
     }
 
-    /// Hands the rows to `app` and starts a new batch.
+    /// Hands the rows to `app` and starts a new batch (the tests' way to
+    /// load rows; the build streams them with [`Batch::take`]).
+    #[cfg(test)]
     pub fn flush(&mut self, app: &mut duckdb::Appender<'_>) -> duckdb::Result<()> {
         match self.take()? {
             Some(batch) => app.append_record_batch(batch),

@@ -46,7 +46,7 @@ fn loads_quoted_multiline_and_lists() {
         "user_id,recipe_id,date,rating,review\n1,38,2008-03-01,0,\"a, \"\"b\"\"\nc\"\n2,999,2009-01-01,5,\n",
     );
     let out = run(&opts(dir.path())).unwrap();
-    assert!(!out.skipped);
+    assert_eq!(out.read, ["recipes", "interactions"]);
     assert_eq!(out.datasets[0].rows_read, 2);
     assert_eq!(out.datasets[1].rows_kept, 2);
     assert_eq!(out.datasets[0].blake3.len(), 64);
@@ -120,17 +120,17 @@ fn skips_unchanged_inputs_and_rereads_changed_ones() {
     write(dir.path(), RECIPES_FILE, RECIPES_HEAD);
     write(dir.path(), INTERACTIONS_FILE, "user_id,recipe_id,date,rating,review\n1,2,2008-01-01,5,x\n");
     let mut o = opts(dir.path());
-    assert!(!run(&o).unwrap().skipped);
+    assert_eq!(run(&o).unwrap().read, ["recipes", "interactions"]);
     let again = run(&o).unwrap();
-    assert!(again.skipped);
+    assert!(again.read.is_empty(), "nothing changed: {:?}", again.read);
     assert_eq!(again.datasets[1].rows_kept, 1);
     // same bytes, new modification time: still unchanged
     write(dir.path(), INTERACTIONS_FILE, "user_id,recipe_id,date,rating,review\n1,2,2008-01-01,5,x\n");
-    assert!(run(&o).unwrap().skipped);
+    assert!(run(&o).unwrap().read.is_empty());
     write(dir.path(), INTERACTIONS_FILE, "user_id,recipe_id,date,rating,review\n1,2,2008-01-01,4,x\n");
-    assert!(!run(&o).unwrap().skipped);
+    assert_eq!(run(&o).unwrap().read, ["interactions"]);
     o.force = true;
-    assert!(!run(&o).unwrap().skipped);
+    assert_eq!(run(&o).unwrap().read, ["recipes", "interactions"]);
 }
 
 #[test]
@@ -147,7 +147,7 @@ fn an_edit_in_place_is_seen_though_size_and_time_are_the_same() {
     std::fs::File::options().write(true).open(&path).unwrap().set_modified(mtime).unwrap();
     assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), mtime);
     let out = run(&o).unwrap();
-    assert!(!out.skipped, "the content changed");
+    assert_eq!(out.read, ["interactions"], "the content changed");
     let conn = duckdb::Connection::open(&o.db).unwrap();
     let rating: i64 = conn.query_row("select rating from interactions", [], |r| r.get(0)).unwrap();
     assert_eq!(rating, 3);
