@@ -6,7 +6,9 @@
 //! Editions page. The same files always give the same archive bytes: entries
 //! are sorted and carry the edition date as their time.
 
-use crate::render::OutputFile;
+use crate::error::SourceError;
+use crate::render::{ArchivedPage, Download, EditionView, OutputFile, SingleFile, Templates};
+use crate::status::Published;
 use anyhow::{Context, bail};
 use base64::Engine;
 use flate2::{Compression, GzBuilder};
@@ -142,35 +144,24 @@ fn offline_editions_page(html: &str) -> String {
     )
 }
 
-/// The body of the Editions page: a table of `editions` linking each form
-/// under `archive/`, between markers that [`offline_files`] replaces.
-pub fn editions_body(editions: &[Edition]) -> String {
-    let mut html = String::from(
-        "<p>Every archived edition of this report, newest first. Extract a <code>.tar.gz</code> or <code>.zip</code> and open <code>index.html</code>, or open the single <code>.html</code> file: each works offline, with every chart and table.</p>\n",
-    );
-    html.push_str(LIST_START);
-    html.push('\n');
-    if editions.is_empty() {
-        html.push_str("<p>No edition has been archived yet.</p>\n");
-    } else {
-        html.push_str("<div class=\"table-scroll\"><table class=\"data editions\">\n<caption>Downloads of each edition: the whole site as <code>.tar.gz</code> or <code>.zip</code>, or the report as one <code>.html</code> file</caption>\n<thead><tr><th scope=\"col\">Edition</th><th scope=\"col\">.tar.gz</th><th scope=\"col\">.zip</th><th scope=\"col\">.html</th></tr></thead>\n<tbody>\n");
-        for e in editions {
-            html.push_str(&format!("<tr><th scope=\"row\">{}</th>", e.date));
-            for form in FORMS {
-                match e.files.iter().find(|(n, _)| n.ends_with(form)) {
-                    Some((name, size)) => {
-                        html.push_str(&format!("<td><a href=\"{LINK_DIR}/{name}\">{}</a></td>", human_size(*size)))
-                    }
-                    None => html.push_str("<td>–</td>"),
-                }
-            }
-            html.push_str("</tr>\n");
-        }
-        html.push_str("</tbody>\n</table></div>\n");
-    }
-    html.push_str(LIST_END);
-    html.push('\n');
-    html
+/// The body of the Editions page (`partials/editions.html`): a table of
+/// `editions` linking each form under `archive/`, between markers that
+/// [`offline_files`] replaces.
+pub fn editions_body(templates: &Templates, editions: &[Edition]) -> Result<String, SourceError> {
+    let views: Vec<EditionView> = editions
+        .iter()
+        .map(|e| EditionView {
+            date: e.date.clone(),
+            downloads: FORMS
+                .iter()
+                .map(|form| {
+                    let (name, size) = e.files.iter().find(|(n, _)| n.ends_with(form))?;
+                    Some(Download { href: format!("{LINK_DIR}/{name}"), size: human_size(*size) })
+                })
+                .collect(),
+        })
+        .collect();
+    templates.editions(&views)
 }
 
 /// The links of the Editions page, relative to the site, for the link check.
@@ -189,10 +180,7 @@ pub fn human_size(bytes: u64) -> String {
 
 /// The edition date of a site, from its `status.json`.
 pub fn edition_date(files: &[OutputFile]) -> anyhow::Result<String> {
-    let status = files.iter().find(|f| f.rel_path == "status.json").context("the site has no `status.json`")?;
-    let status: serde_json::Value =
-        serde_json::from_slice(&status.contents).context("`status.json` is not valid JSON")?;
-    let edition = status.get("edition").and_then(|e| e.as_str()).unwrap_or("");
+    let edition = Published::of(files)?.edition.unwrap_or_default();
     let date = edition.get(..10).unwrap_or("");
     if chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_err() {
         bail!(
@@ -205,14 +193,14 @@ pub fn edition_date(files: &[OutputFile]) -> anyhow::Result<String> {
 /// Writes the three forms of the edition made of `files` (the site as
 /// [`offline_files`] gives it) into `dir`; returns their paths. Each file is
 /// written beside its final name and renamed, so a reader never sees half of one.
-pub fn write(dir: &Path, files: &[OutputFile]) -> anyhow::Result<Vec<PathBuf>> {
+pub fn write(dir: &Path, files: &[OutputFile], templates: &Templates) -> anyhow::Result<Vec<PathBuf>> {
     let date = edition_date(files)?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
     let name = format!("{PREFIX}{date}");
     let forms = [
         (format!("{name}.tar.gz"), tar_gz(&name, &date, files)?),
         (format!("{name}.zip"), zip(&name, &date, files)?),
-        (format!("{name}.html"), single_html(files)?.into_bytes()),
+        (format!("{name}.html"), single_html(files, templates)?.into_bytes()),
     ];
     let mut written = Vec::new();
     for (file, bytes) in forms {
@@ -232,18 +220,20 @@ pub fn write(dir: &Path, files: &[OutputFile]) -> anyhow::Result<Vec<PathBuf>> {
 
 /// Archives the site published at `out` (what a build wrote there) into
 /// `dir`, then keeps the newest `keep` editions; returns the files written.
-/// The archives are the same bytes `build --archive` writes for that site.
-pub fn archive_published(out: &Path, dir: &Path, keep: Option<usize>) -> anyhow::Result<Vec<PathBuf>> {
+/// The archives are the same bytes `build --archive` writes for that site,
+/// when `root` (whose `templates/` are used) is the site's root.
+pub fn archive_published(root: &Path, out: &Path, dir: &Path, keep: Option<usize>) -> anyhow::Result<Vec<PathBuf>> {
+    let templates = Templates::load(&root.join("templates"), root)?;
     let _lock = crate::publish::lock(out)?;
     // read one edition even if a later build switches the site meanwhile
-    let root = std::fs::canonicalize(out).with_context(|| format!("no published site at `{}`", out.display()))?;
+    let site = std::fs::canonicalize(out).with_context(|| format!("no published site at `{}`", out.display()))?;
     let mut files = Vec::new();
-    for entry in walkdir::WalkDir::new(&root).sort_by_file_name() {
+    for entry in walkdir::WalkDir::new(&site).sort_by_file_name() {
         let entry = entry.with_context(|| format!("cannot read the site `{}`", out.display()))?;
         if !entry.file_type().is_file() {
             continue;
         }
-        let rel = entry.path().strip_prefix(&root).unwrap_or(entry.path());
+        let rel = entry.path().strip_prefix(&site).unwrap_or(entry.path());
         let rel_path = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
         let contents =
             std::fs::read(entry.path()).with_context(|| format!("cannot read `{}`", entry.path().display()))?;
@@ -253,7 +243,7 @@ pub fn archive_published(out: &Path, dir: &Path, keep: Option<usize>) -> anyhow:
         bail!("`{}` is not a site built by mangetamain (it has no `status.json`)", out.display());
     }
     let offline = offline_files(&files)?;
-    let written = write(dir, &offline)?;
+    let written = write(dir, &offline, &templates)?;
     if let Some(keep) = keep {
         for date in prune(dir, keep, &edition_date(&offline)?)? {
             tracing::info!(edition = %date, keep, "removed an old archived edition");
@@ -362,56 +352,46 @@ fn strip_tags(html: &str) -> String {
     out.trim().to_string()
 }
 
-/// The whole report in one HTML file: the stylesheet inline, every page of
-/// `status.json`'s list as a section, links between pages turned into
-/// in-file anchors and every other file of the site (the CSV downloads)
-/// embedded as a `data:` URI. It loads nothing from anywhere.
-pub fn single_html(files: &[OutputFile]) -> anyhow::Result<String> {
+/// The whole report in one HTML file (`archive.html`): the stylesheet
+/// inline, every page of `status.json`'s list as a section (the content of
+/// its `<main>`), links between pages turned into in-file anchors and every
+/// other file of the site (the CSV downloads) embedded as a `data:` URI. It
+/// loads nothing from anywhere. It is made of the site's files, so a
+/// published copy gives the same file as the build that wrote it.
+pub fn single_html(files: &[OutputFile], templates: &Templates) -> anyhow::Result<String> {
     let by_path: BTreeMap<&str, &[u8]> = files.iter().map(|f| (f.rel_path.as_str(), f.contents.as_slice())).collect();
     let text = |path: &str| -> anyhow::Result<String> {
         let bytes = by_path.get(path).with_context(|| format!("the site has no `{path}`"))?;
         Ok(String::from_utf8_lossy(bytes).into_owned())
     };
-    let status: serde_json::Value =
-        serde_json::from_str(&text("status.json")?).context("`status.json` is not valid JSON")?;
-    let pages: Vec<String> = status
-        .get("pages")
-        .and_then(|p| p.as_array())
-        .map(|a| a.iter().filter_map(|p| p.as_str()).map(str::to_owned).collect())
-        .unwrap_or_default();
-    let index = text("index.html")?;
-    let site_title = inner(&index, "<a class=\"brand\"", "</a>").map(strip_tags).unwrap_or_default();
-    let language = index.split("<html lang=\"").nth(1).and_then(|s| s.split('"').next());
-    let css_name = index
-        .split("<link rel=\"stylesheet\" href=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .context("`index.html` links no stylesheet")?;
+    let status = Published::of(files)?;
+    let site = status.site.context(
+        "`status.json` does not say which site it is (`site`): it was built by an older mangetamain; build it again",
+    )?;
+    let stylesheets: Vec<&str> =
+        by_path.keys().copied().filter(|p| p.starts_with("style.") && p.ends_with(".css")).collect();
+    let [css_name] = stylesheets[..] else {
+        bail!("the site has {} stylesheets (`style.*.css`) where it should have one", stylesheets.len());
+    };
     let css = text(css_name)?;
-    let edition = status.get("edition").and_then(|e| e.as_str()).unwrap_or("");
     let page_ids: BTreeMap<&str, String> =
-        pages.iter().map(|p| (p.as_str(), format!("page-{}", p.trim_end_matches(".html")))).collect();
-
-    let mut toc = String::new();
-    let mut sections = String::new();
-    for page in &pages {
+        status.pages.iter().map(|p| (p.as_str(), format!("page-{}", p.trim_end_matches(".html")))).collect();
+    let mut pages = Vec::new();
+    for page in &status.pages {
         let html = text(page)?;
         let main = inner(&html, "<main", "</main>").with_context(|| format!("`{page}` has no `<main>`"))?;
         let title = inner(main, "<h1", "</h1>").map(strip_tags).unwrap_or_else(|| page.clone());
-        let id = &page_ids[page.as_str()];
-        toc.push_str(&format!("<li><a href=\"#{id}\">{title}</a></li>\n"));
         let body = prefix_ids(&rewrite_links(main, page, &page_ids, &by_path)?, &id_prefix(page));
-        sections.push_str(&format!(
-            "<section class=\"archived-page\" id=\"{id}\">\n{}\n<p class=\"back\"><a href=\"#contents\">Back to the contents</a></p>\n</section>\n",
-            body.trim()
-        ));
+        pages.push(ArchivedPage { id: page_ids[page.as_str()].clone(), title, body: body.trim().to_string() });
     }
-    Ok(format!(
-        "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{site_title}{edition_title}</title>\n<meta name=\"color-scheme\" content=\"light dark\">\n<style>\n{css}</style>\n</head>\n<body>\n<header class=\"site-header\">\n<div class=\"wrap\">\n<span class=\"brand\">{site_title}</span>\n</div>\n</header>\n<main class=\"wrap\">\n<nav id=\"contents\" class=\"archive-contents\" aria-label=\"Contents\">\n<h2>Contents</h2>\n<ol>\n{toc}</ol>\n</nav>\n{sections}</main>\n<footer class=\"site-footer\">\n<div class=\"wrap\">\n<p>{edition_line}A single-file archive: every page, chart and table of the report, for reading offline.</p>\n</div>\n</footer>\n</body>\n</html>\n",
-        lang = language.unwrap_or("en"),
-        edition_title = if edition.is_empty() { String::new() } else { format!(" · {edition}") },
-        edition_line = if edition.is_empty() { String::new() } else { format!("Edition of {edition}. ") },
-    ))
+    let file = SingleFile {
+        title: &site.title,
+        lang: &site.language,
+        css: &css,
+        edition: status.edition.as_deref().filter(|e| !e.is_empty()),
+        pages,
+    };
+    Ok(templates.single_file(&file)?)
 }
 
 /// The prefix given to the ids of page `page` in the single file, so that

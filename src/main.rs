@@ -52,7 +52,12 @@ fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Archive(args) => {
             let site = args.site();
-            let written = mangetamain::archive::archive_published(&site, &args.archive, args.keep.map(|k| k as usize))?;
+            let written = mangetamain::archive::archive_published(
+                &args.root,
+                &site,
+                &args.archive,
+                args.keep.map(|k| k as usize),
+            )?;
             for path in written {
                 tracing::info!(archive = %path.display(), "archived");
             }

@@ -17,6 +17,9 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+mod offline;
+pub use offline::{ArchivedPage, Download, EditionView, SingleFile};
+
 /// A file of the built site.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutputFile {
@@ -52,10 +55,12 @@ pub fn clean_text(files: &mut [OutputFile]) {
 
 /// The templates and stylesheet built into the binary: a site needs none of
 /// its own (files in `templates/` replace them one by one).
-pub const BUILT_IN: [(&str, &str); 10] = [
+pub const BUILT_IN: [(&str, &str); 12] = [
     ("base.html", include_str!("../templates/base.html")),
     ("page.html", include_str!("../templates/page.html")),
     ("404.html", include_str!("../templates/404.html")),
+    ("archive.html", include_str!("../templates/archive.html")),
+    ("partials/editions.html", include_str!("../templates/partials/editions.html")),
     ("partials/chart.html", include_str!("../templates/partials/chart.html")),
     ("partials/datatable.html", include_str!("../templates/partials/datatable.html")),
     ("partials/kpis.html", include_str!("../templates/partials/kpis.html")),

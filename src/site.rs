@@ -13,7 +13,7 @@ use crate::plan;
 use crate::publish;
 use crate::render::{self, OutputFile, PageView, Templates};
 use crate::resolve::{cell, check_links, render_page};
-use crate::status::{Run, Status};
+use crate::status::{Run, SiteFacts, Status};
 use crate::table::{Table, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -299,7 +299,7 @@ impl<'a> Site<'a> {
             views.push(view);
         }
         if opts.archive.is_some() {
-            views.push(editions_view(&[]));
+            views.push(editions_view(templates, &[])?);
         }
         let edition = edition(opts, content, &planned.tables)?;
         let mut site = Site { opts, content, templates, planned, datasets, edition, views, charts, files: Vec::new() };
@@ -330,7 +330,7 @@ impl<'a> Site<'a> {
     /// renders the site again with its Editions page listing them.
     fn archive(&mut self, dir: &Path) -> anyhow::Result<()> {
         let offline = archive::offline_files(&self.files)?;
-        for path in archive::write(dir, &offline)? {
+        for path in archive::write(dir, &offline, self.templates)? {
             tracing::info!(archive = %path.display(), "archived");
         }
         if let Some(keep) = self.opts.keep {
@@ -340,7 +340,7 @@ impl<'a> Site<'a> {
         }
         let editions = archive::list(dir)?;
         if let Some(view) = self.views.last_mut() {
-            *view = editions_view(&editions);
+            *view = editions_view(self.templates, &editions)?;
         }
         self.files = self.files(&editions)?;
         Ok(())
@@ -360,7 +360,9 @@ impl<'a> Site<'a> {
 
     /// The edition's `status.json`, without the facts of a run.
     fn status(&self) -> Status<'_> {
-        Status::new(&self.edition, self.datasets, &self.views, &self.planned.tables, self.opts.source_date_epoch)
+        let config = &self.content.config;
+        let site = SiteFacts { language: config.language.clone(), title: config.title.clone() };
+        Status::new(site, &self.edition, self.datasets, &self.views, &self.planned.tables, self.opts.source_date_epoch)
     }
 
     fn summary(&self) -> BuildSummary {
@@ -406,14 +408,14 @@ fn display(path: &Path, root: &Path) -> PathBuf {
 }
 
 /// The Editions page: every archived edition with its downloads.
-fn editions_view(editions: &[archive::Edition]) -> PageView {
-    PageView {
+fn editions_view(templates: &Templates, editions: &[archive::Edition]) -> Result<PageView, SourceError> {
+    Ok(PageView {
         slug: archive::EDITIONS_PAGE.trim_end_matches(".html").to_string(),
         title: "Editions".into(),
         nav_title: "Editions".into(),
         in_nav: false,
         description: "Past editions of this report, to download and read offline.".into(),
-        body: archive::editions_body(editions),
+        body: archive::editions_body(templates, editions)?,
         lang: String::new(),
-    }
+    })
 }

@@ -7,7 +7,7 @@ use crate::ingest::Dataset;
 use crate::render::{OutputFile, PageView};
 use crate::table::Table;
 use anyhow::Context;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The contents of `status.json`; its keys in alphabetical order, as they
@@ -30,6 +30,38 @@ pub struct Status<'a> {
     /// builds), present in the published copy.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub run: Option<Run>,
+    /// Which site it is.
+    pub site: SiteFacts,
+}
+
+/// The site an edition belongs to.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SiteFacts {
+    /// The site's language (`language` in `site.toml`).
+    pub language: String,
+    /// The site's title.
+    pub title: String,
+}
+
+/// What the archives read of a site's `status.json`: the same keys, typed.
+#[derive(Debug, Deserialize)]
+pub struct Published {
+    /// The edition date, if known.
+    pub edition: Option<String>,
+    /// The pages' file names, in the site's order.
+    #[serde(default)]
+    pub pages: Vec<String>,
+    /// Which site it is; absent from sites built before it was written.
+    pub site: Option<SiteFacts>,
+}
+
+impl Published {
+    /// Reads the `status.json` of `files`.
+    pub fn of(files: &[OutputFile]) -> anyhow::Result<Published> {
+        let status = files.iter().find(|f| f.rel_path == "status.json").context("the site has no `status.json`")?;
+        serde_json::from_slice(&status.contents)
+            .context("`status.json` is not valid: is this a site built by mangetamain?")
+    }
 }
 
 /// The generator of an edition.
@@ -59,8 +91,9 @@ pub struct Run {
 }
 
 impl<'a> Status<'a> {
-    /// The status of an edition made of `pages` and `tables` from `inputs`.
+    /// The status of an edition of `site` made of `pages` and `tables` from `inputs`.
     pub fn new(
+        site: SiteFacts,
         edition: &Option<String>,
         inputs: &'a [Dataset],
         pages: &[PageView],
@@ -79,6 +112,7 @@ impl<'a> Status<'a> {
             queries: tables.iter().map(|(n, t)| (n.clone(), t.rows.len())).collect(),
             inputs,
             run: None,
+            site,
         }
     }
 

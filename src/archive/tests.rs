@@ -6,6 +6,13 @@ fn file(path: &str, body: &str) -> OutputFile {
     OutputFile { rel_path: path.into(), contents: body.as_bytes().to_vec() }
 }
 
+/// The built-in templates.
+fn templates() -> Templates {
+    Templates::load(Path::new("no-templates-here"), Path::new(".")).unwrap()
+}
+
+const SITE: &str = "\"site\": {\"language\": \"fr\", \"title\": \"Report\"}";
+
 fn site() -> Vec<OutputFile> {
     let page = |title: &str, body: &str| {
         format!(
@@ -20,7 +27,9 @@ fn site() -> Vec<OutputFile> {
         file("data/q.csv", "a,b\n1,2\n"),
         file(
             "status.json",
-            "{\"edition\": \"2018-12-20\", \"pages\": [\"index.html\", \"about.html\"], \"run\": {\"seconds\": 1}}",
+            &format!(
+                "{{\"edition\": \"2018-12-20\", \"pages\": [\"index.html\", \"about.html\"], \"run\": {{\"seconds\": 1}}, {SITE}}}"
+            ),
         ),
     ]
 }
@@ -40,7 +49,7 @@ fn names_and_sizes() {
 #[test]
 fn offline_files_drop_twins_run_facts_and_downloads() {
     let mut files = site();
-    files.push(file(EDITIONS_PAGE, &format!("<h1>Editions</h1>{}", editions_body(&[]))));
+    files.push(file(EDITIONS_PAGE, &format!("<h1>Editions</h1>{}", editions_body(&templates(), &[]).unwrap())));
     let offline = offline_files(&files).unwrap();
     assert!(offline.iter().all(|f| !f.rel_path.ends_with(".gz")));
     let status = offline.iter().find(|f| f.rel_path == "status.json").unwrap();
@@ -52,7 +61,7 @@ fn offline_files_drop_twins_run_facts_and_downloads() {
 
 #[test]
 fn single_html_stands_alone() {
-    let html = single_html(&offline_files(&site()).unwrap()).unwrap();
+    let html = single_html(&offline_files(&site()).unwrap(), &templates()).unwrap();
     assert!(html.contains("<html lang=\"fr\">"));
     assert!(html.contains("<style>\nbody{}</style>"));
     assert!(html.contains("<section class=\"archived-page\" id=\"page-about\">"));
@@ -63,7 +72,7 @@ fn single_html_stands_alone() {
     let mut broken = site();
     broken[0] =
         file("index.html", &String::from_utf8_lossy(&broken[0].contents).replace("about.html#who", "gone.html"));
-    assert!(single_html(&broken).unwrap_err().to_string().contains("`gone.html`"));
+    assert!(single_html(&broken, &templates()).unwrap_err().to_string().contains("`gone.html`"));
 }
 
 #[test]
@@ -83,27 +92,28 @@ fn ids_repeated_across_pages_stay_unique() {
 fn archives_are_reproducible_and_pruned() {
     let dir = tempfile::tempdir().unwrap();
     let files = offline_files(&site()).unwrap();
-    let written = write(dir.path(), &files).unwrap();
+    let written = write(dir.path(), &files, &templates()).unwrap();
     assert_eq!(written.len(), 3);
     let first: Vec<Vec<u8>> = written.iter().map(|p| std::fs::read(p).unwrap()).collect();
-    write(dir.path(), &files).unwrap();
+    write(dir.path(), &files, &templates()).unwrap();
     let second: Vec<Vec<u8>> = written.iter().map(|p| std::fs::read(p).unwrap()).collect();
     assert_eq!(first, second);
     let mut older = files.clone();
     let status = older.iter_mut().find(|f| f.rel_path == "status.json").unwrap();
-    status.contents = b"{\"edition\": \"2017-01-02\", \"pages\": [\"index.html\", \"about.html\"]}".to_vec();
-    write(dir.path(), &older).unwrap();
+    status.contents =
+        format!("{{\"edition\": \"2017-01-02\", \"pages\": [\"index.html\", \"about.html\"], {SITE}}}").into_bytes();
+    write(dir.path(), &older, &templates()).unwrap();
     let editions = list(dir.path()).unwrap();
     assert_eq!(editions.iter().map(|e| e.date.as_str()).collect::<Vec<_>>(), ["2018-12-20", "2017-01-02"]);
     assert!(editions[0].files[0].0.ends_with(".tar.gz") && editions[0].files[2].0.ends_with(".html"));
-    let body = editions_body(&editions);
+    let body = editions_body(&templates(), &editions).unwrap();
     assert!(body.contains("href=\"archive/mangetamain-2017-01-02.zip\""));
     assert_eq!(link_targets(&editions).len(), 6);
     // the edition just archived stays, whatever its date; then the most recently written
     let mut newer = older.clone();
     newer.iter_mut().find(|f| f.rel_path == "status.json").unwrap().contents =
-        b"{\"edition\": \"2025-06-01\"}".to_vec();
-    write(dir.path(), &newer).unwrap();
+        format!("{{\"edition\": \"2025-06-01\", {SITE}}}").into_bytes();
+    write(dir.path(), &newer, &templates()).unwrap();
     let touch = |date: &str, secs: u64| {
         for form in FORMS {
             let f = std::fs::File::options().append(true).open(dir.path().join(format!("{PREFIX}{date}{form}")));
@@ -124,4 +134,25 @@ fn archives_are_reproducible_and_pruned() {
 fn a_site_without_an_edition_date_cannot_be_archived() {
     let files = [file("status.json", "{\"edition\": null}")];
     assert!(edition_date(&files).unwrap_err().to_string().contains("SOURCE_DATE_EPOCH"));
+}
+
+#[test]
+fn the_single_file_escapes_the_title_and_needs_to_know_its_site() {
+    let mut files = site();
+    let status = files.iter_mut().find(|f| f.rel_path == "status.json").unwrap();
+    status.contents = br#"{"edition": "2018-12-20", "pages": ["index.html"], "site": {"language": "en", "title": "</title><script>x()</script> & \"q\""}}"#.to_vec();
+    let html = single_html(&files, &templates()).unwrap();
+    assert!(!html.contains("<script>"), "{html}");
+    assert!(
+        html.contains(
+            "<span class=\"brand\">&lt;&#x2F;title&gt;&lt;script&gt;x()&lt;&#x2F;script&gt; &amp; &quot;q&quot;</span>"
+        ),
+        "{html}"
+    );
+    assert_eq!(html.matches("<section class=\"archived-page\"").count(), 1);
+
+    let status = files.iter_mut().find(|f| f.rel_path == "status.json").unwrap();
+    status.contents = br#"{"edition": "2018-12-20", "pages": ["index.html"]}"#.to_vec();
+    let err = single_html(&files, &templates()).unwrap_err().to_string();
+    assert!(err.contains("older mangetamain"), "{err}");
 }

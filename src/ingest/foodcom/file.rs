@@ -43,7 +43,10 @@ pub(super) type Sink = std::sync::mpsc::SyncSender<duckdb::arrow::record_batch::
 
 /// A table and where its batches go: its loader, and for the recipes, the
 /// loaders of the tables derived from them.
-pub(super) type Sinks = (FoodcomTable, Vec<Sink>);
+pub(super) struct Destination {
+    pub(super) table: FoodcomTable,
+    pub(super) sinks: Vec<Sink>,
+}
 
 /// The parsing side of a file's ingest: it decides what is kept and what is
 /// quarantined, and sends both to the storing side, so parsing and storing
@@ -54,7 +57,11 @@ pub(super) struct Loader<'d> {
     pub(super) input: &'d Input,
     pub(super) rejects: std::sync::mpsc::SyncSender<Reject>,
     /// The file's table.
-    pub(super) batch: (FoodcomTable, batch::Batch, Vec<Sink>),
+    pub(super) table: FoodcomTable,
+    /// The rows kept since the last batch was sent.
+    pub(super) rows: batch::Batch,
+    /// Where the batches go.
+    pub(super) sinks: Vec<Sink>,
     /// Rows per batch ([`Loader::size_batches`]).
     pub(super) batch_rows: usize,
     pub(super) order: SlashOrder,
@@ -63,14 +70,13 @@ pub(super) struct Loader<'d> {
 
 impl Loader<'_> {
     pub(super) fn send_batch(&mut self, line: u64) -> anyhow::Result<()> {
-        let (table, batch, sinks) = &mut self.batch;
-        let taken = batch.take().with_context(|| format!("{}:{line}: cannot store the rows", self.file))?;
+        let taken = self.rows.take().with_context(|| format!("{}:{line}: cannot store the rows", self.file))?;
         if let Some(b) = taken {
-            for sink in sinks.iter() {
+            for sink in &self.sinks {
                 // the storing side stopped: its own error is the one reported
                 // (a record batch's clone shares its buffers)
                 sink.send(b.clone())
-                    .map_err(|_| anyhow::anyhow!("{}: ingest stopped (`{}`)", self.file, table.what()))?;
+                    .map_err(|_| anyhow::anyhow!("{}: ingest stopped (`{}`)", self.file, self.table.what()))?;
             }
         }
         Ok(())
@@ -82,7 +88,7 @@ impl Loader<'_> {
             Row::Interaction(i) => self.keep_interaction(i),
         }
         self.stats.rows_kept += 1;
-        if self.batch.1.len() >= self.batch_rows {
+        if self.rows.len() >= self.batch_rows {
             self.send_batch(line)?;
         }
         Ok(())
@@ -96,7 +102,7 @@ impl Loader<'_> {
     }
 
     pub(super) fn keep_recipe(&mut self, r: &Recipe) {
-        let main = &mut self.batch.1;
+        let main = &mut self.rows;
         main.text(Some(&r.name))
             .big_int(Some(r.id))
             .big_int(Some(r.minutes))
@@ -115,7 +121,7 @@ impl Loader<'_> {
     }
 
     pub(super) fn keep_interaction(&mut self, i: &Interaction) {
-        let main = &mut self.batch.1;
+        let main = &mut self.rows;
         main.big_int(Some(i.user_id))
             .big_int(Some(i.recipe_id))
             .date(i.date)
@@ -164,7 +170,7 @@ impl Loader<'_> {
 /// The kind of a Food.com file, by its header.
 pub(super) fn sniff(path: &Path, file: &str) -> anyhow::Result<Kind> {
     let cannot_read = || format!("cannot read input file `{}`", path.display());
-    let mut pieces = Pieces::open(path).with_context(cannot_read)?;
+    let mut pieces = PieceReader::open(path).with_context(cannot_read)?;
     loop {
         pieces.fill().with_context(cannot_read)?;
         let mut splitter = Splitter::piece(pieces.unread(), pieces.line, pieces.at_end);
@@ -215,7 +221,7 @@ pub(super) const PIECE: usize = 61;
 /// An input file read a piece at a time, so that memory does not grow with
 /// the file: each read appends to what the last piece left unread (a
 /// record that ran past it), and every byte is hashed as it is read.
-pub(super) struct Pieces {
+pub(super) struct PieceReader {
     pub(super) file: std::fs::File,
     pub(super) buf: Vec<u8>,
     /// Where the unread part of `buf` starts.
@@ -230,12 +236,12 @@ pub(super) struct Pieces {
     pub(super) len: u64,
 }
 
-impl Pieces {
-    pub(super) fn open(path: &Path) -> std::io::Result<Pieces> {
+impl PieceReader {
+    pub(super) fn open(path: &Path) -> std::io::Result<PieceReader> {
         let file = std::fs::File::open(path)?;
         let len = file.metadata()?.len();
         let buf = Vec::with_capacity(PIECE);
-        Ok(Pieces { file, buf, start: 0, line: 1, base: 0, at_end: false, hasher: blake3::Hasher::new(), len })
+        Ok(PieceReader { file, buf, start: 0, line: 1, base: 0, at_end: false, hasher: blake3::Hasher::new(), len })
     }
 
     /// Drops what was read, then reads up to [`PIECE`] more bytes.
@@ -265,19 +271,21 @@ impl Pieces {
 /// Reads one file and sends its rows and rejects to the storing side.
 pub(super) fn load(
     input: &Input,
-    sinks: &Sinks,
+    destination: &Destination,
     rejects: std::sync::mpsc::SyncSender<Reject>,
     progress: &Progress,
 ) -> anyhow::Result<Dataset> {
     let started = Instant::now();
     let path = &input.path;
     let cannot_read = || format!("cannot read input file `{}`", path.display());
-    let mut pieces = Pieces::open(path).with_context(cannot_read)?;
+    let mut pieces = PieceReader::open(path).with_context(cannot_read)?;
     let mut loader = Loader {
         file: &input.file,
         input,
         rejects,
-        batch: (sinks.0, batch::Batch::new(sinks.0.columns()), sinks.1.clone()),
+        table: destination.table,
+        rows: batch::Batch::new(destination.table.columns()),
+        sinks: destination.sinks.clone(),
         batch_rows: batch::ROWS,
         order: SlashOrder::Unknown,
         stats: Dataset {
@@ -354,7 +362,7 @@ pub(super) fn slash_votes(input: &Input) -> anyhow::Result<(u64, u64)> {
     let cannot_read = || format!("cannot read input file `{}`", path.display());
     let column = input.kind.header().iter().position(|h| *h == input.kind.date_column()).unwrap_or(0);
     let width = input.kind.header().len();
-    let mut pieces = Pieces::open(path).with_context(cannot_read)?;
+    let mut pieces = PieceReader::open(path).with_context(cannot_read)?;
     let (mut day_first, mut month_first) = (0, 0);
     let mut header = true;
     loop {

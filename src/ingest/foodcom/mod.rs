@@ -55,7 +55,7 @@ use crate::ingest::files::identifier;
 use crate::ingest::inputs::{Dataset, SourceFiles};
 use crate::ingest::progress::Progress;
 use anyhow::Context;
-use file::{Reject, Sinks, load, sniff};
+use file::{Destination, Reject, load, sniff};
 use layout::{DERIVED, FoodcomTable, Input, Kind, RECIPE_ID};
 pub use layout::{INTERACTIONS_HEADER, NUTRIENTS, RECIPES_HEADER, SPLIT_HEADER};
 pub use rows::Reason;
@@ -170,14 +170,17 @@ fn load_all(
     let sink =
         |table: FoodcomTable| sinks[FoodcomTable::ALL.iter().position(|t| *t == table).unwrap_or_default()].clone();
     // the files one thread parses, in order, and where its batches go
-    let groups: Vec<(Vec<&Input>, Sinks)> = [
+    let groups: Vec<(Vec<&Input>, Destination)> = [
         (
             inputs.iter().filter(|i| i.kind == Kind::Recipes).collect::<Vec<_>>(),
-            (FoodcomTable::Recipes, std::iter::once(sink(FoodcomTable::Recipes)).chain(derived_tx).collect()),
+            Destination {
+                table: FoodcomTable::Recipes,
+                sinks: std::iter::once(sink(FoodcomTable::Recipes)).chain(derived_tx).collect(),
+            },
         ),
         (
             inputs.iter().filter(|i| i.kind != Kind::Recipes).collect(),
-            (FoodcomTable::Interactions, vec![sink(FoodcomTable::Interactions)]),
+            Destination { table: FoodcomTable::Interactions, sinks: vec![sink(FoodcomTable::Interactions)] },
         ),
     ]
     .into_iter()
