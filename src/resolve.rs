@@ -60,17 +60,11 @@ pub(crate) fn cell<'a>(
     column: &str,
     location: &Location,
 ) -> Result<Option<&'a Value>, SourceError> {
-    let ci = table.column_index(column).ok_or_else(|| {
-        SourceError::new(
-            location.clone(),
-            format!("unknown column `{column}` in query `{query}` (columns: {})", table.column_list()),
-        )
-    })?;
+    let ci = table.column_at(query, column, location)?;
     Ok(table.rows.get(row).map(|r| &r[ci]))
 }
 
-/// Resolves a page's values and directives and renders its body.
-/// Checks the links of the site ([`publish::check_links`]); a broken link
+/// Checks the links of the site ([`publish::broken_links`]); a broken link
 /// written in a page is reported where it is written.
 pub(crate) fn check_links(
     files: &[OutputFile],
@@ -100,6 +94,7 @@ pub(crate) fn check_links(
     publish::links_error(&broken)
 }
 
+/// Resolves a page's values and directives and renders its body.
 pub(crate) fn render_page(
     page: &Page,
     tables: &BTreeMap<String, Table>,

@@ -133,10 +133,21 @@ impl Table {
         query: &str,
         name: &crate::error::Located<String>,
     ) -> Result<usize, crate::error::SourceError> {
-        self.column_index(&name.value).ok_or_else(|| {
+        self.column_at(query, &name.value, &name.location)
+    }
+
+    /// The index of column `name`, or the error that says which columns
+    /// query `query` has, at `location`.
+    pub fn column_at(
+        &self,
+        query: &str,
+        name: &str,
+        location: &crate::error::Location,
+    ) -> Result<usize, crate::error::SourceError> {
+        self.column_index(name).ok_or_else(|| {
             crate::error::SourceError::new(
-                name.location.clone(),
-                format!("unknown column `{}` in query `{query}` (columns: {})", name.value, self.column_list()),
+                location.clone(),
+                format!("unknown column `{name}` in query `{query}` (columns: {})", self.column_list()),
             )
         })
     }
