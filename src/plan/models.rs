@@ -33,6 +33,29 @@ pub struct Schedule {
     tables: BTreeMap<String, usize>,
 }
 
+/// A model's table must not take a name the data already has: the data's
+/// table would be read in its place (the database comes first in the
+/// search path) and the pages would show its numbers as the model's. Asked
+/// of DuckDB before any model's table exists, so whatever the name resolves
+/// to is the data's.
+pub fn check_unshadowed(conn: &duckdb::Connection, models: &[ModelSpec]) -> Result<(), SourceError> {
+    for spec in models {
+        for table in spec.tables() {
+            let quoted = format!("\"{}\"", table.replace('"', "\"\""));
+            if conn.prepare(&format!("SELECT 1 FROM {quoted} LIMIT 0")).is_ok() {
+                return Err(SourceError::new(
+                    spec.defined_at.clone(),
+                    format!(
+                        "model `{}` makes a table `{table}`, a name the data already has (a source's table): give the model another name",
+                        spec.name
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Schedule {
     /// Works out which job reads which model, checks the models' data
     /// queries and cycles, and folds each model's fingerprint into the jobs
