@@ -234,6 +234,7 @@ fn query(opts: &BuildOptions, content: &Content, ingested: &ingest::Ingested) ->
         threads: opts.threads,
         data_key,
         attached: ingested.attached.clone(),
+        locale: config.locale.clone(),
     };
     let planned = plan::run(content.pages.clone(), edition, &query_opts)?;
     if let (Some(_), Some(page)) =

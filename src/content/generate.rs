@@ -204,7 +204,15 @@ pub fn unique_slugs(texts: &[String], taken: &mut BTreeSet<String>) -> Vec<Strin
 /// `[generate]` query). `taken` holds the names already in use (the
 /// ordinary pages, [`RESERVED`], other templates' pages) and gets this
 /// template's.
-pub fn expand(template: &Page, rows: &Table, taken: &mut BTreeSet<String>) -> Result<Vec<Page>, SourceError> {
+///
+/// Titles, descriptions and directive texts are filled in the page's
+/// locale (its own, else `site_locale`); slugs are the same in every locale.
+pub fn expand(
+    template: &Page,
+    rows: &Table,
+    taken: &mut BTreeSet<String>,
+    site_locale: &str,
+) -> Result<Vec<Page>, SourceError> {
     let Some(generate) = &template.meta.generate else { return Ok(Vec::new()) };
     let columns = || rows.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ");
     for c in &template.row_columns {
@@ -231,10 +239,13 @@ pub fn expand(template: &Page, rows: &Table, taken: &mut BTreeSet<String>) -> Re
         .map(|row| fill(&generate.slug, &|c: &str| rows.column_index(c).map(|i| row[i].clone())))
         .collect();
     let slugs = unique_slugs(&texts, taken);
+    let locale = template.meta.locale.as_deref().unwrap_or(site_locale);
     let mut pages = Vec::with_capacity(rows.rows.len());
     for (row, slug) in rows.rows.iter().zip(slugs) {
         let value = |c: &str| rows.column_index(c).map(|i| row[i].clone());
-        pages.push(instance(template, &name, slug, &value)?);
+        let page = crate::locale::with(locale, || instance(template, &name, slug, &value))
+            .map_err(|m| SourceError::new(Location { path: template.source.clone(), line: 1, column: 1 }, m))??;
+        pages.push(page);
     }
     Ok(pages)
 }
@@ -405,7 +416,7 @@ mod tests {
         let text = "+++\ntitle = \"Tag {{ row.tag }}\"\n[generate]\nquery = \"top\"\nslug = \"tag-{{ row.tag }}\"\n+++\n\n```sql stats\nselect count(*) as n from recipes where list_contains(tags, {{ row.tag | sql }})\n```\n\n{{ stats.n }} recipes, {{ kpis.n }} in all, {{ row.tag }}.\n";
         let template = Page::parse(text, Path::new("content/tag.md")).unwrap();
         let mut taken = BTreeSet::new();
-        let pages = expand(&template, &tags(&["easy", "mom's", "main dish", "main-dish"]), &mut taken).unwrap();
+        let pages = expand(&template, &tags(&["easy", "mom's", "main dish", "main-dish"]), &mut taken, "en").unwrap();
         assert_eq!(pages.len(), 4);
         assert_eq!(pages[1].slug, "tag-mom-s");
         assert_eq!(pages[1].meta.title, "Tag mom's");
@@ -431,16 +442,43 @@ mod tests {
     }
 
     #[test]
+    fn titles_are_written_in_the_page_locale_and_slugs_in_none() {
+        let rows = Table {
+            columns: vec![Column { name: "n".into(), kind: ColumnType::Number }],
+            rows: vec![vec![Value::Int(1234)]],
+        };
+        let text = "+++\ntitle = \"{{ row.n | int }} recipes\"\n[generate]\nquery = \"top\"\nslug = \"n-{{ row.n | int }}\"\n+++\n\n```chart\nkind = \"bar\"\ndata = \"q\"\nx = \"a\"\ny = \"b\"\ntitle = \"{{ row.n | int }} in all\"\n```\n";
+        let template = Page::parse(text, Path::new("content/t.md")).unwrap();
+        let fr = expand(&template, &rows, &mut BTreeSet::new(), "fr").unwrap();
+        assert_eq!(fr[0].meta.title, "1\u{202f}234 recipes");
+        assert_eq!(fr[0].slug, "n-1-234", "the slug is written as in English");
+        let title = fr[0].pieces.iter().find_map(|p| match p {
+            Piece::Directive(d) => match d.as_ref() {
+                crate::content::directive::Directive::Chart(c) => Some(c.title.as_str()),
+                _ => None,
+            },
+            _ => None,
+        });
+        assert_eq!(title, Some("1\u{202f}234 in all"));
+        // the page's own locale comes first
+        let de = text.replace("+++\ntitle", "+++\nlocale = \"de\"\ntitle");
+        let de = expand(&Page::parse(&de, Path::new("content/t.md")).unwrap(), &rows, &mut BTreeSet::new(), "fr");
+        assert_eq!(de.unwrap()[0].meta.title, "1.234 recipes");
+        assert_eq!(expand(&template, &rows, &mut BTreeSet::new(), "en").unwrap()[0].meta.title, "1,234 recipes");
+    }
+
+    #[test]
     fn unknown_row_columns_are_located() {
         let text =
             "+++\ntitle = \"T\"\n[generate]\nquery = \"top\"\nslug = \"t-{{ row.tag }}\"\n+++\n\nx {{ row.nope }}\n";
         let template = Page::parse(text, Path::new("content/t.md")).unwrap();
-        let e = expand(&template, &tags(&[]), &mut BTreeSet::new()).unwrap_err();
+        let e = expand(&template, &tags(&[]), &mut BTreeSet::new(), "en").unwrap_err();
         assert_eq!((e.location.line, e.location.column), (8, 3));
         assert!(e.message.starts_with("unknown column `nope` in `row`"), "{}", e.message);
         let text = "+++\ntitle = \"T {{ row.nope }}\"\n[generate]\nquery = \"top\"\nslug = \"t-{{ row.tag }}\"\n+++\n";
-        let e = expand(&Page::parse(text, Path::new("content/t.md")).unwrap(), &tags(&["a"]), &mut BTreeSet::new())
-            .unwrap_err();
+        let e =
+            expand(&Page::parse(text, Path::new("content/t.md")).unwrap(), &tags(&["a"]), &mut BTreeSet::new(), "en")
+                .unwrap_err();
         assert_eq!((e.location.line, e.location.column), (2, 12));
     }
 

@@ -35,6 +35,8 @@ pub struct QueryOptions {
     pub data_key: String,
     /// The DuckDB databases that sources name, attached to every connection.
     pub attached: Vec<ingest::Attached>,
+    /// The site's locale: generated pages' titles are written in it (or in their own).
+    pub locale: String,
 }
 
 /// The pages of the site and the results of every query.
@@ -134,7 +136,7 @@ pub fn run(pages: Vec<Page>, edition: Option<Located<String>>, opts: &QueryOptio
     let mut instances = Vec::new();
     for t in &templates {
         let Some(g) = &t.meta.generate else { continue };
-        let made = generate::expand(t, &tables[&g.query], &mut taken)?;
+        let made = generate::expand(t, &tables[&g.query], &mut taken, &opts.locale)?;
         let pages = made
             .iter()
             .map(|p| (p.slug.clone(), p.meta.nav_title.clone().unwrap_or_else(|| p.meta.title.clone())))
