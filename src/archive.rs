@@ -338,20 +338,6 @@ fn inner<'a>(html: &'a str, open: &str, close: &str) -> Option<&'a str> {
     Some(&html[body..end])
 }
 
-fn strip_tags(html: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out.trim().to_string()
-}
-
 /// The whole report in one HTML file (`archive.html`): the stylesheet
 /// inline, every page of `status.json`'s list as a section (the content of
 /// its `<main>`), links between pages turned into in-file anchors and every
@@ -380,7 +366,7 @@ pub fn single_html(files: &[OutputFile], templates: &Templates) -> anyhow::Resul
     for page in &status.pages {
         let html = text(page)?;
         let main = inner(&html, "<main", "</main>").with_context(|| format!("`{page}` has no `<main>`"))?;
-        let title = inner(main, "<h1", "</h1>").map(strip_tags).unwrap_or_else(|| page.clone());
+        let title = status.page_titles.get(page).cloned().unwrap_or_else(|| page.clone());
         let body = prefix_ids(&rewrite_links(main, page, &page_ids, &by_path)?, &id_prefix(page));
         pages.push(ArchivedPage { id: page_ids[page.as_str()].clone(), title, body: body.trim().to_string() });
     }

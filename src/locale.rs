@@ -4,7 +4,7 @@
 //! the percent formatter of `icu_experimental`, `icu_datetime`). The only
 //! user of those crates.
 //!
-//! [`format`](crate::format) asks [`current`] which locale the page being
+//! The formatting of values (`format.rs`) asks [`current`] which locale the page being
 //! rendered is in ([`with`] sets it for the duration of a page, on the
 //! rendering thread), so that every value on the page, from inline values
 //! to axis ticks, is formatted the same way. English (`en`, the default)

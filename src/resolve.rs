@@ -1,7 +1,7 @@
 //! Resolve: a page's pieces against the query results. Inline values
 //! become text, directives become HTML (charts, tables, lists, KPI tiles),
 //! the rows a generated page links to are found, and every link of the
-//! rendered site is checked. Called by [`crate::site`] once per page,
+//! rendered site is checked. Called by the build (`site.rs`) once per page,
 //! in the page's locale.
 
 use crate::chart;

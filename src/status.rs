@@ -22,7 +22,9 @@ pub struct Status<'a> {
     pub generator: Generator,
     /// Every input file and what became of its rows.
     pub inputs: &'a [Dataset],
-    /// The pages' file names.
+    /// Each page's title, by file name.
+    pub page_titles: BTreeMap<String, String>,
+    /// The pages' file names, in the site's order.
     pub pages: Vec<String>,
     /// Each query's number of rows.
     pub queries: BTreeMap<String, usize>,
@@ -48,6 +50,9 @@ pub struct SiteFacts {
 pub struct Published {
     /// The edition date, if known.
     pub edition: Option<String>,
+    /// Each page's title, by file name.
+    #[serde(default)]
+    pub page_titles: BTreeMap<String, String>,
     /// The pages' file names, in the site's order.
     #[serde(default)]
     pub pages: Vec<String>,
@@ -108,6 +113,7 @@ impl<'a> Status<'a> {
             },
             edition: edition.clone(),
             built_at: source_date_epoch.and_then(|s| chrono::DateTime::from_timestamp(s, 0)).map(|d| d.to_rfc3339()),
+            page_titles: pages.iter().map(|p| (format!("{}.html", p.slug), p.title.clone())).collect(),
             pages: pages.iter().map(|p| format!("{}.html", p.slug)).collect(),
             queries: tables.iter().map(|(n, t)| (n.clone(), t.rows.len())).collect(),
             inputs,

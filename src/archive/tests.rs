@@ -28,7 +28,7 @@ fn site() -> Vec<OutputFile> {
         file(
             "status.json",
             &format!(
-                "{{\"edition\": \"2018-12-20\", \"pages\": [\"index.html\", \"about.html\"], \"run\": {{\"seconds\": 1}}, {SITE}}}"
+                "{{\"edition\": \"2018-12-20\", \"page_titles\": {{\"index.html\": \"Overview\", \"about.html\": \"About\"}}, \"pages\": [\"index.html\", \"about.html\"], \"run\": {{\"seconds\": 1}}, {SITE}}}"
             ),
         ),
     ]
@@ -69,6 +69,7 @@ fn single_html_stands_alone() {
     assert!(html.contains("<p id=\"about--who\">"), "ids carry their page: {html}");
     assert!(html.contains("href=\"data:text/csv;charset=utf-8;base64,YSxiCjEsMgo=\" download=\"q.csv\""));
     assert!(html.contains("<title>Report · 2018-12-20</title>"));
+    assert!(html.contains("<li><a href=\"#page-index\">Overview</a></li>"), "{html}");
     let mut broken = site();
     broken[0] =
         file("index.html", &String::from_utf8_lossy(&broken[0].contents).replace("about.html#who", "gone.html"));
@@ -140,7 +141,7 @@ fn a_site_without_an_edition_date_cannot_be_archived() {
 fn the_single_file_escapes_the_title_and_needs_to_know_its_site() {
     let mut files = site();
     let status = files.iter_mut().find(|f| f.rel_path == "status.json").unwrap();
-    status.contents = br#"{"edition": "2018-12-20", "pages": ["index.html"], "site": {"language": "en", "title": "</title><script>x()</script> & \"q\""}}"#.to_vec();
+    status.contents = br#"{"edition": "2018-12-20", "page_titles": {"index.html": "<b>x</b>"}, "pages": ["index.html"], "site": {"language": "en", "title": "</title><script>x()</script> & \"q\""}}"#.to_vec();
     let html = single_html(&files, &templates()).unwrap();
     assert!(!html.contains("<script>"), "{html}");
     assert!(
@@ -150,6 +151,7 @@ fn the_single_file_escapes_the_title_and_needs_to_know_its_site() {
         "{html}"
     );
     assert_eq!(html.matches("<section class=\"archived-page\"").count(), 1);
+    assert!(html.contains("<li><a href=\"#page-index\">&lt;b&gt;x&lt;&#x2F;b&gt;</a></li>"), "{html}");
 
     let status = files.iter_mut().find(|f| f.rel_path == "status.json").unwrap();
     status.contents = br#"{"edition": "2018-12-20", "pages": ["index.html"]}"#.to_vec();

@@ -44,7 +44,7 @@ pub struct SingleFile<'a> {
 pub struct ArchivedPage {
     /// The id of its section.
     pub id: String,
-    /// Its title, as HTML.
+    /// Its title.
     pub title: String,
     /// Its content, as HTML, its links pointing inside the file.
     pub body: String,
