@@ -233,30 +233,34 @@ impl Run<'_> {
                     / 2.0
             })
             .collect();
+        // what each segment's points lose from their lower bound
+        let shrink: Vec<f64> = (0..k).map(|j| if j == most { second } else { first }).collect();
         let mut moved = 0;
-        for (i, p) in self.points.iter().enumerate() {
-            let a = self.segments[i];
-            self.upper[i] += drift[a];
-            self.lower[i] -= if a == most { second } else { first };
-            let bound = half[a].max(self.lower[i]);
-            if self.upper[i] < bound {
+        let Run { points, centroids, segments, upper, lower, sums, counts } = self;
+        let each = points.iter().zip(segments.iter_mut()).zip(upper.iter_mut().zip(lower.iter_mut()));
+        for ((p, segment), (upper, lower)) in each {
+            let a = *segment;
+            *upper += drift[a];
+            *lower -= shrink[a];
+            let bound = half[a].max(*lower);
+            if *upper < bound {
                 continue;
             }
-            self.upper[i] = squared(p, &self.centroids[a]).sqrt();
-            if self.upper[i] < bound {
+            *upper = squared(p, &centroids[a]).sqrt();
+            if *upper < bound {
                 continue;
             }
-            let (b, d1, d2) = nearest_two(p, &self.centroids);
-            self.upper[i] = d1;
-            self.lower[i] = d2;
+            let (b, d1, d2) = nearest_two(p, centroids);
+            *upper = d1;
+            *lower = d2;
             if b != a {
                 for (d, &x) in p.iter().enumerate() {
-                    self.sums[a][d].add(-x);
-                    self.sums[b][d].add(x);
+                    sums[a][d].add(-x);
+                    sums[b][d].add(x);
                 }
-                self.counts[a] -= 1;
-                self.counts[b] += 1;
-                self.segments[i] = b;
+                counts[a] -= 1;
+                counts[b] += 1;
+                *segment = b;
                 moved += 1;
             }
         }
