@@ -199,6 +199,60 @@ fn recommendations_with_long_lists_and_extreme_ids() {
     independent_check(data.path(), &site);
 }
 
+/// Recipes whose most similar others share few ingredients: the first
+/// guess at the fifth best similarity comes from the others that share half
+/// a recipe's ingredients, and the best one shares fewer. Ties at the fifth
+/// place too. Checked row by row against the independent computation.
+#[test]
+fn similar_recipes_found_below_the_first_guess_and_ties_at_the_cut() {
+    let data = tempfile::tempdir().unwrap();
+    let mut recipes = String::from(
+        "name,id,minutes,contributor_id,submitted,tags,nutrition,n_steps,steps,description,ingredients,n_ingredients\n",
+    );
+    let mut row = |id: usize, items: Vec<String>| {
+        let list = items.iter().map(|i| format!("'{i}'")).collect::<Vec<_>>().join(", ");
+        recipes.push_str(&format!(
+            "recipe {id},{id},10,1,2009-01-01,['easy'],\"[1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]\",1,\"['mix']\",,\"[{list}]\",{}\n",
+            items.len()
+        ));
+    };
+    let mut interactions = String::from("user_id,recipe_id,date,rating,review\n");
+    let mut other = 1000;
+    for top in 1..=20 {
+        // ten ingredients of its own, reviewed by 30 + top users
+        let own = |j: usize| format!("t{top} {j}");
+        row(top, (0..10).map(own).collect());
+        for user in 1..=(30 + top) {
+            interactions.push_str(&format!("{user},{top},2010-01-01,{},ok\n", 4 + user % 2));
+        }
+        // five that share half of it in 20 ingredients (0.2), two more that
+        // share 2 of 10 (0.2 too, fewer shared), and one that shares 3 of
+        // 10 (0.3): the best, below the first guess's bar of 5
+        for _ in 0..5 {
+            other += 1;
+            row(other, (0..5).map(own).chain((0..15).map(|j| format!("o{other} {j}"))).collect());
+        }
+        for _ in 0..2 {
+            other += 1;
+            row(other, (0..2).map(own).collect());
+        }
+        other += 1;
+        row(other, (3..6).map(own).collect());
+    }
+    std::fs::write(data.path().join("RAW_recipes.csv"), recipes).unwrap();
+    std::fs::write(data.path().join("RAW_interactions.csv"), interactions).unwrap();
+    let site = build_with(data.path());
+    let similar = site.read("data/similar_recipes.csv");
+    let of_20: Vec<&str> = similar.lines().filter(|l| l.starts_with("20,")).collect();
+    assert_eq!(of_20.len(), 5, "{similar}");
+    assert!(of_20[0].starts_with("20,1,1160,recipe 1160,0.3,3,"), "{similar}");
+    // the five at 0.2 sharing 5 come before the two sharing 2, lowest ids first
+    let ids: Vec<&str> = of_20[1..].iter().filter_map(|l| l.split(',').nth(2)).collect();
+    assert_eq!(ids, ["1153", "1154", "1155", "1156"], "{similar}");
+    assert!(of_20[1..].iter().all(|l| l.contains(",0.2,5,")), "{similar}");
+    independent_check(data.path(), &site);
+}
+
 #[test]
 fn segments_are_the_same_whatever_the_threads() {
     let data = repo().join("data/sample");
