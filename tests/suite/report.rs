@@ -253,6 +253,58 @@ fn similar_recipes_found_below_the_first_guess_and_ties_at_the_cut() {
     independent_check(data.path(), &site);
 }
 
+/// Other recipes tied at the fifth most co-likers, ranked by the cosine,
+/// where the first guess at the fifth most is lower than the bar it sets.
+/// Checked row by row against the independent computation.
+#[test]
+fn also_liked_breaks_ties_at_the_bar_by_the_cosine() {
+    let data = tempfile::tempdir().unwrap();
+    let mut recipes = String::from(
+        "name,id,minutes,contributor_id,submitted,tags,nutrition,n_steps,steps,description,ingredients,n_ingredients\n",
+    );
+    let mut interactions = String::from("user_id,recipe_id,date,rating,review\n");
+    let mut like = |user: usize, recipe: usize, rating: u8| {
+        interactions.push_str(&format!("{user},{recipe},2010-01-01,{rating},ok\n"));
+    };
+    let mut extra_user = 900_000;
+    for top in 1..=20 {
+        let fan = |i: usize| 1000 * top + i;
+        for i in 1..=64 {
+            like(fan(i), top, 5);
+        }
+        // seven others liked by the same 10 of its 64 likers, and by a few
+        // people more each; an eighth by 9 of them
+        for (j, extra) in [6, 0, 3, 9, 12, 1, 15].into_iter().enumerate() {
+            let other = 100 + 10 * top + j + 1;
+            for i in 1..=10 {
+                like(fan(i), other, 5);
+            }
+            for _ in 0..extra {
+                extra_user += 1;
+                like(extra_user, other, 4);
+            }
+        }
+        for i in 11..=19 {
+            like(fan(i), 100 + 10 * top + 8, 5);
+        }
+    }
+    for id in (1..=20).chain((1..=20).flat_map(|top| (1..=8).map(move |j| 100 + 10 * top + j))) {
+        recipes.push_str(&format!(
+            "recipe {id},{id},10,1,2009-01-01,['easy'],\"[1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]\",1,\"['mix']\",,\"['salt']\",1\n"
+        ));
+    }
+    std::fs::write(data.path().join("RAW_recipes.csv"), recipes).unwrap();
+    std::fs::write(data.path().join("RAW_interactions.csv"), interactions).unwrap();
+    let site = build_with(data.path());
+    let also = site.read("data/also_liked.csv");
+    let of_1: Vec<&str> = also.lines().filter(|l| l.starts_with("1,")).collect();
+    let others: Vec<&str> = of_1.iter().filter_map(|l| l.split(',').nth(2)).collect();
+    // ten co-likers each; the fewer other likers, the higher the cosine
+    assert_eq!(others, ["112", "116", "113", "111", "114"], "{also}");
+    assert!(of_1.iter().all(|l| l.split(',').nth(4) == Some("10")), "{also}");
+    independent_check(data.path(), &site);
+}
+
 #[test]
 fn segments_are_the_same_whatever_the_threads() {
     let data = repo().join("data/sample");
