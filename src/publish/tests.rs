@@ -57,6 +57,27 @@ fn precompresses_deterministically() {
 }
 
 #[test]
+fn a_large_download_is_compressed_fast_and_reads_back_whole() {
+    use std::io::Read;
+    // rows of numbers, as a per-user table: above the size of the fast level
+    let csv: String = (0..120_000u64).map(|i| format!("{i},{},{}\n", i * 7919 % 1000, i % 13)).collect();
+    assert!(csv.len() > LARGE);
+    let mut files = vec![file("data/big.csv", &csv), file("index.html", &csv[..LARGE / 2])];
+    precompress(&mut files).unwrap();
+    let twin = |name: &str| files.iter().find(|f| f.rel_path == name).unwrap().contents.clone();
+    let mut back = String::new();
+    flate2::read::GzDecoder::new(&twin("data/big.csv.gz")[..]).read_to_string(&mut back).unwrap();
+    assert_eq!(back, csv);
+    let best = |text: &str| {
+        let mut gz = GzBuilder::new().mtime(0).write(Vec::new(), Compression::best());
+        gz.write_all(text.as_bytes()).unwrap();
+        gz.finish().unwrap()
+    };
+    assert_ne!(twin("data/big.csv.gz"), best(&csv), "the large file at the fast level");
+    assert_eq!(twin("index.html.gz"), best(&csv[..LARGE / 2]), "the others at the best");
+}
+
+#[test]
 fn one_lock_at_a_time() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("public");
