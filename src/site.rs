@@ -110,12 +110,12 @@ fn run(opts: &BuildOptions) -> anyhow::Result<(BuildSummary, Vec<OutputFile>)> {
     let mut build = Build::start(opts)?;
     // one build per output at a time
     let _out_lock = publish::lock(&opts.out_dir)?;
-    let content = build.stage("content", || Content::load(opts))?;
+    let (content, pages) = build.stage("content", || Content::load(opts))?;
     let templates = build.stage("templates", || Templates::load(&opts.root.join("templates"), &opts.root))?;
     // one build per database at a time too: another output may share it
     let _db_lock = publish::lock(&opts.db)?;
     let ingested = build.stage("ingest", || ingest(opts, &content.config))?;
-    let planned = build.stage("query", || query(opts, &content, &ingested))?;
+    let planned = build.stage("query", || query(opts, &content, pages, &ingested))?;
     let mut site = build.stage("render", || Site::render(opts, &content, &templates, &planned, &ingested.datasets))?;
     if let (Some(dir), true) = (&opts.archive, opts.write) {
         build.stage("archive", || site.archive(dir))?;
@@ -164,30 +164,29 @@ impl Build {
     }
 }
 
-/// What the author wrote: the configuration and the pages, as parsed.
+/// What the author wrote, beside the pages: the configuration, and which
+/// page each content file is.
 struct Content {
     config: Config,
     /// `content/site.toml`, relative to the site root (for errors).
     config_file: PathBuf,
-    pages: Vec<content::Page>,
+    /// Links to content files lead to their pages: each file name and its page's.
+    page_files: markdown::PageFiles,
 }
 
 impl Content {
-    fn load(opts: &BuildOptions) -> anyhow::Result<Content> {
+    /// The configuration and the pages, as parsed.
+    fn load(opts: &BuildOptions) -> anyhow::Result<(Content, Vec<content::Page>)> {
         let path = opts.root.join("content/site.toml");
         let config_file = display(&path, &opts.root);
         let config = Config::from_file(&path, &config_file)?;
         let pages = content::load_all(&opts.root.join("content"), &opts.root)?;
-        Ok(Content { config, config_file, pages })
-    }
-
-    /// Links to content files lead to their pages: each file name and its page's.
-    fn page_files(&self) -> markdown::PageFiles {
-        self.pages
+        let page_files = pages
             .iter()
             .filter(|p| !p.is_template())
             .filter_map(|p| Some((p.source.file_name()?.to_string_lossy().into_owned(), p.file_name())))
-            .collect()
+            .collect();
+        Ok((Content { config, config_file, page_files }, pages))
     }
 
     /// The first line of `site.toml`, where errors about it as a whole point.
@@ -217,7 +216,12 @@ fn ingest(opts: &BuildOptions, config: &Config) -> anyhow::Result<ingest::Ingest
 
 /// Runs every query once (or reuses the last build's results) and
 /// generates the pages that come from data.
-fn query(opts: &BuildOptions, content: &Content, ingested: &ingest::Ingested) -> anyhow::Result<plan::Planned> {
+fn query(
+    opts: &BuildOptions,
+    content: &Content,
+    pages: Vec<content::Page>,
+    ingested: &ingest::Ingested,
+) -> anyhow::Result<plan::Planned> {
     let config = &content.config;
     // results of the last build are reused while data and SQL are unchanged
     let mut data_key = format!("{} {}\n", env!("CARGO_PKG_VERSION"), ingest::SCHEMA_VERSION);
@@ -236,7 +240,7 @@ fn query(opts: &BuildOptions, content: &Content, ingested: &ingest::Ingested) ->
         attached: ingested.attached.clone(),
         locale: config.locale.clone(),
     };
-    let planned = plan::run(content.pages.clone(), edition, &query_opts)?;
+    let planned = plan::run(pages, edition, &query_opts)?;
     if let (Some(_), Some(page)) =
         (&opts.archive, planned.pages.iter().find(|p| p.file_name() == archive::EDITIONS_PAGE))
     {
@@ -285,14 +289,13 @@ impl<'a> Site<'a> {
         datasets: &'a [ingest::Dataset],
     ) -> anyhow::Result<Site<'a>> {
         let config = &content.config;
-        let page_files = content.page_files();
         let mut views = Vec::new();
         let mut charts = 0;
         for page in &planned.pages {
             // every number and date of the page in its locale
             let locale = page.meta.locale.as_deref().unwrap_or(&config.locale);
             let rendered = crate::locale::with(locale, || {
-                render_page(page, &planned.tables, templates, &planned.generated, &page_files)
+                render_page(page, &planned.tables, templates, &planned.generated, &content.page_files)
             });
             let (mut view, n) = rendered.map_err(|m| anyhow::anyhow!("{}: {m}", page.source.display()))??;
             view.lang = page.meta.locale.clone().unwrap_or_else(|| config.language.clone());
@@ -323,7 +326,7 @@ impl<'a> Site<'a> {
         files.push(self.status().file()?);
         render::clean_text(&mut files);
         let beside = archive::link_targets(editions);
-        check_links(&files, &beside, &config.root_path(), &self.planned.pages, &self.content.page_files())?;
+        check_links(&files, &beside, &config.root_path(), &self.planned.pages, &self.content.page_files)?;
         Ok(files)
     }
 

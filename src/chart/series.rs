@@ -103,6 +103,16 @@ pub(super) fn scatter_series<'a>(
     yi: usize,
     ci: usize,
 ) -> Result<Series<'a>, SourceError> {
+    let (of_row, names) = series_of_rows(spec, table, ci)?;
+    let y = (0..names.len())
+        .map(|s| table.rows.iter().zip(&of_row).map(|(r, &k)| if k == s { r[yi].as_f64() } else { None }).collect())
+        .collect();
+    Ok(Series { x: table.rows.iter().map(|r| &r[xi]).collect(), y, names })
+}
+
+/// Each row's series (its `ci` value, numbered in the order the values
+/// first appear) and the series' names: at most [`MAX_SERIES`].
+fn series_of_rows(spec: &ChartSpec, table: &Table, ci: usize) -> Result<(Vec<usize>, Vec<String>), SourceError> {
     let mut names: Vec<String> = Vec::new();
     let mut seen = FirstSeen::default();
     let mut of_row = Vec::with_capacity(table.rows.len());
@@ -116,10 +126,7 @@ pub(super) fn scatter_series<'a>(
         }
         of_row.push(s);
     }
-    let y = (0..names.len())
-        .map(|s| table.rows.iter().zip(&of_row).map(|(r, &k)| if k == s { r[yi].as_f64() } else { None }).collect())
-        .collect();
-    Ok(Series { x: table.rows.iter().map(|r| &r[xi]).collect(), y, names })
+    Ok((of_row, names))
 }
 
 pub(super) fn too_many_series(spec: &ChartSpec) -> SourceError {
@@ -174,24 +181,14 @@ pub(super) fn by_color<'a>(
     let key = |v: &Value| v.to_csv_field();
     let mut categories: Vec<&Value> = Vec::new();
     let mut category_of: std::collections::BTreeMap<String, usize> = Default::default();
-    let mut series: Vec<String> = Vec::new();
-    let mut seen_series = FirstSeen::default();
-    let mut series_of_row = Vec::with_capacity(table.rows.len());
     for row in &table.rows {
         let x = &row[xi];
         if let std::collections::btree_map::Entry::Vacant(e) = category_of.entry(key(x)) {
             e.insert(categories.len());
             categories.push(x);
         }
-        let (s, new) = seen_series.number(&row[ci]);
-        if new {
-            if s == MAX_SERIES {
-                return Err(too_many_series(spec));
-            }
-            series.push(series_name(&row[ci]));
-        }
-        series_of_row.push(s);
     }
+    let (series_of_row, series) = series_of_rows(spec, table, ci)?;
     if matches!(spec.kind, ChartKind::Line | ChartKind::Area) {
         let number = axis::x_number;
         categories.retain(|v| number(v).is_some());

@@ -149,6 +149,18 @@ fn recommendations_and_segments_by_hand() {
     independent_check(&data, &site);
 }
 
+const RECIPES_HEADER: &str =
+    "name,id,minutes,contributor_id,submitted,tags,nutrition,n_steps,steps,description,ingredients,n_ingredients\n";
+
+/// A line of `RAW_recipes.csv`: recipe `id`, called `name`, made of `items`.
+fn recipe_row(name: &str, id: i64, items: &[String]) -> String {
+    let list = items.iter().map(|i| format!("'{i}'")).collect::<Vec<_>>().join(", ");
+    format!(
+        "{name},{id},10,1,2009-01-01,['easy'],\"[1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]\",1,\"['mix']\",,\"[{list}]\",{}\n",
+        items.len()
+    )
+}
+
 /// Recipes with long ingredient lists (the shared counts need counters of 8
 /// bits, packed in two words for the twenty recipes) and the extreme ids of
 /// a 64-bit integer, checked row by row against the independent computation.
@@ -161,9 +173,7 @@ fn recommendations_with_long_lists_and_extreme_ids() {
         (state >> 33) % n
     };
     let ids: Vec<i64> = (1..=28).chain([i64::MIN, i64::MAX]).collect();
-    let mut recipes = String::from(
-        "name,id,minutes,contributor_id,submitted,tags,nutrition,n_steps,steps,description,ingredients,n_ingredients\n",
-    );
+    let mut recipes = String::from(RECIPES_HEADER);
     for (k, id) in ids.iter().enumerate() {
         // a common core of 150 ingredients (shared counts above 127) in half
         // of them, then a random part from a pool of 300
@@ -172,11 +182,7 @@ fn recommendations_with_long_lists_and_extreme_ids() {
             items.extend((0..150).map(|i| format!("core {i}")));
         }
         items.extend((0..20 + next(60)).map(|_| format!("item {}", next(300))));
-        let list = items.iter().map(|i| format!("'{i}'")).collect::<Vec<_>>().join(", ");
-        recipes.push_str(&format!(
-            "recipe {k},{id},10,1,2009-01-01,['easy'],\"[1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]\",1,\"['mix']\",,\"[{list}]\",{}\n",
-            items.len()
-        ));
+        recipes.push_str(&recipe_row(&format!("recipe {k}"), *id, &items));
     }
     let mut interactions = String::from("user_id,recipe_id,date,rating,review\n");
     for user in 1..=40 {
@@ -206,16 +212,9 @@ fn recommendations_with_long_lists_and_extreme_ids() {
 #[test]
 fn similar_recipes_found_below_the_first_guess_and_ties_at_the_cut() {
     let data = tempfile::tempdir().unwrap();
-    let mut recipes = String::from(
-        "name,id,minutes,contributor_id,submitted,tags,nutrition,n_steps,steps,description,ingredients,n_ingredients\n",
-    );
-    let mut row = |id: usize, items: Vec<String>| {
-        let list = items.iter().map(|i| format!("'{i}'")).collect::<Vec<_>>().join(", ");
-        recipes.push_str(&format!(
-            "recipe {id},{id},10,1,2009-01-01,['easy'],\"[1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]\",1,\"['mix']\",,\"[{list}]\",{}\n",
-            items.len()
-        ));
-    };
+    let mut recipes = String::from(RECIPES_HEADER);
+    let mut row =
+        |id: usize, items: Vec<String>| recipes.push_str(&recipe_row(&format!("recipe {id}"), id as i64, &items));
     let mut interactions = String::from("user_id,recipe_id,date,rating,review\n");
     let mut other = 1000;
     for top in 1..=20 {
@@ -259,9 +258,7 @@ fn similar_recipes_found_below_the_first_guess_and_ties_at_the_cut() {
 #[test]
 fn also_liked_breaks_ties_at_the_bar_by_the_cosine() {
     let data = tempfile::tempdir().unwrap();
-    let mut recipes = String::from(
-        "name,id,minutes,contributor_id,submitted,tags,nutrition,n_steps,steps,description,ingredients,n_ingredients\n",
-    );
+    let mut recipes = String::from(RECIPES_HEADER);
     let mut interactions = String::from("user_id,recipe_id,date,rating,review\n");
     let mut like = |user: usize, recipe: usize, rating: u8| {
         interactions.push_str(&format!("{user},{recipe},2010-01-01,{rating},ok\n"));
@@ -289,9 +286,7 @@ fn also_liked_breaks_ties_at_the_bar_by_the_cosine() {
         }
     }
     for id in (1..=20).chain((1..=20).flat_map(|top| (1..=8).map(move |j| 100 + 10 * top + j))) {
-        recipes.push_str(&format!(
-            "recipe {id},{id},10,1,2009-01-01,['easy'],\"[1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]\",1,\"['mix']\",,\"['salt']\",1\n"
-        ));
+        recipes.push_str(&recipe_row(&format!("recipe {id}"), id as i64, &["salt".to_string()]));
     }
     std::fs::write(data.path().join("RAW_recipes.csv"), recipes).unwrap();
     std::fs::write(data.path().join("RAW_interactions.csv"), interactions).unwrap();

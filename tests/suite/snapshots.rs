@@ -302,6 +302,15 @@ fn long_table() -> Table {
     }
 }
 
+/// `n` per `year` of [`long_table`], one series per `rating`.
+fn by_rating(kind: ChartKind, stack: chart::Stack) -> ChartSpec {
+    let mut s = spec(kind, "year", &["n"]);
+    s.color = Some(named("rating"));
+    s.stack = stack;
+    s.x_format = Some(Format::Text);
+    s
+}
+
 #[test]
 fn color_splits_rows_into_series_stacked_grouped_or_as_shares() {
     for (kind, stack, name) in [
@@ -310,11 +319,7 @@ fn color_splits_rows_into_series_stacked_grouped_or_as_shares() {
         (ChartKind::Bar, chart::Stack::Percent, "svg_bar_percent"),
         (ChartKind::Line, chart::Stack::Stacked, "svg_line_by_color"),
     ] {
-        let mut s = spec(kind, "year", &["n"]);
-        s.color = Some(named("rating"));
-        s.stack = stack;
-        s.x_format = Some(Format::Text);
-        let chart = chart::render(&s, &long_table(), "c").unwrap();
+        let chart = chart::render(&by_rating(kind, stack), &long_table(), "c").unwrap();
         for out in [&chart.svg, &chart.svg_narrow] {
             assert_no_overlap(out, name);
             for series in ["5 stars", "4 stars", "3 stars"] {
@@ -377,11 +382,7 @@ fn hbar_area_and_scatter_split_by_color() {
         (ChartKind::Area, Percent, "svg_area_percent"),
         (ChartKind::Scatter, Stacked, "svg_scatter_by_color"),
     ] {
-        let mut s = spec(kind, "year", &["n"]);
-        s.color = Some(named("rating"));
-        s.stack = stack;
-        s.x_format = Some(Format::Text);
-        let chart = chart::render(&s, &long_table(), "c").unwrap();
+        let chart = chart::render(&by_rating(kind, stack), &long_table(), "c").unwrap();
         for out in [&chart.svg, &chart.svg_narrow] {
             roxmltree::Document::parse(out).unwrap_or_else(|e| panic!("{name}: invalid SVG: {e}"));
             assert_no_overlap(out, name);
