@@ -35,21 +35,30 @@ pub struct OutputFile {
 /// noncharacters) by U+FFFD `�`. The data keeps them in the database; what
 /// is published is always valid text.
 pub fn clean_text(files: &mut [OutputFile]) {
-    fn forbidden(c: char) -> bool {
-        (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
-            || ('\u{FDD0}'..='\u{FDEF}').contains(&c)
-            || (c as u32 & 0xFFFE) == 0xFFFE
-    }
     for f in files {
         let ext = f.rel_path.rsplit('.').next().unwrap_or("");
         if !matches!(ext, "html" | "svg" | "csv" | "xml" | "txt") {
             continue;
         }
         let Ok(text) = std::str::from_utf8(&f.contents) else { continue };
-        if text.chars().any(forbidden) {
-            f.contents =
-                text.chars().map(|c| if forbidden(c) { '\u{FFFD}' } else { c }).collect::<String>().into_bytes();
+        if let std::borrow::Cow::Owned(cleaned) = clean(text) {
+            f.contents = cleaned.into_bytes();
         }
+    }
+}
+
+/// `text` with the characters [`clean_text`] replaces replaced; borrowed
+/// when it has none.
+pub fn clean(text: &str) -> std::borrow::Cow<'_, str> {
+    fn forbidden(c: char) -> bool {
+        (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+            || ('\u{FDD0}'..='\u{FDEF}').contains(&c)
+            || (c as u32 & 0xFFFE) == 0xFFFE
+    }
+    if text.chars().any(forbidden) {
+        text.chars().map(|c| if forbidden(c) { '\u{FFFD}' } else { c }).collect::<String>().into()
+    } else {
+        text.into()
     }
 }
 

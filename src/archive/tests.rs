@@ -141,7 +141,7 @@ fn a_site_without_an_edition_date_cannot_be_archived() {
 fn the_single_file_escapes_the_title_and_needs_to_know_its_site() {
     let mut files = site();
     let status = files.iter_mut().find(|f| f.rel_path == "status.json").unwrap();
-    status.contents = br#"{"edition": "2018-12-20", "page_titles": {"index.html": "<b>x</b>"}, "pages": ["index.html"], "site": {"language": "en", "title": "</title><script>x()</script> & \"q\""}}"#.to_vec();
+    status.contents = br#"{"edition": "2018-12-20", "page_titles": {"index.html": "<b>x</b>\u0000"}, "pages": ["index.html"], "site": {"language": "en", "title": "</title><script>x()</script> & \"q\""}}"#.to_vec();
     let html = single_html(&files, &templates()).unwrap();
     assert!(!html.contains("<script>"), "{html}");
     assert!(
@@ -151,7 +151,8 @@ fn the_single_file_escapes_the_title_and_needs_to_know_its_site() {
         "{html}"
     );
     assert_eq!(html.matches("<section class=\"archived-page\"").count(), 1);
-    assert!(html.contains("<li><a href=\"#page-index\">&lt;b&gt;x&lt;&#x2F;b&gt;</a></li>"), "{html}");
+    assert!(html.contains("<li><a href=\"#page-index\">&lt;b&gt;x&lt;&#x2F;b&gt;\u{FFFD}</a></li>"), "{html}");
+    assert!(!html.contains('\0'), "no NUL in the file");
 
     let status = files.iter_mut().find(|f| f.rel_path == "status.json").unwrap();
     status.contents = br#"{"edition": "2018-12-20", "pages": ["index.html"]}"#.to_vec();

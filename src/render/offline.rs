@@ -58,9 +58,10 @@ impl Templates {
         self.render("partials/editions.html", &ctx)
     }
 
-    /// The single-file archive (`archive.html`).
+    /// The single-file archive (`archive.html`), its text cleaned as the
+    /// site's files are ([`super::clean_text`]).
     pub fn single_file(&self, file: &SingleFile<'_>) -> Result<String, SourceError> {
         let ctx = tera::Context::from_serialize(file).map_err(|e| super::template_error(&e, &self.sources))?;
-        self.render("archive.html", &ctx)
+        Ok(super::clean(&self.render("archive.html", &ctx)?).into_owned())
     }
 }
