@@ -21,6 +21,7 @@ pub mod locale;
 pub mod logging;
 pub mod model;
 pub mod new;
+pub mod parallel;
 pub mod plan;
 pub mod publish;
 pub mod query;

@@ -3,6 +3,7 @@
 //! directory beside the output, and swaps the staging directory in with
 //! renames, so the previous site stays whole until the new one is complete.
 
+use crate::parallel;
 use crate::render::OutputFile;
 use anyhow::Context;
 use flate2::{Compression, GzBuilder};
@@ -52,8 +53,8 @@ const LARGE: usize = 1024 * 1024;
 /// The `.gz` twins of the compressible files, compressed on every core.
 fn twins(files: &[OutputFile]) -> anyhow::Result<Vec<OutputFile>> {
     let todo: Vec<&OutputFile> = files.iter().filter(|f| compressible(&f.rel_path)).collect();
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
-    let compress = |f: &OutputFile| -> anyhow::Result<OutputFile> {
+    let workers = parallel::cores();
+    let compress = |f: &&OutputFile| -> anyhow::Result<OutputFile> {
         // the large downloads (per-user tables of megabytes) at a fast
         // level: the best takes them three times as long for 7% fewer bytes
         let level = if f.contents.len() > LARGE { Compression::new(3) } else { Compression::best() };
@@ -61,25 +62,25 @@ fn twins(files: &[OutputFile]) -> anyhow::Result<Vec<OutputFile>> {
         gz.write_all(&f.contents).context("cannot compress")?;
         Ok(OutputFile { rel_path: format!("{}.gz", f.rel_path), contents: gz.finish().context("cannot compress")? })
     };
-    // files dealt round-robin, largest first, so the workers finish together
-    let mut order: Vec<usize> = (0..todo.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(todo[i].contents.len()));
-    let done = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|w| {
-                let mine: Vec<usize> = order.iter().copied().skip(w).step_by(workers).collect();
-                let (todo, compress) = (&todo, &compress);
-                scope.spawn(move || mine.into_iter().map(|i| compress(todo[i]).map(|t| (i, t))).collect::<Vec<_>>())
-            })
-            .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect::<Vec<_>>()
-    });
-    let mut out: Vec<Option<OutputFile>> = (0..todo.len()).map(|_| None).collect();
-    for result in done {
-        let (i, twin) = result?;
-        out[i] = Some(twin);
+    parallel::map(&todo, workers, |f| f.contents.len(), compress).into_iter().collect()
+}
+
+/// Files written at once. Writing a file is mostly waiting for the disk
+/// (each is synced before the site is switched in), and the waits of
+/// several files overlap.
+const WRITERS: usize = 8;
+
+/// Writes `files` under `dir`, synced, on [`WRITERS`] threads. An error is
+/// that of the first file, in the order given, that could not be written.
+fn write_files(dir: &Path, files: &[&OutputFile]) -> anyhow::Result<()> {
+    let dirs: BTreeSet<PathBuf> =
+        files.iter().filter_map(|f| dir.join(&f.rel_path).parent().map(Path::to_path_buf)).collect();
+    for d in &dirs {
+        std::fs::create_dir_all(d).with_context(|| format!("cannot create `{}`", d.display()))?;
     }
-    out.into_iter().map(|t| t.context("a compression worker stopped")).collect()
+    parallel::map(files, WRITERS, |f| f.contents.len(), |f| write_file(&dir.join(&f.rel_path), &f.contents))
+        .into_iter()
+        .collect()
 }
 
 /// The `href` and `src` values of an HTML document.
@@ -427,14 +428,12 @@ pub fn write(out: &Path, files: &[OutputFile], run: &[OutputFile]) -> anyhow::Re
         let result = (|| -> anyhow::Result<()> {
             std::fs::create_dir_all(&staging).with_context(|| format!("cannot create `{}`", staging.display()))?;
             let twins = twins(files)?;
-            for f in files.iter().chain(&twins) {
-                let f = run.iter().find(|r| r.rel_path == f.rel_path).unwrap_or(f);
-                let path = staging.join(&f.rel_path);
-                if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
-                }
-                write_file(&path, &f.contents)?;
-            }
+            let all: Vec<&OutputFile> = files
+                .iter()
+                .chain(&twins)
+                .map(|f| run.iter().find(|r| r.rel_path == f.rel_path).unwrap_or(f))
+                .collect();
+            write_files(&staging, &all)?;
             std::fs::rename(&staging, &target)
                 .with_context(|| format!("cannot move `{}` to `{}`", staging.display(), target.display()))
         })();

@@ -9,6 +9,7 @@ use crate::content::expr::Source;
 use crate::content::{self, markdown};
 use crate::error::{Located, Location, SourceError};
 use crate::ingest::{self, IngestOptions};
+use crate::parallel;
 use crate::plan;
 use crate::publish;
 use crate::render::{self, OutputFile, PageView, Templates};
@@ -289,16 +290,26 @@ impl<'a> Site<'a> {
         datasets: &'a [ingest::Dataset],
     ) -> anyhow::Result<Site<'a>> {
         let config = &content.config;
-        let mut views = Vec::new();
+        // the pages on every core, the first error in page order
+        let rendered = parallel::map(
+            &planned.pages,
+            parallel::cores(),
+            |p| p.pieces.len(),
+            |page| {
+                // every number and date of the page in its locale
+                let locale = page.meta.locale.as_deref().unwrap_or(&config.locale);
+                let rendered = crate::locale::with(locale, || {
+                    render_page(page, &planned.tables, templates, &planned.generated, &content.page_files)
+                });
+                let (mut view, n) = rendered.map_err(|m| anyhow::anyhow!("{}: {m}", page.source.display()))??;
+                view.lang = page.meta.locale.clone().unwrap_or_else(|| config.language.clone());
+                anyhow::Ok((view, n))
+            },
+        );
+        let mut views = Vec::with_capacity(rendered.len());
         let mut charts = 0;
-        for page in &planned.pages {
-            // every number and date of the page in its locale
-            let locale = page.meta.locale.as_deref().unwrap_or(&config.locale);
-            let rendered = crate::locale::with(locale, || {
-                render_page(page, &planned.tables, templates, &planned.generated, &content.page_files)
-            });
-            let (mut view, n) = rendered.map_err(|m| anyhow::anyhow!("{}: {m}", page.source.display()))??;
-            view.lang = page.meta.locale.clone().unwrap_or_else(|| config.language.clone());
+        for r in rendered {
+            let (view, n) = r?;
             charts += n;
             views.push(view);
         }
@@ -320,9 +331,12 @@ impl<'a> Site<'a> {
         let input =
             render::SiteInput { config, edition: self.edition.clone(), version, editions: self.opts.archive.is_some() };
         let mut files = render::site(self.templates, &input, &self.views)?;
-        for (name, table) in &self.planned.tables {
-            files.push(OutputFile { rel_path: format!("data/{name}.csv"), contents: table.to_csv().into_bytes() });
-        }
+        let tables: Vec<(&String, &crate::table::Table)> = self.planned.tables.iter().collect();
+        let weight = |(_, t): &(&String, &crate::table::Table)| t.rows.len() * t.columns.len();
+        files.extend(parallel::map(&tables, parallel::cores(), weight, |(name, table)| OutputFile {
+            rel_path: format!("data/{name}.csv"),
+            contents: table.to_csv().into_bytes(),
+        }));
         files.push(self.status().file()?);
         render::clean_text(&mut files);
         let beside = archive::link_targets(editions);
