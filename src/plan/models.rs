@@ -10,7 +10,7 @@
 
 use crate::error::SourceError;
 use crate::model::{self, Fitted, ModelSpec};
-use crate::query::{self, Cache, Job};
+use crate::query::{self, Cache, Gates, Job};
 use crate::table::Table;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -31,6 +31,8 @@ pub struct Schedule {
     loaded: Vec<bool>,
     /// The model of each table name (lowercase).
     tables: BTreeMap<String, usize>,
+    /// The models in an order where each comes after those its data reads.
+    order: Vec<usize>,
 }
 
 /// A model's table must not take a name the data already has: the data's
@@ -124,11 +126,25 @@ impl Schedule {
             }
         }
         let n = models.len();
-        Ok(Schedule { models, data, needs, fingerprints, kept, fitted: vec![None; n], loaded: vec![false; n], tables })
+        Ok(Schedule {
+            models,
+            data,
+            needs,
+            fingerprints,
+            kept,
+            fitted: vec![None; n],
+            loaded: vec![false; n],
+            tables,
+            order,
+        })
     }
 
     /// Runs every job, each after the models it reads, and every model after
-    /// its data query: the results by job name.
+    /// its data query: the results by job name. Everything runs at once: a
+    /// model is fitted on the connection that ran its data query as soon
+    /// as that query is done, while the other connections go on with other
+    /// queries, and the queries that read the model start once it is
+    /// fitted and its tables are stored.
     pub fn run(
         &mut self,
         conn: &duckdb::Connection,
@@ -136,8 +152,6 @@ impl Schedule {
         cache: &mut Cache,
         workers: usize,
     ) -> anyhow::Result<BTreeMap<String, Table>> {
-        let mut tables = BTreeMap::new();
-        let mut done = vec![false; jobs.len()];
         // the models kept from the last build are not fitted again
         for m in 0..self.models.len() {
             let [items, centroids] = self.models[m].tables();
@@ -148,81 +162,93 @@ impl Schedule {
                 cache.hits += 1;
             }
         }
-        while done.iter().any(|d| !d) {
-            let ready: Vec<usize> = (0..jobs.len())
-                .filter(|&j| !done[j] && self.needs[j].iter().all(|&m| self.fitted[m].is_some()))
-                .collect();
-            if ready.is_empty() {
-                anyhow::bail!("queries wait on models that cannot run");
-            }
-            for &j in &ready {
-                if !cache.has(&jobs[j]) {
-                    self.load(conn, &self.needs[j].clone())?;
-                }
-            }
-            // the models whose data is at hand or comes in this round: each is
-            // fitted on a thread of its own as soon as its data is there,
-            // while the other queries run; their data queries go first
-            let fit: Vec<usize> = (0..self.models.len())
-                .filter(|&m| self.fitted[m].is_none() && (done[self.data[m]] || ready.contains(&self.data[m])))
-                .collect();
-            let mut order = ready.clone();
-            order.sort_by_key(|j| !fit.iter().any(|&m| self.data[m] == *j));
-            let batch: Vec<Job> = order.iter().map(|&j| jobs[j].clone()).collect();
-            let (give, take) = std::sync::mpsc::channel::<(usize, Table)>();
-            for &m in &fit {
-                let data = &jobs[self.data[m]];
-                if let Some(table) = tables.get(data.name()).or_else(|| cache.get(data)) {
-                    give.send((m, table.clone()))?;
-                }
-            }
-            let waiting: BTreeMap<&str, Vec<usize>> = fit.iter().fold(BTreeMap::new(), |mut w, &m| {
-                w.entry(jobs[self.data[m]].name()).or_insert_with(Vec::new).push(m);
-                w
-            });
-            let specs = &self.models;
-            let (ran, fitted) = std::thread::scope(|scope| {
-                let fitting = scope.spawn(move || {
-                    take.into_iter()
-                        .map(|(m, table)| {
-                            let started = std::time::Instant::now();
-                            let f = model::fit(&specs[m], &table);
-                            let ms = started.elapsed().as_millis() as u64;
-                            tracing::debug!(model = %specs[m].name, ms, "model fitted");
-                            (m, f)
-                        })
-                        .collect::<Vec<_>>()
-                });
-                let hand_over = |name: &str, table: &Table| {
-                    for &m in waiting.get(name).into_iter().flatten() {
-                        let _ = give.send((m, table.clone()));
-                    }
-                };
-                let ran = query::run_jobs_then(conn, &batch, cache, workers, &hand_over);
-                drop(give);
-                (ran, fitting.join())
-            });
-            tables.extend(ran?);
-            for &j in &ready {
-                done[j] = true;
-            }
-            let mut fitted = fitted.map_err(|_| anyhow::anyhow!("a model stopped"))?;
-            // the first error in the models' order, whatever the timing
-            fitted.sort_by_key(|(m, _)| *m);
-            for (m, f) in fitted {
-                let f = f?;
-                let [items, centroids] = self.models[m].tables();
-                if self.kept[m] {
-                    cache.keep_model(&items, &self.fingerprints[m], &f.items);
-                    cache.keep_model(&centroids, &self.fingerprints[m], &f.centroids);
-                }
-                self.fitted[m] = Some(f);
-            }
-            if let Some(&m) = fit.iter().find(|&&m| self.fitted[m].is_none()) {
-                anyhow::bail!("model `{}` got no data", self.models[m].name);
+        // a model whose data query's result is kept is fitted first (in an
+        // order where each comes after the models its data reads, as those
+        // results are kept too)
+        for m in self.order.clone() {
+            if self.fitted[m].is_none()
+                && let Some(table) = cache.get(&jobs[self.data[m]]).cloned()
+            {
+                let fitted = self.fit(m, &table)?;
+                self.keep(cache, m, &fitted);
+                self.fitted[m] = Some(fitted);
             }
         }
+        // the fitted models' tables, for the queries to run that read them
+        for (j, job) in jobs.iter().enumerate() {
+            if !cache.has(job) {
+                let fitted = self.needs[j].iter().copied().filter(|&m| self.fitted[m].is_some()).collect();
+                self.load(conn, &fitted)?;
+            }
+        }
+        let data_of: Vec<&str> = self.data.iter().map(|&j| jobs[j].name()).collect();
+        // the data queries of the models to fit go first, the rest in their order
+        let mut order: Vec<usize> = (0..jobs.len()).collect();
+        order.sort_by_key(|&j| !(0..self.models.len()).any(|m| self.fitted[m].is_none() && self.data[m] == j));
+        let jobs: Vec<Job> = order.iter().map(|&j| jobs[j].clone()).collect();
+        let jobs = &jobs;
+        let gates = Gates {
+            of_job: order.iter().map(|&j| self.needs[j].iter().copied().collect()).collect(),
+            opened_by: (0..self.models.len())
+                .map(|m| self.fitted[m].is_none().then(|| data_of[m].to_string()))
+                .collect(),
+        };
+        // the models fitted on the queries' threads, each with its outcome
+        let fits: Vec<std::sync::Mutex<Option<anyhow::Result<Fitted>>>> =
+            (0..self.models.len()).map(|_| std::sync::Mutex::new(None)).collect();
+        let this = &*self;
+        let on_done = |conn: &duckdb::Connection, name: &str, table: &Table| -> Vec<(usize, bool)> {
+            let mut opened = Vec::new();
+            for m in (0..this.models.len()).filter(|&m| this.fitted[m].is_none() && data_of[m] == name) {
+                let fitted = this.fit(m, table).and_then(|f| {
+                    let [items, centroids] = this.models[m].tables();
+                    query::load_model_table(conn, &items, &f.items)?;
+                    query::load_model_table(conn, &centroids, &f.centroids)?;
+                    Ok(f)
+                });
+                opened.push((m, fitted.is_ok()));
+                *fits[m].lock().unwrap_or_else(|p| p.into_inner()) = Some(fitted);
+            }
+            opened
+        };
+        let tables = query::run_jobs_then(conn, jobs, cache, workers, &gates, &on_done)?;
+        // the first error in the models' order, whatever the timing
+        for (m, fit) in fits.into_iter().enumerate() {
+            match fit.into_inner().unwrap_or_else(|p| p.into_inner()) {
+                Some(Ok(f)) => {
+                    self.keep(cache, m, &f);
+                    self.fitted[m] = Some(f);
+                    self.loaded[m] = true;
+                }
+                Some(Err(e)) => return Err(e),
+                None => {}
+            }
+        }
+        if let Some(m) = (0..self.models.len()).find(|&m| self.fitted[m].is_none()) {
+            anyhow::bail!("model `{}` got no data", self.models[m].name);
+        }
+        if let Some(job) = jobs.iter().find(|j| !tables.contains_key(j.name())) {
+            anyhow::bail!("query `{}` waited on a model that was not fitted", job.name());
+        }
         Ok(tables)
+    }
+
+    /// Fits model `m` on `table`, timed.
+    fn fit(&self, m: usize, table: &Table) -> anyhow::Result<Fitted> {
+        let started = std::time::Instant::now();
+        let fitted = model::fit(&self.models[m], table)?;
+        let ms = started.elapsed().as_millis() as u64;
+        tracing::debug!(model = %self.models[m].name, ms, "model fitted");
+        Ok(fitted)
+    }
+
+    /// Keeps model `m`'s tables for the next build, when its result may be kept.
+    fn keep(&self, cache: &mut Cache, m: usize, fitted: &Fitted) {
+        if self.kept[m] {
+            let [items, centroids] = self.models[m].tables();
+            cache.keep_model(&items, &self.fingerprints[m], &fitted.items);
+            cache.keep_model(&centroids, &self.fingerprints[m], &fitted.centroids);
+        }
     }
 
     /// Puts the tables of `models` into the `models` catalog (once each).

@@ -11,13 +11,17 @@
 //! the rows it reads from other queries (the generating query's, for a
 //! shared query).
 
+mod board;
 mod cache;
 mod parse;
 
+use board::Board;
+pub use board::Gates;
 pub use cache::Cache;
 pub use parse::{Parsed, parse, parse_one};
 
 use crate::error::{Location, SourceError};
+use crate::ingest::files::identifier;
 use crate::table::{Column, ColumnType, Table, Value, date_from_days};
 use duckdb::types::{ToSqlOutput, ValueRef};
 use std::collections::{BTreeMap, BTreeSet};
@@ -234,59 +238,97 @@ pub fn duckdb_threads(queries: usize, workers: usize) -> usize {
 
 /// Runs every job, or takes its result from `cache`, on `conn` and up to
 /// `workers - 1` more connections to the same database, each taking the
-/// next job as it finishes one (so the jobs given first start first).
-/// After a failure no new job starts, and the error returned is the failed
-/// job that comes first in `jobs` (all those before it have run), so the
-/// outcome does not depend on timing. Results are named as their jobs.
+/// next job as it finishes one (so the jobs given first start first; a
+/// job waiting for its generating query's rows lets the next go ahead, see
+/// [`board`]). Each generating query runs once. After a failure no job
+/// after it starts, and the error returned is the failed job that comes
+/// first in `jobs` (all those before it have run), so the outcome does not
+/// depend on timing. Results are named as their jobs.
 pub fn run_jobs(
     conn: &duckdb::Connection,
     jobs: &[Job],
     cache: &mut Cache,
     workers: usize,
 ) -> anyhow::Result<BTreeMap<String, Table>> {
-    run_jobs_then(conn, jobs, cache, workers, &|_, _| {})
+    run_jobs_then(conn, jobs, cache, workers, &Gates::none(), &|_, _, _| Vec::new())
 }
 
-/// [`run_jobs`], handing each result that was computed (not taken from the
-/// cache) to `on_done` as soon as its query has run, on the thread that ran
-/// it: a model can be fitted on its data while the other queries run.
+/// What [`run_jobs_then`] calls with each result computed (not taken from
+/// the cache), on the connection that ran it: the gates its outcome opens
+/// (`true`) or fails (`false`).
+pub type OnDone<'a> = dyn Fn(&duckdb::Connection, &str, &Table) -> Vec<(usize, bool)> + Sync + 'a;
+
+/// [`run_jobs`], with jobs that wait for `gates`, handing each result that
+/// was computed to `on_done` as soon as its query has run, on the
+/// connection that ran it: a model is fitted on its data while the other
+/// queries run, and the queries that read it start once it is. A job
+/// behind a gate that failed does not run and has no result.
 pub fn run_jobs_then(
     conn: &duckdb::Connection,
     jobs: &[Job],
     cache: &mut Cache,
     workers: usize,
-    on_done: &(dyn Fn(&str, &Table) + Sync),
+    gates: &Gates,
+    on_done: &OnDone<'_>,
 ) -> anyhow::Result<BTreeMap<String, Table>> {
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let todo: Vec<&Job> = jobs.iter().filter(|j| !cache.has(j)).collect();
-    let next = AtomicUsize::new(0);
-    let failed = AtomicBool::new(false);
+    if todo.iter().any(|j| j.setup.is_some()) {
+        conn.execute_batch(&format!(
+            "ATTACH IF NOT EXISTS ':memory:' AS models; CREATE SCHEMA IF NOT EXISTS {}",
+            board::SCHEMA
+        ))
+        .map_err(|e| anyhow::anyhow!("cannot make room for the generating queries' rows: {e}"))?;
+    }
+    let board = Board::new(&todo, jobs, gates);
     let work = |conn: &duckdb::Connection| {
         let mut done: Vec<(usize, anyhow::Result<Table>)> = Vec::new();
-        let mut prepared: Option<&str> = None;
-        while !failed.load(Ordering::Relaxed) {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(job) = todo.get(i) else { break };
+        let mut copied: Option<&str> = None;
+        while let Some(next) = board.take() {
+            let job = todo[next.index];
             let result = (|| -> anyhow::Result<Table> {
-                if let Some(source) = &job.setup
-                    && prepared != Some(source.name.as_str())
-                {
-                    let sql = format!("CREATE OR REPLACE TEMP TABLE \"{}\" AS {}", source.name, source.sql);
-                    conn.execute(&sql, duckdb::params_from_iter(source.params.iter().map(Param)))
-                        .map_err(|e| sql_error(source, &e.to_string()))?;
-                    prepared = Some(source.name.as_str());
+                let mut spec = std::borrow::Cow::Borrowed(&job.spec);
+                if let Some(source) = next.source {
+                    let rows = format!("{}.{}", board::SCHEMA, identifier(&source.name));
+                    if next.make {
+                        let making = board::Making::new(&board, &source.name);
+                        let sql = format!("CREATE OR REPLACE TABLE {rows} AS {}", source.sql);
+                        let made = conn
+                            .execute(&sql, duckdb::params_from_iter(source.params.iter().map(Param)))
+                            .map(|_| ())
+                            .map_err(|e| e.to_string());
+                        making.finish(made.clone());
+                        made.map_err(|m| sql_error(source, &m))?;
+                    } else if let Some(message) = board.failure(&source.name) {
+                        return Err(sql_error(source, &message).into());
+                    }
+                    if next.is_source {
+                        // its result is the rows made, in their order
+                        spec = std::borrow::Cow::Owned(QuerySpec {
+                            sql: format!("SELECT * FROM {rows}"),
+                            params: Vec::new(),
+                            ..job.spec.clone()
+                        });
+                    } else if copied != Some(source.name.as_str()) {
+                        let sql = format!(
+                            "CREATE OR REPLACE TEMP TABLE {} AS SELECT * FROM {rows}",
+                            identifier(&source.name)
+                        );
+                        conn.execute_batch(&sql).map_err(|e| sql_error(source, &e.to_string()))?;
+                        copied = Some(source.name.as_str());
+                    }
                 }
                 let started = std::time::Instant::now();
-                let table = run(conn, &job.spec)?;
+                let table = run(conn, &spec)?;
                 let ms = started.elapsed().as_millis() as u64;
                 tracing::debug!(query = %job.spec.name, rows = table.rows.len(), ms, "query ran");
-                on_done(&job.spec.name, &table);
                 Ok(table)
             })();
-            if result.is_err() {
-                failed.store(true, Ordering::Relaxed);
-            }
-            done.push((i, result));
+            let opened = match &result {
+                Ok(table) => on_done(conn, &job.spec.name, table),
+                Err(_) => Vec::new(),
+            };
+            board.done(next.index, result.is_err(), &opened);
+            done.push((next.index, result));
         }
         done
     };
@@ -327,7 +369,9 @@ pub fn run_jobs_then(
                 cache.keep(job, &table);
                 table
             }
-            None => cache.reuse(job),
+            None if cache.has(job) => cache.reuse(job),
+            // behind a gate that failed
+            None => continue,
         };
         tables.insert(job.name().to_string(), table);
     }

@@ -327,3 +327,63 @@ fn a_failing_shared_query_is_reported_first() {
         assert!(err.contains("p.md:9:1") && err.contains("nowhere_s"), "{workers} workers: {err}");
     }
 }
+
+#[test]
+fn a_generating_query_runs_once_and_every_reader_sees_its_rows() {
+    // each run of the generating query draws new numbers: the pages made
+    // from its result and the shared queries must see the same ones
+    let source = spec("g", "select nextval('models.main.n') as k, random() as r from range(3)", 1);
+    let readers = [spec("s1", "select k, r from g order by k", 2), spec("s2", "select k, r from g order by k", 3)];
+    for workers in [1, 2, 3] {
+        let conn = duckdb::Connection::open_in_memory().unwrap();
+        conn.execute_batch("ATTACH ':memory:' AS models; CREATE SEQUENCE models.main.n START 1").unwrap();
+        let mut jobs: Vec<Job> = readers.iter().map(|r| Job::shared(r, format!("t:{}", r.name), &source)).collect();
+        jobs.push(Job::plain(&source));
+        let tables = run_jobs(&conn, &jobs, &mut Cache::default(), workers).unwrap();
+        let made = &tables["g"].rows;
+        assert_eq!(made.iter().map(|r| r[0].clone()).collect::<Vec<_>>(), [1, 2, 3].map(Value::Int), "run once");
+        assert_eq!(&tables["t:s1"].rows, made, "{workers} workers");
+        assert_eq!(&tables["t:s2"].rows, made, "{workers} workers");
+    }
+}
+
+#[test]
+fn a_job_behind_a_gate_starts_once_the_gate_opens_and_never_when_it_fails() {
+    // `b` comes first but reads what `a`'s outcome makes
+    let jobs = [
+        Job::plain(&spec("b", "select v from models.main.made", 1)),
+        Job::plain(&spec("a", "select 41 as v", 2)),
+        Job::plain(&spec("c", "select 1 as n", 3)),
+    ];
+    let gates = Gates { of_job: vec![vec![0], vec![], vec![]], opened_by: vec![Some("a".into())] };
+    let open = |opens: bool| {
+        move |conn: &duckdb::Connection, name: &str, table: &Table| -> Vec<(usize, bool)> {
+            if name != "a" {
+                return Vec::new();
+            }
+            let Value::Int(v) = table.rows[0][0] else { panic!("{table:?}") };
+            conn.execute_batch(&format!("create or replace table models.main.made as select {} as v", v + 1)).unwrap();
+            vec![(0, opens)]
+        }
+    };
+    for workers in [1, 2, 3] {
+        let conn = duckdb::Connection::open_in_memory().unwrap();
+        conn.execute_batch("ATTACH ':memory:' AS models").unwrap();
+        let tables = run_jobs_then(&conn, &jobs, &mut Cache::default(), workers, &gates, &open(true)).unwrap();
+        assert_eq!(tables["b"].rows, vec![vec![Value::Int(42)]], "{workers} workers");
+        // a gate that fails: what waits on it does not run, the rest does
+        let mut cache = Cache::default();
+        let tables = run_jobs_then(&conn, &jobs, &mut cache, workers, &gates, &open(false)).unwrap();
+        assert!(!tables.contains_key("b"), "{workers} workers");
+        assert_eq!(tables["c"].rows, vec![vec![Value::Int(1)]]);
+        assert_eq!(cache.ran, 2);
+    }
+    // the job that opens it fails: that is the error, and nothing behind it runs
+    let failing = [jobs[0].clone(), Job::plain(&spec("a", "select * from nowhere_a", 2))];
+    for workers in [1, 2] {
+        let conn = duckdb::Connection::open_in_memory().unwrap();
+        conn.execute_batch("ATTACH ':memory:' AS models").unwrap();
+        let err = run_jobs_then(&conn, &failing, &mut Cache::default(), workers, &gates, &open(true)).unwrap_err();
+        assert!(err.to_string().contains("query `a` failed"), "{err}");
+    }
+}
