@@ -53,34 +53,42 @@ const LARGE: usize = 1024 * 1024;
 /// The `.gz` twins of the compressible files, compressed on every core.
 fn twins(files: &[OutputFile]) -> anyhow::Result<Vec<OutputFile>> {
     let todo: Vec<&OutputFile> = files.iter().filter(|f| compressible(&f.rel_path)).collect();
-    let workers = parallel::cores();
-    let compress = |f: &&OutputFile| -> anyhow::Result<OutputFile> {
-        // the large downloads (per-user tables of megabytes) at a fast
-        // level: the best takes them three times as long for 7% fewer bytes
-        let level = if f.contents.len() > LARGE { Compression::new(3) } else { Compression::best() };
-        let mut gz = GzBuilder::new().mtime(0).write(Vec::new(), level);
-        gz.write_all(&f.contents).context("cannot compress")?;
-        Ok(OutputFile { rel_path: format!("{}.gz", f.rel_path), contents: gz.finish().context("cannot compress")? })
-    };
-    parallel::map(&todo, workers, |f| f.contents.len(), compress).into_iter().collect()
+    parallel::map(&todo, parallel::cores(), |f| f.contents.len(), |f| twin(f)).into_iter().collect()
+}
+
+/// The `.gz` twin of a file.
+fn twin(f: &OutputFile) -> anyhow::Result<OutputFile> {
+    // the large downloads (per-user tables of megabytes) at a fast level:
+    // the best takes them three times as long for 7% fewer bytes
+    let level = if f.contents.len() > LARGE { Compression::new(3) } else { Compression::best() };
+    let mut gz = GzBuilder::new().mtime(0).write(Vec::new(), level);
+    gz.write_all(&f.contents).context("cannot compress")?;
+    Ok(OutputFile { rel_path: format!("{}.gz", f.rel_path), contents: gz.finish().context("cannot compress")? })
 }
 
 /// Files written at once. Writing a file is mostly waiting for the disk
 /// (each is synced before the site is switched in), and the waits of
-/// several files overlap.
+/// several files overlap, and overlap the compression of others.
 const WRITERS: usize = 8;
 
-/// Writes `files` under `dir`, synced, on [`WRITERS`] threads. An error is
-/// that of the first file, in the order given, that could not be written.
+/// Writes `files` under `dir` with their `.gz` twins, synced, on
+/// [`WRITERS`] threads. An error is that of the first file, in the order
+/// given, that could not be written.
 fn write_files(dir: &Path, files: &[&OutputFile]) -> anyhow::Result<()> {
     let dirs: BTreeSet<PathBuf> =
         files.iter().filter_map(|f| dir.join(&f.rel_path).parent().map(Path::to_path_buf)).collect();
     for d in &dirs {
         std::fs::create_dir_all(d).with_context(|| format!("cannot create `{}`", d.display()))?;
     }
-    parallel::map(files, WRITERS, |f| f.contents.len(), |f| write_file(&dir.join(&f.rel_path), &f.contents))
-        .into_iter()
-        .collect()
+    let write = |f: &&OutputFile| -> anyhow::Result<()> {
+        write_file(&dir.join(&f.rel_path), &f.contents)?;
+        if compressible(&f.rel_path) {
+            let twin = twin(f)?;
+            write_file(&dir.join(&twin.rel_path), &twin.contents)?;
+        }
+        Ok(())
+    };
+    parallel::map(files, WRITERS, |f| f.contents.len(), write).into_iter().collect()
 }
 
 /// The `href` and `src` values of an HTML document.
@@ -427,12 +435,8 @@ pub fn write(out: &Path, files: &[OutputFile], run: &[OutputFile]) -> anyhow::Re
         let staging = editions.join(format!("{edition}.tmp-{}", std::process::id()));
         let result = (|| -> anyhow::Result<()> {
             std::fs::create_dir_all(&staging).with_context(|| format!("cannot create `{}`", staging.display()))?;
-            let twins = twins(files)?;
-            let all: Vec<&OutputFile> = files
-                .iter()
-                .chain(&twins)
-                .map(|f| run.iter().find(|r| r.rel_path == f.rel_path).unwrap_or(f))
-                .collect();
+            let all: Vec<&OutputFile> =
+                files.iter().map(|f| run.iter().find(|r| r.rel_path == f.rel_path).unwrap_or(f)).collect();
             write_files(&staging, &all)?;
             std::fs::rename(&staging, &target)
                 .with_context(|| format!("cannot move `{}` to `{}`", staging.display(), target.display()))
