@@ -240,7 +240,7 @@ pub fn duckdb_threads(queries: usize, workers: usize) -> usize {
 /// `workers - 1` more connections to the same database, each taking the
 /// next job as it finishes one (so the jobs given first start first; a
 /// job waiting for its generating query's rows lets the next go ahead, see
-/// [`board`]). Each generating query runs once. After a failure no job
+/// `query/board.rs`). Each generating query runs once. After a failure no job
 /// after it starts, and the error returned is the failed job that comes
 /// first in `jobs` (all those before it have run), so the outcome does not
 /// depend on timing. Results are named as their jobs.
