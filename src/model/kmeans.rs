@@ -72,9 +72,19 @@ impl Sum {
 
 /// The squared Euclidean distance, summed in coordinate order.
 pub(super) fn squared(a: &[f64], b: &[f64]) -> f64 {
+    squared_in::<0>(a, b)
+}
+
+/// [`squared`] for points of `D` coordinates (`0`: as many as they have).
+/// Knowing `D`, the compiler unrolls the sum; it is the same sum, in the
+/// same order, so the same bits.
+#[inline(always)]
+fn squared_in<const D: usize>(a: &[f64], b: &[f64]) -> f64 {
+    let n = if D == 0 { a.len().min(b.len()) } else { D };
+    let (a, b) = (&a[..n], &b[..n]);
     let mut s = 0.0;
-    for (x, y) in a.iter().zip(b) {
-        s += (x - y) * (x - y);
+    for i in 0..n {
+        s += (a[i] - b[i]) * (a[i] - b[i]);
     }
     s
 }
@@ -122,11 +132,17 @@ pub(super) fn seed_centroids(points: &Points, k: usize, rng: &mut ChaCha8Rng) ->
 
 /// The nearest centroid (the lowest index on a tie), the distance to it and
 /// to the second nearest.
+#[cfg(test)]
 pub(super) fn nearest_two(p: &[f64], centroids: &[Vec<f64>]) -> (usize, f64, f64) {
+    nearest_two_in::<0>(p, centroids)
+}
+
+#[inline(always)]
+fn nearest_two_in<const D: usize>(p: &[f64], centroids: &[Vec<f64>]) -> (usize, f64, f64) {
     let mut best = (0, f64::INFINITY);
     let mut second = f64::INFINITY;
     for (i, c) in centroids.iter().enumerate() {
-        let d = squared(p, c);
+        let d = squared_in::<D>(p, c);
         if d < best.1 {
             second = best.1;
             best = (i, d);
@@ -165,10 +181,10 @@ pub(super) struct Run<'a> {
 impl Run<'_> {
     /// Every point to its nearest centroid, the distances computed: whether
     /// any point changed segment. The sums are added afresh.
-    pub(super) fn assign_all(&mut self) -> bool {
+    fn assign_all<const D: usize>(&mut self) -> bool {
         let mut changed = false;
         for (i, p) in self.points.iter().enumerate() {
-            let (s, d1, d2) = nearest_two(p, &self.centroids);
+            let (s, d1, d2) = nearest_two_in::<D>(p, &self.centroids);
             changed |= s != self.segments[i];
             self.segments[i] = s;
             self.upper[i] = d1;
@@ -181,7 +197,7 @@ impl Run<'_> {
     /// Each centroid the mean of its points; an empty segment takes the
     /// point farthest from its centroid: whether one did (the bounds and
     /// sums are then stale).
-    pub(super) fn update_centroids(&mut self) -> bool {
+    fn update_centroids<const D: usize>(&mut self) -> bool {
         let k = self.centroids.len();
         for s in 0..k {
             if self.counts[s] > 0 {
@@ -193,7 +209,7 @@ impl Run<'_> {
             if self.counts[s] == 0 {
                 let mut far = (0, -1.0);
                 for (i, p) in self.points.iter().enumerate() {
-                    let d = squared(p, &self.centroids[self.segments[i]]);
+                    let d = squared_in::<D>(p, &self.centroids[self.segments[i]]);
                     if self.counts[self.segments[i]] > 1 && d > far.1 {
                         far = (i, d);
                     }
@@ -212,9 +228,9 @@ impl Run<'_> {
     /// Moves the points whose nearest centroid changed from `previous` to
     /// the current centroids, computing a distance only where the bounds
     /// cannot tell: how many moved. The sums follow the moves.
-    pub(super) fn assign_bounded(&mut self, previous: &[Vec<f64>]) -> usize {
+    fn assign_bounded<const D: usize>(&mut self, previous: &[Vec<f64>]) -> usize {
         let k = self.centroids.len();
-        let drift: Vec<f64> = previous.iter().zip(&self.centroids).map(|(a, b)| squared(a, b).sqrt()).collect();
+        let drift: Vec<f64> = previous.iter().zip(&self.centroids).map(|(a, b)| squared_in::<D>(a, b).sqrt()).collect();
         let (mut most, mut first, mut second) = (0, 0.0, 0.0);
         for (j, &d) in drift.iter().enumerate() {
             if d > first {
@@ -228,7 +244,7 @@ impl Run<'_> {
             .map(|j| {
                 (0..k)
                     .filter(|&o| o != j)
-                    .map(|o| squared(&self.centroids[j], &self.centroids[o]).sqrt())
+                    .map(|o| squared_in::<D>(&self.centroids[j], &self.centroids[o]).sqrt())
                     .fold(f64::INFINITY, f64::min)
                     / 2.0
             })
@@ -246,11 +262,11 @@ impl Run<'_> {
             if *upper < bound {
                 continue;
             }
-            *upper = squared(p, &centroids[a]).sqrt();
+            *upper = squared_in::<D>(p, &centroids[a]).sqrt();
             if *upper < bound {
                 continue;
             }
-            let (b, d1, d2) = nearest_two(p, centroids);
+            let (b, d1, d2) = nearest_two_in::<D>(p, centroids);
             *upper = d1;
             *lower = d2;
             if b != a {
@@ -277,6 +293,26 @@ impl Run<'_> {
 /// the bounds. Should that last pass move a point, the iterations go on
 /// without bounds.
 pub(super) fn lloyd(points: &Points, centroids: Vec<Vec<f64>>, max_iterations: usize) -> Result<Clustering, String> {
+    // the few features a model usually has, each its own unrolled code
+    match points.dims {
+        1 => lloyd_in::<1>(points, centroids, max_iterations),
+        2 => lloyd_in::<2>(points, centroids, max_iterations),
+        3 => lloyd_in::<3>(points, centroids, max_iterations),
+        4 => lloyd_in::<4>(points, centroids, max_iterations),
+        5 => lloyd_in::<5>(points, centroids, max_iterations),
+        6 => lloyd_in::<6>(points, centroids, max_iterations),
+        7 => lloyd_in::<7>(points, centroids, max_iterations),
+        8 => lloyd_in::<8>(points, centroids, max_iterations),
+        _ => lloyd_in::<0>(points, centroids, max_iterations),
+    }
+}
+
+/// [`lloyd`] for points of `D` coordinates (`0`: any number).
+fn lloyd_in<const D: usize>(
+    points: &Points,
+    centroids: Vec<Vec<f64>>,
+    max_iterations: usize,
+) -> Result<Clustering, String> {
     let n = points.len();
     let mut run = Run {
         points,
@@ -287,29 +323,29 @@ pub(super) fn lloyd(points: &Points, centroids: Vec<Vec<f64>>, max_iterations: u
         sums: Vec::new(),
         counts: Vec::new(),
     };
-    run.assign_all();
+    run.assign_all::<D>();
     let mut bounded = true;
     for iteration in 1..=max_iterations {
         let previous = run.centroids.clone();
-        let refilled = run.update_centroids();
+        let refilled = run.update_centroids::<D>();
         let moved = if refilled || !bounded {
-            usize::from(run.assign_all() || refilled)
+            usize::from(run.assign_all::<D>() || refilled)
         } else {
-            run.assign_bounded(&previous)
+            run.assign_bounded::<D>(&previous)
         };
         if moved > 0 {
             continue;
         }
         // settled by the bounds: check it exactly
         (run.sums, run.counts) = segment_sums(points, &run.segments, run.centroids.len());
-        run.update_centroids();
-        if run.assign_all() {
+        run.update_centroids::<D>();
+        if run.assign_all::<D>() {
             bounded = false;
             continue;
         }
         let mut inertia = Sum::default();
         for (p, &s) in points.iter().zip(&run.segments) {
-            inertia.add(squared(p, &run.centroids[s]));
+            inertia.add(squared_in::<D>(p, &run.centroids[s]));
         }
         return Ok(Clustering {
             segments: run.segments,

@@ -197,10 +197,17 @@ proptest::proptest! {
         raw in proptest::collection::vec((0u8..40, 0u8..40, 0u8..8), 8..120),
         k in 2usize..6,
         seed in 0u64..1000,
+        dims in proptest::sample::select(vec![1usize, 2, 3, 4, 8, 9]),
     ) {
-        // coarse coordinates: many ties and duplicates
-        let points: Vec<Vec<f64>> =
-            raw.iter().map(|&(x, y, z)| vec![x as f64 / 4.0, y as f64 / 3.0, z as f64]).collect();
+        // coarse coordinates: many ties and duplicates; each number of
+        // features up to 8 has code of its own, more take the general code
+        let points: Vec<Vec<f64>> = raw
+            .iter()
+            .map(|&(x, y, z)| {
+                let base = [x as f64 / 4.0, y as f64 / 3.0, z as f64];
+                (0..dims).map(|j| base[j % 3] * (1 + j / 3) as f64).collect()
+            })
+            .collect();
         let flat = Points::new(&points);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let start = seed_centroids(&flat, k, &mut rng);

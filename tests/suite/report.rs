@@ -284,6 +284,13 @@ fn also_liked_breaks_ties_at_the_bar_by_the_cosine() {
         for i in 11..=19 {
             like(fan(i), 100 + 10 * top + 8, 5);
         }
+        // five recipes the data does not know, liked by 30 of its likers
+        // each: never recommended, and they must not raise the bar either
+        for unknown in 0..5 {
+            for i in 20..50 {
+                like(fan(i), 990_000 + 10 * top + unknown, 5);
+            }
+        }
     }
     for id in (1..=20).chain((1..=20).flat_map(|top| (1..=8).map(move |j| 100 + 10 * top + j))) {
         recipes.push_str(&recipe_row(&format!("recipe {id}"), id as i64, &["salt".to_string()]));
@@ -296,6 +303,8 @@ fn also_liked_breaks_ties_at_the_bar_by_the_cosine() {
     let others: Vec<&str> = of_1.iter().filter_map(|l| l.split(',').nth(2)).collect();
     // ten co-likers each; the fewer other likers, the higher the cosine
     assert_eq!(others, ["112", "116", "113", "111", "114"], "{also}");
+    let unknown = also.lines().skip(1).filter_map(|l| l.split(',').nth(2)?.parse::<u64>().ok()).any(|id| id >= 990_000);
+    assert!(!unknown, "an unknown recipe is recommended: {also}");
     assert!(of_1.iter().all(|l| l.split(',').nth(4) == Some("10")), "{also}");
     independent_check(data.path(), &site);
 }
