@@ -331,8 +331,8 @@ impl<'a> Site<'a> {
         let input =
             render::SiteInput { config, edition: self.edition.clone(), version, editions: self.opts.archive.is_some() };
         let mut files = render::site(self.templates, &input, &self.views)?;
-        let tables: Vec<(&String, &crate::table::Table)> = self.planned.tables.iter().collect();
-        let weight = |(_, t): &(&String, &crate::table::Table)| t.rows.len() * t.columns.len();
+        let tables: Vec<(&String, &Table)> = self.planned.tables.iter().collect();
+        let weight = |(_, t): &(&String, &Table)| t.rows.len() * t.columns.len();
         files.extend(parallel::map(&tables, parallel::cores(), weight, |(name, table)| OutputFile {
             rel_path: format!("data/{name}.csv"),
             contents: table.to_csv().into_bytes(),

@@ -200,12 +200,7 @@ impl Schedule {
         let on_done = |conn: &duckdb::Connection, name: &str, table: &Table| -> Vec<(usize, bool)> {
             let mut opened = Vec::new();
             for m in (0..this.models.len()).filter(|&m| this.fitted[m].is_none() && data_of[m] == name) {
-                let fitted = this.fit(m, table).and_then(|f| {
-                    let [items, centroids] = this.models[m].tables();
-                    query::load_model_table(conn, &items, &f.items)?;
-                    query::load_model_table(conn, &centroids, &f.centroids)?;
-                    Ok(f)
-                });
+                let fitted = this.fit(m, table).and_then(|f| this.store(conn, m, &f).map(|()| f));
                 opened.push((m, fitted.is_ok()));
                 *fits[m].lock().unwrap_or_else(|p| p.into_inner()) = Some(fitted);
             }
@@ -258,12 +253,17 @@ impl Schedule {
                 continue;
             }
             let Some(f) = &self.fitted[m] else { anyhow::bail!("model `{}` is not fitted yet", self.models[m].name) };
-            let [items, centroids] = self.models[m].tables();
-            query::load_model_table(conn, &items, &f.items)?;
-            query::load_model_table(conn, &centroids, &f.centroids)?;
+            self.store(conn, m, f)?;
             self.loaded[m] = true;
         }
         Ok(())
+    }
+
+    /// Stores model `m`'s two tables in the `models` catalog.
+    fn store(&self, conn: &duckdb::Connection, m: usize, fitted: &Fitted) -> anyhow::Result<()> {
+        let [items, centroids] = self.models[m].tables();
+        query::load_model_table(conn, &items, &fitted.items)?;
+        query::load_model_table(conn, &centroids, &fitted.centroids)
     }
 
     /// Readies more jobs, run once every model is fitted (the generated

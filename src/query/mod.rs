@@ -178,10 +178,10 @@ pub fn load_model_table(conn: &duckdb::Connection, name: &str, table: &Table) ->
                 }
                 ColumnType::Text => "VARCHAR",
             };
-            format!("\"{}\" {ty}", c.name.replace('"', "\"\""))
+            format!("{} {ty}", identifier(&c.name))
         })
         .collect();
-    let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+    let quoted = identifier(name);
     conn.execute_batch(&format!("CREATE OR REPLACE TABLE models.main.{quoted} ({})", columns.join(", ")))
         .map_err(|e| anyhow::anyhow!("cannot store the table of model `{name}`: {e}"))?;
     let mut app = conn
