@@ -16,7 +16,8 @@ checks nothing and sets nothing aside). The queries of a generated page
 table named after it, as the build does. A `cluster` block is fitted with
 scikit-learn's KMeans (k-means++, the same number of runs) on its data
 query, standardized the same way, and its two tables made for the queries
-that read them: what a data engineer would reach for.
+that read them; an `overlap` block is a self-join of its distinct pairs
+with a window ranking: what a data engineer would reach for.
 
 --partial is the earlier, smaller reference: the lists kept as text, no
 derived tables, and the queries that cannot run on that skipped.
@@ -41,7 +42,7 @@ import time
 
 import duckdb
 
-BLOCK = re.compile(r"```(sql|cluster) (\w+)(?: by (\w+)(?: = \w+)?)?\n(.*?)```", re.S)
+BLOCK = re.compile(r"```(sql|cluster|overlap) (\w+)(?: by (\w+)(?: = \w+)?)?\n(.*?)```", re.S)
 GENERATE = re.compile(r"^\[generate\]\s*\nquery\s*=\s*\"(\w+)\"", re.M)
 
 
@@ -127,6 +128,45 @@ def fit(con, name, spec, results):
     return {name, f"{name}_centroids"}
 
 
+def overlap(con, name, spec, results):
+    """An `overlap` block in plain SQL: every pair of items that share a
+    member, counted by a self-join of the distinct pairs, ranked with a
+    window. Its table NAME."""
+    import tomllib
+
+    spec = tomllib.loads(spec)
+    columns, rows = results[spec["data"]]
+    import numpy as np
+
+    con.register(f"{name}_asked", {"item": np.array([r[columns.index(spec["id"])] for r in rows])})
+    measures = {"shared": "shared", "jaccard": "jaccard", "cosine": "cosine"}
+    order = ", ".join(f"{measures[m]} desc" for m in spec["order"])
+    con.execute(f"""
+        CREATE OR REPLACE TABLE "{name}" AS
+        WITH p AS (
+            SELECT DISTINCT * FROM ({spec["pairs"]}) AS t(item, member)
+            WHERE item IS NOT NULL AND member IS NOT NULL
+        ),
+        sizes AS (SELECT item, count(*) AS n FROM p GROUP BY item),
+        shared AS (
+            SELECT a.item, b.item AS other, count(*) AS shared
+            FROM p AS a JOIN p AS b ON b.member = a.member AND b.item <> a.item
+            WHERE a.item IN (SELECT item FROM "{name}_asked")
+            GROUP BY a.item, b.item
+        ),
+        scored AS (
+            SELECT s.item, s.other, s.shared, s.shared / (x.n + y.n - s.shared) AS jaccard,
+                   s.shared / sqrt(x.n * y.n) AS cosine, x.n AS size, y.n AS other_size
+            FROM shared AS s JOIN sizes AS x ON x.item = s.item JOIN sizes AS y ON y.item = s.other
+            WHERE s.shared >= {int(spec.get("min_shared", 1))}
+        )
+        SELECT item, row_number() OVER (PARTITION BY item ORDER BY {order}, other) AS rank,
+               other, shared, jaccard, cosine, size, other_size
+        FROM scored
+        QUALIFY rank <= {int(spec.get("top", 5))}
+    """)
+
+
 def run(con, content, partial):
     results, sql_of, ran, skipped = {}, {}, 0, 0
     fitted = set()
@@ -142,6 +182,12 @@ def run(con, content, partial):
                     skipped += 1
                     continue
                 fitted |= fit(con, name, sql, results)
+                continue
+            if kind == "overlap":
+                if partial:
+                    skipped += 1
+                    continue
+                overlap(con, name, sql, results)
                 continue
             sql_of[name] = sql
             key = f"{generated_by}:{name}" if by else name

@@ -9,7 +9,8 @@ use crate::chart::ChartSpec;
 use crate::content::expr::{self, Expr};
 use crate::error::{Located, Location, SourceError, toml_error};
 use crate::format::Format;
-use crate::model::ModelSpec;
+use crate::model::overlap::{Measure, Ranking};
+use crate::model::{Cluster, Method, ModelSpec, Overlap};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -287,14 +288,32 @@ fn five_hundred() -> Spanned<i64> {
     Spanned::new(0..0, 500)
 }
 
-/// Parses a `cluster NAME` block's TOML `body` into a model.
-pub fn parse_model(name: &str, body: &str, src: &Source<'_>) -> Result<ModelSpec, SourceError> {
-    let raw: RawModel = toml::from_str(body).map_err(|e| toml_error(&e, src.text, src.path, src.base))?;
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOverlap {
+    data: Spanned<String>,
+    id: Spanned<String>,
+    pairs: Spanned<String>,
+    order: Spanned<toml::Value>,
+    #[serde(default = "five")]
+    top: Spanned<i64>,
+    #[serde(default = "one")]
+    min_shared: Spanned<i64>,
+}
+
+fn five() -> Spanned<i64> {
+    Spanned::new(0..0, 5)
+}
+
+fn one() -> Spanned<i64> {
+    Spanned::new(0..0, 1)
+}
+
+/// Parses a model block (`cluster NAME` or `overlap NAME`, as `kind` says)
+/// from its TOML `body`.
+pub fn parse_model(kind: &str, name: &str, body: &str, src: &Source<'_>) -> Result<ModelSpec, SourceError> {
+    let toml_err = |e: toml::de::Error| toml_error(&e, src.text, src.path, src.base);
     let defined_at = Location::at(src.path, src.text, src.fence);
-    let features = src.names(&raw.features, "features")?;
-    if features.is_empty() {
-        return Err(SourceError::new(defined_at, "`features` must name at least one column"));
-    }
     let positive = |v: &Spanned<i64>, key: &str| -> Result<usize, SourceError> {
         usize::try_from(*v.get_ref()).ok().filter(|n| *n >= 1).ok_or_else(|| {
             SourceError::new(
@@ -303,17 +322,55 @@ pub fn parse_model(name: &str, body: &str, src: &Source<'_>) -> Result<ModelSpec
             )
         })
     };
+    if kind == "overlap" {
+        let raw: RawOverlap = toml::from_str(body).map_err(toml_err)?;
+        let mut order = Vec::new();
+        for m in src.names(&raw.order, "order")? {
+            let Some(measure) = Measure::named(&m.value) else {
+                return Err(SourceError::new(
+                    m.location,
+                    format!("unknown measure `{}` in `order`: use `shared`, `jaccard` or `cosine`", m.value),
+                ));
+            };
+            if order.contains(&measure) {
+                return Err(SourceError::new(m.location, format!("`{}` is twice in `order`", m.value)));
+            }
+            order.push(measure);
+        }
+        if order.is_empty() {
+            return Err(SourceError::new(defined_at, "`order` must name at least one measure"));
+        }
+        let ranking = Ranking {
+            order,
+            top: positive(&raw.top, "top")?,
+            min_shared: positive(&raw.min_shared, "min_shared")? as u64,
+        };
+        return Ok(ModelSpec {
+            name: name.to_string(),
+            data: src.located(raw.data),
+            id: src.located(raw.id),
+            method: Method::Overlap(Overlap { pairs: src.sql(raw.pairs), ranking }),
+            defined_at,
+        });
+    }
+    let raw: RawModel = toml::from_str(body).map_err(toml_err)?;
+    let features = src.names(&raw.features, "features")?;
+    if features.is_empty() {
+        return Err(SourceError::new(defined_at, "`features` must name at least one column"));
+    }
     Ok(ModelSpec {
         name: name.to_string(),
-        k: positive(&raw.k, "k")?,
-        runs: positive(&raw.runs, "runs")?,
-        max_iterations: positive(&raw.max_iterations, "max_iterations")?,
         data: src.located(raw.data),
         id: src.located(raw.id),
-        features,
-        standardize: raw.standardize,
-        seed: raw.seed,
-        allow_fewer: raw.allow_fewer,
+        method: Method::Cluster(Cluster {
+            k: positive(&raw.k, "k")?,
+            runs: positive(&raw.runs, "runs")?,
+            max_iterations: positive(&raw.max_iterations, "max_iterations")?,
+            features,
+            standardize: raw.standardize,
+            seed: raw.seed,
+            allow_fewer: raw.allow_fewer,
+        }),
         defined_at,
     })
 }
@@ -340,6 +397,20 @@ impl Source<'_> {
         // the span covers the quotes; point at the first character of the value
         let location = self.at(s.span().start + 1);
         Located { value: s.into_inner(), location }
+    }
+
+    /// A string of SQL, located at its first character (past the quotes and,
+    /// for a multi-line string, the line break that follows them), so that
+    /// DuckDB's line numbers count from there.
+    fn sql(&self, s: Spanned<String>) -> Located<String> {
+        let start = s.span().start;
+        let rest = self.text.get(self.base + start..).unwrap_or("");
+        let skip = if rest.starts_with("\"\"\"") || rest.starts_with("'''") {
+            3 + if rest[3..].starts_with("\r\n") { 2 } else { usize::from(rest[3..].starts_with('\n')) }
+        } else {
+            1
+        };
+        Located { value: s.into_inner(), location: self.at(start + skip) }
     }
 
     /// A string or an array of strings, each located. (Spans of array items

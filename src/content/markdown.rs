@@ -47,7 +47,7 @@ pub fn scan(text: &str, body_offset: usize, path: &Path, template: bool) -> Resu
                     CodeBlockKind::Indented => String::new(),
                 };
                 let word = info.split_whitespace().next().unwrap_or("");
-                let named = matches!(word, "sql" | "cluster") && info.split_whitespace().nth(1).is_some();
+                let named = matches!(word, "sql" | "cluster" | "overlap") && info.split_whitespace().nth(1).is_some();
                 if named || directive::is_directive(word) {
                     let first_line = body[range.clone()].find('\n').map_or(range.end, |i| range.start + i + 1);
                     current = Some(Special {
@@ -95,7 +95,7 @@ pub fn scan(text: &str, body_offset: usize, path: &Path, template: bool) -> Resu
         let fence = body_offset + special.range.start;
         let mut words = special.fence_info.split_whitespace();
         let word = words.next().unwrap_or("");
-        if word == "cluster" {
+        if word == "cluster" || word == "overlap" {
             let name = words.next().unwrap_or("");
             if !expr::is_identifier(name) {
                 return Err(SourceError::new(
@@ -110,7 +110,7 @@ pub fn scan(text: &str, body_offset: usize, path: &Path, template: bool) -> Resu
                 ));
             }
             let src = Source { text, path, base: body_offset + special.content_offset, fence };
-            out.models.push(directive::parse_model(name, &special.content, &src)?);
+            out.models.push(directive::parse_model(word, name, &special.content, &src)?);
             out.pieces.push(Piece::Markdown("\n".to_string()));
         } else if word == "sql" {
             let name = words.next().unwrap_or("");
@@ -188,7 +188,7 @@ pub fn scan(text: &str, body_offset: usize, path: &Path, template: bool) -> Resu
 pub struct Scanned {
     /// The named SQL blocks.
     pub queries: Vec<QuerySpec>,
-    /// The models (`cluster NAME` blocks).
+    /// The models (`cluster NAME` and `overlap NAME` blocks).
     pub models: Vec<crate::model::ModelSpec>,
     /// The body, split into pieces.
     pub pieces: Vec<Piece>,

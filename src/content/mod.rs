@@ -42,7 +42,7 @@ pub struct Page {
     pub slug: String,
     /// The named SQL blocks of the page.
     pub queries: Vec<QuerySpec>,
-    /// The models the page declares (`cluster NAME`).
+    /// The models the page declares (`cluster NAME`, `overlap NAME`).
     pub models: Vec<crate::model::ModelSpec>,
     /// The body, split into pieces.
     pub pieces: Vec<Piece>,

@@ -1,6 +1,7 @@
 //! Tests of the models on hand-checkable points.
 
 use super::*;
+use crate::model::overlap::{Measure, Ranking};
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::SeedableRng;
 
@@ -98,13 +99,15 @@ fn spec(features: &[&str], k: usize) -> ModelSpec {
         name: "seg".into(),
         data: located("q"),
         id: located("id"),
-        features: features.iter().map(|f| located(f)).collect(),
-        standardize: true,
-        k,
-        seed: 42,
-        runs: 4,
-        max_iterations: 100,
-        allow_fewer: false,
+        method: Method::Cluster(Cluster {
+            features: features.iter().map(|f| located(f)).collect(),
+            standardize: true,
+            k,
+            seed: 42,
+            runs: 4,
+            max_iterations: 100,
+            allow_fewer: false,
+        }),
         defined_at: Location { path: "content/s.md".into(), line: 1, column: 1 },
     }
 }
@@ -127,46 +130,48 @@ fn table(rows: &[(i64, f64, f64, &str)]) -> Table {
 #[test]
 fn fits_standardized_features_in_id_order() {
     let rows = [(3, 10.0, 100.0, "c"), (1, 0.0, 0.0, "a"), (2, 1.0, 10.0, "b"), (4, 11.0, 110.0, "d")];
-    let f = fit(&spec(&["a", "b"], 2), &table(&rows)).unwrap();
-    let ids: Vec<String> = f.items.rows.iter().map(|r| r[0].to_csv_field()).collect();
+    let f = fit(&spec(&["a", "b"], 2), &table(&rows), None).unwrap();
+    let ids: Vec<String> = f.tables[0].rows.iter().map(|r| r[0].to_csv_field()).collect();
     assert_eq!(ids, ["1", "2", "3", "4"]);
-    assert_eq!(f.items.column_list(), "id, segment, distance, a, b, label");
-    assert_eq!(f.centroids.column_list(), "segment, n, a, b");
+    assert_eq!(f.tables[0].column_list(), "id, segment, distance, a, b, label");
+    assert_eq!(f.tables[1].column_list(), "segment, n, a, b");
     // z-scores: a has mean 5.5 and population sd sqrt(25.25)
     let za = |x: f64| (x - 5.5) / 25.25f64.sqrt();
-    let first = &f.centroids.rows[0];
-    let second = &f.centroids.rows[1];
+    let first = &f.tables[1].rows[0];
+    let second = &f.tables[1].rows[1];
     let near = |v: &Value, x: f64| (v.as_f64().unwrap() - x).abs() < 1e-12;
     assert!(near(&first[2], (za(10.0) + za(11.0)) / 2.0) || near(&second[2], (za(10.0) + za(11.0)) / 2.0));
     // the same data in another order: the same tables
     let mut shuffled = rows;
     shuffled.reverse();
-    assert_eq!(fit(&spec(&["a", "b"], 2), &table(&shuffled)).unwrap(), f);
+    assert_eq!(fit(&spec(&["a", "b"], 2), &table(&shuffled), None).unwrap(), f);
 }
 
 #[test]
 fn mistakes_are_located() {
     let t = table(&[(1, 0.0, 0.0, "a"), (2, 1.0, 1.0, "b")]);
-    let e = fit(&spec(&["a", "nope"], 2), &t).unwrap_err();
+    let e = fit(&spec(&["a", "nope"], 2), &t, None).unwrap_err();
     assert!(e.message.starts_with("unknown column `nope` in query `q`"), "{}", e.message);
-    let e = fit(&spec(&["label"], 2), &t).unwrap_err();
+    let e = fit(&spec(&["label"], 2), &t, None).unwrap_err();
     assert!(e.message.contains("not numeric"), "{}", e.message);
-    let e = fit(&spec(&["a"], 3), &t).unwrap_err();
+    let e = fit(&spec(&["a"], 3), &t, None).unwrap_err();
     assert!(e.message.contains("2 distinct points"), "{}", e.message);
     let dup = table(&[(1, 0.0, 0.0, "a"), (1, 1.0, 1.0, "b")]);
-    assert!(fit(&spec(&["a"], 1), &dup).unwrap_err().message.contains("one item per row"));
+    assert!(fit(&spec(&["a"], 1), &dup, None).unwrap_err().message.contains("one item per row"));
     // unless fewer are allowed: then one segment per distinct point, or none
     let mut fewer = spec(&["a"], 3);
-    fewer.allow_fewer = true;
-    assert_eq!(fit(&fewer, &t).unwrap().centroids.rows.len(), 2);
+    if let Method::Cluster(c) = &mut fewer.method {
+        c.allow_fewer = true;
+    }
+    assert_eq!(fit(&fewer, &t, None).unwrap().tables[1].rows.len(), 2);
     let empty = Table { rows: Vec::new(), ..t.clone() };
-    let none = fit(&fewer, &empty).unwrap();
-    assert!(none.items.rows.is_empty() && none.centroids.rows.is_empty());
-    assert_eq!(none.centroids.column_list(), "segment, n, a");
-    assert!(fit(&spec(&["a"], 3), &empty).unwrap_err().message.contains("no rows to cluster"));
+    let none = fit(&fewer, &empty, None).unwrap();
+    assert!(none.tables[0].rows.is_empty() && none.tables[1].rows.is_empty());
+    assert_eq!(none.tables[1].column_list(), "segment, n, a");
+    assert!(fit(&spec(&["a"], 3), &empty, None).unwrap_err().message.contains("no rows to cluster"));
     let mut null = t.clone();
     null.rows[1][1] = Value::Null;
-    assert!(fit(&spec(&["a"], 1), &null).unwrap_err().message.contains("has no number for `a`"));
+    assert!(fit(&spec(&["a"], 1), &null, None).unwrap_err().message.contains("has no number for `a`"));
 }
 
 /// Lloyd's iterations as defined, every distance computed: what the
@@ -224,4 +229,60 @@ proptest::proptest! {
             proptest::prop_assert_eq!(nearest_two(p, &bounded.centroids).0, s);
         }
     }
+}
+
+fn overlap_spec(order: &[Measure], top: usize) -> ModelSpec {
+    ModelSpec {
+        name: "near".into(),
+        data: located("q"),
+        id: located("id"),
+        method: Method::Overlap(Overlap {
+            pairs: located("select ..."),
+            ranking: Ranking { order: order.to_vec(), top, min_shared: 1 },
+        }),
+        defined_at: Location { path: "content/s.md".into(), line: 1, column: 1 },
+    }
+}
+
+#[test]
+fn an_overlap_table_has_a_row_per_other_found_in_the_datas_order() {
+    // items named by text: b = {1 2 3}, a = {1 2}, c = {3 9}, d = {7}
+    let names: Vec<String> = ["a", "b", "c", "d"].iter().map(|s| s.to_string()).collect();
+    let pairs = Pairs {
+        items: Keys { keys: vec![1, 1, 1, 0, 0, 2, 2, 3], names: Some(names) },
+        members: Keys { keys: vec![1, 2, 3, 1, 2, 3, 9, 7], names: None },
+    };
+    let data = Table {
+        columns: vec![Column { name: "id".into(), kind: ColumnType::Text }],
+        rows: ["b", "zz", "d", "a"].iter().map(|s| vec![Value::Text(s.to_string())]).collect(),
+    };
+    let f = fit(&overlap_spec(&[Measure::Jaccard, Measure::Shared], 5), &data, Some(&pairs)).unwrap();
+    assert_eq!(f.tables.len(), 1);
+    let t = &f.tables[0];
+    assert_eq!(t.column_list(), "item, rank, other, shared, jaccard, cosine, size, other_size");
+    let rows: Vec<String> =
+        t.rows.iter().map(|r| r.iter().map(Value::to_csv_field).collect::<Vec<_>>().join(" ")).collect();
+    let cos = |s: f64, a: f64, b: f64| s / (a * b).sqrt();
+    assert_eq!(
+        rows,
+        [
+            format!("b 1 a 2 {} {} 3 2", 2.0 / 3.0, cos(2.0, 3.0, 2.0)),
+            format!("b 2 c 1 {} {} 3 2", 1.0 / 4.0, cos(1.0, 3.0, 2.0)),
+            format!("a 1 b 2 {} {} 2 3", 2.0 / 3.0, cos(2.0, 2.0, 3.0)),
+        ]
+        .map(|r| r.replace("0.6666666666666666", &Value::Float(2.0 / 3.0).to_csv_field()))
+    );
+    // numbers against text, or no id: located errors
+    let numbers = Table {
+        columns: vec![Column { name: "id".into(), kind: ColumnType::Number }],
+        rows: vec![vec![Value::Int(1)]],
+    };
+    let e = fit(&overlap_spec(&[Measure::Shared], 5), &numbers, Some(&pairs)).unwrap_err();
+    assert!(e.message.contains("is a number (`1`) but the items of the pairs are text"), "{}", e.message);
+    let null = Table { rows: vec![vec![Value::Null]], ..numbers.clone() };
+    let e = fit(&overlap_spec(&[Measure::Shared], 5), &null, Some(&pairs)).unwrap_err();
+    assert!(e.message.contains("has no `id`"), "{}", e.message);
+    let twice = Table { rows: vec![vec![Value::Int(1)], vec![Value::Int(1)]], ..numbers };
+    let e = fit(&overlap_spec(&[Measure::Shared], 5), &twice, Some(&Pairs::default())).unwrap_err();
+    assert!(e.message.contains("one item per row"), "{}", e.message);
 }

@@ -126,7 +126,8 @@ pub fn run(pages: Vec<Page>, edition: Option<Located<String>>, opts: &QueryOptio
     query::analyze(&conn, &mut jobs);
     let declared = collect_models(&pages, &queries)?;
     models::check_unshadowed(&conn, &declared)?;
-    let mut schedule = models::Schedule::new(declared, &mut jobs)?;
+    let steady = models::check_pairs(&conn, &declared, &queries.keys().cloned().collect())?;
+    let mut schedule = models::Schedule::new(declared, &mut jobs, &steady)?;
     let mut tables = schedule.run(&conn, &jobs, &mut cache, opts.threads)?;
 
     // the pages generated from data, and their own queries

@@ -9,7 +9,7 @@
 //! the model's fingerprint in its own.
 
 use crate::error::SourceError;
-use crate::model::{self, Fitted, ModelSpec};
+use crate::model::{self, Fitted, Method, ModelSpec};
 use crate::query::{self, Cache, Gates, Job};
 use crate::table::Table;
 use std::collections::{BTreeMap, BTreeSet};
@@ -58,11 +58,59 @@ pub fn check_unshadowed(conn: &duckdb::Connection, models: &[ModelSpec]) -> Resu
     Ok(())
 }
 
+/// The query that gives an overlap model's pairs.
+pub fn pairs_query(spec: &ModelSpec) -> Option<query::QuerySpec> {
+    let Method::Overlap(o) = &spec.method else { return None };
+    Some(query::QuerySpec {
+        name: format!("pairs of {}", spec.name),
+        sql: o.pairs.value.clone(),
+        params: Vec::new(),
+        defined_at: o.pairs.location.clone(),
+        by: None,
+    })
+}
+
+/// Checks that the pairs of each overlap model read the data only (not a
+/// model's table, nor a query of the pages), and tells for each model
+/// whether its pairs may be kept between builds (a query that reads the
+/// clock or files outside the data may not).
+pub fn check_pairs(
+    conn: &duckdb::Connection,
+    models: &[ModelSpec],
+    queries: &BTreeSet<String>,
+) -> Result<Vec<bool>, SourceError> {
+    let specs: Vec<Option<query::QuerySpec>> = models.iter().map(pairs_query).collect();
+    let mut jobs: Vec<Job> = specs.iter().flatten().map(Job::plain).collect();
+    query::analyze(conn, &mut jobs);
+    let made: BTreeSet<String> = models.iter().flat_map(|m| m.tables()).map(|t| t.to_ascii_lowercase()).collect();
+    let queries: BTreeSet<String> = queries.iter().map(|q| q.to_ascii_lowercase()).collect();
+    let mut jobs = jobs.into_iter();
+    let mut steady = Vec::with_capacity(models.len());
+    for (spec, q) in models.iter().zip(&specs) {
+        let Some(q) = q else {
+            steady.push(true);
+            continue;
+        };
+        let Some(job) = jobs.next() else { break };
+        if let Some(t) = job.reads().find(|t| made.contains(*t) || queries.contains(*t)) {
+            let what = if made.contains(t) { "a model's table" } else { "a query of the pages" };
+            return Err(SourceError::new(
+                q.defined_at.clone(),
+                format!("the pairs of `{}` read `{t}`, {what}: pairs are read from the data's own tables", spec.name),
+            ));
+        }
+        steady.push(job.cacheable);
+    }
+    Ok(steady)
+}
+
 impl Schedule {
     /// Works out which job reads which model, checks the models' data
     /// queries and cycles, and folds each model's fingerprint into the jobs
     /// that read it.
-    pub fn new(models: Vec<ModelSpec>, jobs: &mut [Job]) -> Result<Schedule, SourceError> {
+    /// `steady` tells for each model whether what it reads besides its data
+    /// query may be kept ([`check_pairs`]).
+    pub fn new(models: Vec<ModelSpec>, jobs: &mut [Job], steady: &[bool]) -> Result<Schedule, SourceError> {
         let mut tables: BTreeMap<String, usize> = BTreeMap::new();
         for (m, spec) in models.iter().enumerate() {
             for t in spec.tables() {
@@ -109,7 +157,7 @@ impl Schedule {
                 jobs[j].depend_on(&fingerprints[d]);
                 jobs[j].cacheable &= kept[d];
             }
-            kept[m] = jobs[j].cacheable;
+            kept[m] = jobs[j].cacheable && steady.get(m).copied().unwrap_or(true);
             fingerprints[m] =
                 blake3::hash(format!("{}\n{}", models[m].fingerprint(), jobs[j].fingerprint()).as_bytes())
                     .to_hex()
@@ -154,11 +202,10 @@ impl Schedule {
     ) -> anyhow::Result<BTreeMap<String, Table>> {
         // the models kept from the last build are not fitted again
         for m in 0..self.models.len() {
-            let [items, centroids] = self.models[m].tables();
+            let names = self.models[m].tables();
             let fp = &self.fingerprints[m];
-            if self.kept[m] && cache.model(&items, fp).is_some() && cache.model(&centroids, fp).is_some() {
-                self.fitted[m] =
-                    Some(Fitted { items: cache.reuse_model(&items, fp), centroids: cache.reuse_model(&centroids, fp) });
+            if self.kept[m] && names.iter().all(|t| cache.model(t, fp).is_some()) {
+                self.fitted[m] = Some(Fitted { tables: names.iter().map(|t| cache.reuse_model(t, fp)).collect() });
                 cache.hits += 1;
             }
         }
@@ -169,7 +216,7 @@ impl Schedule {
             if self.fitted[m].is_none()
                 && let Some(table) = cache.get(&jobs[self.data[m]]).cloned()
             {
-                let fitted = self.fit(m, &table)?;
+                let fitted = self.fit(m, conn, &table)?;
                 self.keep(cache, m, &fitted);
                 self.fitted[m] = Some(fitted);
             }
@@ -200,7 +247,7 @@ impl Schedule {
         let on_done = |conn: &duckdb::Connection, name: &str, table: &Table| -> Vec<(usize, bool)> {
             let mut opened = Vec::new();
             for m in (0..this.models.len()).filter(|&m| this.fitted[m].is_none() && data_of[m] == name) {
-                let fitted = this.fit(m, table).and_then(|f| this.store(conn, m, &f).map(|()| f));
+                let fitted = this.fit(m, conn, table).and_then(|f| this.store(conn, m, &f).map(|()| f));
                 opened.push((m, fitted.is_ok()));
                 *fits[m].lock().unwrap_or_else(|p| p.into_inner()) = Some(fitted);
             }
@@ -228,10 +275,15 @@ impl Schedule {
         Ok(tables)
     }
 
-    /// Fits model `m` on `table`, timed.
-    fn fit(&self, m: usize, table: &Table) -> anyhow::Result<Fitted> {
+    /// Fits model `m` on `table` (and, for an overlap, the pairs it reads
+    /// on `conn`), timed.
+    fn fit(&self, m: usize, conn: &duckdb::Connection, table: &Table) -> anyhow::Result<Fitted> {
         let started = std::time::Instant::now();
-        let fitted = model::fit(&self.models[m], table)?;
+        let pairs = match pairs_query(&self.models[m]) {
+            Some(q) => Some(query::read_pairs(conn, &q)?),
+            None => None,
+        };
+        let fitted = model::fit(&self.models[m], table, pairs.as_ref())?;
         let ms = started.elapsed().as_millis() as u64;
         tracing::debug!(model = %self.models[m].name, ms, "model fitted");
         Ok(fitted)
@@ -240,9 +292,9 @@ impl Schedule {
     /// Keeps model `m`'s tables for the next build, when its result may be kept.
     fn keep(&self, cache: &mut Cache, m: usize, fitted: &Fitted) {
         if self.kept[m] {
-            let [items, centroids] = self.models[m].tables();
-            cache.keep_model(&items, &self.fingerprints[m], &fitted.items);
-            cache.keep_model(&centroids, &self.fingerprints[m], &fitted.centroids);
+            for (name, table) in self.models[m].tables().iter().zip(&fitted.tables) {
+                cache.keep_model(name, &self.fingerprints[m], table);
+            }
         }
     }
 
@@ -259,11 +311,12 @@ impl Schedule {
         Ok(())
     }
 
-    /// Stores model `m`'s two tables in the `models` catalog.
+    /// Stores model `m`'s tables in the `models` catalog.
     fn store(&self, conn: &duckdb::Connection, m: usize, fitted: &Fitted) -> anyhow::Result<()> {
-        let [items, centroids] = self.models[m].tables();
-        query::load_model_table(conn, &items, &fitted.items)?;
-        query::load_model_table(conn, &centroids, &fitted.centroids)
+        for (name, table) in self.models[m].tables().iter().zip(&fitted.tables) {
+            query::load_model_table(conn, name, table)?;
+        }
+        Ok(())
     }
 
     /// Readies more jobs, run once every model is fitted (the generated

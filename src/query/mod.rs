@@ -13,11 +13,13 @@
 
 mod board;
 mod cache;
+mod pairs;
 mod parse;
 
 use board::Board;
 pub use board::Gates;
 pub use cache::Cache;
+pub use pairs::read_pairs;
 pub use parse::{Parsed, parse, parse_one};
 
 use crate::error::{Location, SourceError};

@@ -387,3 +387,44 @@ fn a_job_behind_a_gate_starts_once_the_gate_opens_and_never_when_it_fails() {
         assert!(err.to_string().contains("query `a` failed"), "{err}");
     }
 }
+
+#[test]
+fn pairs_are_read_as_numbers_and_sorted_text() {
+    let conn = duckdb::Connection::open_in_memory().unwrap();
+    conn.execute_batch(
+        "create type fruit as enum ('pear', 'apple', 'fig');
+         create table t as select * from (values
+           (30, 'zed', 'fig'::fruit), (10, 'amy', 'pear'::fruit), (20, null, 'apple'::fruit),
+           (null, 'bob', 'fig'::fruit), (10, 'zed', null)) as v(n, who, f);",
+    )
+    .unwrap();
+    // whole numbers stay numbers; a pair with a NULL is left out
+    let p = read_pairs(&conn, &spec("p", "select n, who from t", 1)).unwrap();
+    assert_eq!(p.items.keys, [30, 10, 10]);
+    assert_eq!(p.items.names, None);
+    // text is numbered in sorted order, so the numbers' order is the text's
+    let names = |v: &[&str]| Some(v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    assert_eq!(p.members.names, names(&["amy", "bob", "zed"]));
+    assert_eq!(p.members.keys, [2, 0, 2]);
+    // an ENUM is read as its text; many batches of it, one numbering
+    let p = read_pairs(&conn, &spec("p", "select f, n from t", 1)).unwrap();
+    assert_eq!(p.items.names, names(&["apple", "fig", "pear"]));
+    assert_eq!(p.items.keys, [1, 2, 0]);
+    let many = "select (i % 3)::varchar::fruit, i from range(5000) as r(i)";
+    let p = read_pairs(&conn, &spec("p", &many.replace("(i % 3)::varchar", "['pear','apple','fig'][i % 3 + 1]"), 1))
+        .unwrap();
+    assert_eq!(p.items.keys.len(), 5000);
+    assert_eq!(&p.items.keys[..4], [2, 0, 1, 2]);
+    // what cannot be keys, or is not two columns: located errors
+    let e = read_pairs(&conn, &spec("p", "select n, n * 0.5 from t", 4)).unwrap_err();
+    assert!(e.message.contains("the members are Decimal") || e.message.contains("the members are Float64"), "{e}");
+    assert_eq!(e.location.line, 4);
+    let e = read_pairs(&conn, &spec("p", "select 18446744073709551615::ubigint, 1", 1)).unwrap_err();
+    assert!(e.message.contains("too large"), "{e}");
+    let e = read_pairs(&conn, &spec("p", "select n from t", 1)).unwrap_err();
+    assert!(e.message.contains("two columns (item, member), the query gives 1"), "{e}");
+    let e = read_pairs(&conn, &spec("p", "select * from nowhere", 1)).unwrap_err();
+    assert!(e.message.starts_with("query `p` failed: Catalog Error"), "{e}");
+    // no rows: no pairs
+    assert_eq!(read_pairs(&conn, &spec("p", "select n, who from t where false", 1)).unwrap(), Default::default());
+}

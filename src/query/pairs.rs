@@ -1,0 +1,143 @@
+//! An overlap model's `(item, member)` pairs, read column by column (the
+//! pairs can be millions: read as rows of values they would cost more than
+//! the overlap itself). Whole numbers stay numbers; text (and `ENUM`s) is
+//! numbered in sorted order.
+
+use super::{QuerySpec, sql_error};
+use crate::error::SourceError;
+use crate::model::{Keys, Pairs};
+use duckdb::arrow::array::{Array, ArrayRef, AsArray};
+use duckdb::arrow::datatypes::{self as types, DataType};
+use std::collections::HashMap;
+
+/// Runs `spec` (two columns: item, member) and reads its rows as pairs,
+/// leaving out those with a NULL.
+pub fn read_pairs(conn: &duckdb::Connection, spec: &QuerySpec) -> Result<Pairs, SourceError> {
+    let fail = |e: duckdb::Error| sql_error(spec, &e.to_string());
+    let mut stmt = conn.prepare(&spec.sql).map_err(fail)?;
+    let batches = stmt.query_arrow([]).map_err(fail)?;
+    let mut items = Column::default();
+    let mut members = Column::default();
+    let (mut ka, mut kb) = (Vec::new(), Vec::new());
+    for batch in batches {
+        if batch.num_columns() != 2 {
+            return Err(sql_error(
+                spec,
+                &format!("the pairs must be two columns (item, member), the query gives {}", batch.num_columns()),
+            ));
+        }
+        let (a, b) = (batch.column(0), batch.column(1));
+        ka.clear();
+        kb.clear();
+        items.keys(a.as_ref(), &mut ka).map_err(|m| sql_error(spec, &format!("the items {m}")))?;
+        members.keys(b.as_ref(), &mut kb).map_err(|m| sql_error(spec, &format!("the members {m}")))?;
+        if a.null_count() == 0 && b.null_count() == 0 {
+            items.out.extend_from_slice(&ka);
+            members.out.extend_from_slice(&kb);
+        } else {
+            for (i, (&x, &y)) in ka.iter().zip(&kb).enumerate() {
+                if a.is_valid(i) && b.is_valid(i) {
+                    items.out.push(x);
+                    members.out.push(y);
+                }
+            }
+        }
+    }
+    Ok(Pairs { items: items.finish(), members: members.finish() })
+}
+
+/// One column of the pairs as it is read.
+#[derive(Default)]
+struct Column {
+    out: Vec<i64>,
+    /// Whether it holds text (known from its first batch).
+    text: Option<bool>,
+    /// The text's numbers, in order of first appearance.
+    numbers: HashMap<String, i64>,
+    /// The values of the last dictionary read, and their numbers.
+    dictionary: Option<(ArrayRef, Vec<i64>)>,
+}
+
+impl Column {
+    /// Appends a key for each value of `array` to `out` (any key for a NULL).
+    fn keys(&mut self, array: &dyn Array, out: &mut Vec<i64>) -> Result<(), String> {
+        let text = !array.data_type().is_integer();
+        if *self.text.get_or_insert(text) != text {
+            return Err(format!("change type between rows (now {})", array.data_type()));
+        }
+        macro_rules! ints {
+            ($t:ty) => {
+                out.extend(array.as_primitive::<$t>().values().iter().map(|&v| i64::from(v)))
+            };
+        }
+        match array.data_type() {
+            DataType::Int8 => ints!(types::Int8Type),
+            DataType::Int16 => ints!(types::Int16Type),
+            DataType::Int32 => ints!(types::Int32Type),
+            DataType::Int64 => ints!(types::Int64Type),
+            DataType::UInt8 => ints!(types::UInt8Type),
+            DataType::UInt16 => ints!(types::UInt16Type),
+            DataType::UInt32 => ints!(types::UInt32Type),
+            DataType::UInt64 => {
+                let a = array.as_primitive::<types::UInt64Type>();
+                for (i, &v) in a.values().iter().enumerate() {
+                    match i64::try_from(v) {
+                        Ok(k) => out.push(k),
+                        Err(_) if a.is_null(i) => out.push(0),
+                        Err(_) => return Err(format!("hold {v}, too large a number")),
+                    }
+                }
+            }
+            DataType::Dictionary(_, _) => {
+                // an ENUM: its values numbered once (each batch brings them
+                // again, mostly the same)
+                let d = array.as_any_dictionary();
+                if self.dictionary.as_ref().is_none_or(|(values, _)| values.to_data() != d.values().to_data()) {
+                    let mut numbers = Vec::new();
+                    self.keys(d.values().as_ref(), &mut numbers)?;
+                    self.dictionary = Some((d.values().clone(), numbers));
+                }
+                let numbers = self.dictionary.as_ref().map(|(_, n)| n.as_slice()).unwrap_or_default();
+                out.extend(d.normalized_keys().into_iter().map(|k| numbers.get(k).copied().unwrap_or(0)));
+            }
+            _ => {
+                let strings: Vec<Option<&str>> = match array.data_type() {
+                    DataType::Utf8 => array.as_string::<i32>().iter().collect(),
+                    DataType::LargeUtf8 => array.as_string::<i64>().iter().collect(),
+                    DataType::Utf8View => array.as_string_view().iter().collect(),
+                    other => return Err(format!("are {other}: they must be whole numbers or text")),
+                };
+                for s in strings {
+                    let k = s.map_or(0, |s| self.number(s));
+                    out.push(k);
+                }
+            }
+        }
+        Ok(())
+    }
+    fn number(&mut self, s: &str) -> i64 {
+        if let Some(&n) = self.numbers.get(s) {
+            return n;
+        }
+        let n = self.numbers.len() as i64;
+        self.numbers.insert(s.to_string(), n);
+        n
+    }
+
+    /// The keys, with text renumbered in sorted order.
+    fn finish(self) -> Keys {
+        if self.text != Some(true) {
+            return Keys { keys: self.out, names: None };
+        }
+        let mut names: Vec<(String, i64)> = self.numbers.into_iter().collect();
+        names.sort();
+        let mut renumber = vec![0i64; names.len()];
+        for (sorted, (_, first)) in names.iter().enumerate() {
+            renumber[*first as usize] = sorted as i64;
+        }
+        Keys {
+            keys: self.out.into_iter().map(|k| renumber[k as usize]).collect(),
+            names: Some(names.into_iter().map(|(s, _)| s).collect()),
+        }
+    }
+}
