@@ -165,13 +165,14 @@ impl Job {
 
 /// Stores `table` as `models.NAME` (replacing it), for the queries that read it.
 pub fn load_model_table(conn: &duckdb::Connection, name: &str, table: &Table) -> anyhow::Result<()> {
-    let columns: Vec<String> = table
+    let fail = |e: duckdb::Error| anyhow::anyhow!("cannot store the table of model `{name}`: {e}");
+    let types: Vec<&str> = table
         .columns
         .iter()
         .enumerate()
         .map(|(i, c)| {
             let values = || table.rows.iter().map(|r| &r[i]).filter(|v| !matches!(v, Value::Null));
-            let ty = match c.kind {
+            match c.kind {
                 ColumnType::Number if values().all(|v| matches!(v, Value::Int(_))) => "BIGINT",
                 ColumnType::Number => "DOUBLE",
                 ColumnType::Date => "DATE",
@@ -179,21 +180,87 @@ pub fn load_model_table(conn: &duckdb::Connection, name: &str, table: &Table) ->
                     "BOOLEAN"
                 }
                 ColumnType::Text => "VARCHAR",
-            };
-            format!("{} {ty}", identifier(&c.name))
+            }
         })
         .collect();
+    let columns: Vec<String> =
+        table.columns.iter().zip(&types).map(|(c, ty)| format!("{} {ty}", identifier(&c.name))).collect();
     let quoted = identifier(name);
     conn.execute_batch(&format!("CREATE OR REPLACE TABLE models.main.{quoted} ({})", columns.join(", ")))
-        .map_err(|e| anyhow::anyhow!("cannot store the table of model `{name}`: {e}"))?;
-    let mut app = conn
-        .appender_to_catalog_and_db(name, "models", "main")
-        .map_err(|e| anyhow::anyhow!("cannot store the table of model `{name}`: {e}"))?;
-    for row in &table.rows {
-        app.append_row(duckdb::appender_params_from_iter(row.iter().map(Param)))
-            .map_err(|e| anyhow::anyhow!("cannot store the table of model `{name}`: {e}"))?;
+        .map_err(fail)?;
+    let mut app = conn.appender_to_catalog_and_db(name, "models", "main").map_err(fail)?;
+    // as Arrow columns when every value is of its column's type (thousands
+    // of rows, for a clustering's items), else row by row, DuckDB casting
+    match arrow_columns(table, &types) {
+        Some(batch) if !table.rows.is_empty() => app.append_record_batch(batch).map_err(fail)?,
+        _ => {
+            for row in &table.rows {
+                app.append_row(duckdb::appender_params_from_iter(row.iter().map(Param))).map_err(fail)?;
+            }
+        }
     }
-    app.flush().map_err(|e| anyhow::anyhow!("cannot store the table of model `{name}`: {e}"))
+    app.flush().map_err(fail)
+}
+
+/// `table` as one Arrow batch of the SQL `types`, if every value is of its
+/// column's type (or NULL; whole numbers in a `DOUBLE` column too).
+fn arrow_columns(table: &Table, types: &[&str]) -> Option<duckdb::arrow::record_batch::RecordBatch> {
+    use duckdb::arrow::array::{BooleanArray, Date32Array, Float64Array, Int64Array, StringArray};
+    use duckdb::arrow::datatypes::{DataType, Field, Schema};
+    let mut arrays = Vec::with_capacity(types.len());
+    let mut fields = Vec::with_capacity(types.len());
+    for (i, ty) in types.iter().enumerate() {
+        let (array, data_type) = match *ty {
+            "BIGINT" => (
+                arrow_column::<Int64Array, _>(table, i, |v| if let Value::Int(n) = v { Some(*n) } else { None })?,
+                DataType::Int64,
+            ),
+            "DOUBLE" => (arrow_column::<Float64Array, _>(table, i, Value::as_f64)?, DataType::Float64),
+            "DATE" => (
+                arrow_column::<Date32Array, _>(table, i, |v| match v {
+                    Value::Date(d) => Some(crate::table::days_from_1970(*d)),
+                    _ => None,
+                })?,
+                DataType::Date32,
+            ),
+            "BOOLEAN" => (
+                arrow_column::<BooleanArray, _>(table, i, |v| if let Value::Bool(b) = v { Some(*b) } else { None })?,
+                DataType::Boolean,
+            ),
+            _ => {
+                (
+                    arrow_column::<StringArray, _>(table, i, |v| {
+                        if let Value::Text(s) = v { Some(s.as_str()) } else { None }
+                    })?,
+                    DataType::Utf8,
+                )
+            }
+        };
+        arrays.push(array);
+        fields.push(Field::new(format!("c{i}"), data_type, true));
+    }
+    duckdb::arrow::record_batch::RecordBatch::try_new(std::sync::Arc::new(Schema::new(fields)), arrays).ok()
+}
+
+/// Column `i` of `table` as an Arrow array: `pick` gives each value that
+/// is not NULL, or `None` when it is not of the array's type.
+fn arrow_column<'t, A, T>(
+    table: &'t Table,
+    i: usize,
+    pick: impl Fn(&'t Value) -> Option<T>,
+) -> Option<duckdb::arrow::array::ArrayRef>
+where
+    A: FromIterator<Option<T>> + duckdb::arrow::array::Array + 'static,
+{
+    let array: A = table
+        .rows
+        .iter()
+        .map(|r| match &r[i] {
+            Value::Null => Some(None),
+            v => pick(v).map(Some),
+        })
+        .collect::<Option<A>>()?;
+    Some(std::sync::Arc::new(array))
 }
 
 /// A list of text values bound to one parameter.

@@ -16,8 +16,8 @@ pub fn read_pairs(conn: &duckdb::Connection, spec: &QuerySpec) -> Result<Pairs, 
     let fail = |e: duckdb::Error| sql_error(spec, &e.to_string());
     let mut stmt = conn.prepare(&spec.sql).map_err(fail)?;
     let batches = stmt.query_arrow([]).map_err(fail)?;
-    let mut items = Column::default();
-    let mut members = Column::default();
+    let (mut items, mut members) = (Column::default(), Column::default());
+    let (mut item_keys, mut member_keys) = (Vec::new(), Vec::new());
     let (mut ka, mut kb) = (Vec::new(), Vec::new());
     for batch in batches {
         if batch.num_columns() != 2 {
@@ -27,29 +27,31 @@ pub fn read_pairs(conn: &duckdb::Connection, spec: &QuerySpec) -> Result<Pairs, 
             ));
         }
         let (a, b) = (batch.column(0), batch.column(1));
+        let of_items = |m: String| sql_error(spec, &format!("the items {m}"));
+        let of_members = |m: String| sql_error(spec, &format!("the members {m}"));
+        if a.null_count() == 0 && b.null_count() == 0 {
+            // straight into place: the pairs can be millions
+            items.keys(a.as_ref(), &mut item_keys).map_err(of_items)?;
+            members.keys(b.as_ref(), &mut member_keys).map_err(of_members)?;
+            continue;
+        }
         ka.clear();
         kb.clear();
-        items.keys(a.as_ref(), &mut ka).map_err(|m| sql_error(spec, &format!("the items {m}")))?;
-        members.keys(b.as_ref(), &mut kb).map_err(|m| sql_error(spec, &format!("the members {m}")))?;
-        if a.null_count() == 0 && b.null_count() == 0 {
-            items.out.extend_from_slice(&ka);
-            members.out.extend_from_slice(&kb);
-        } else {
-            for (i, (&x, &y)) in ka.iter().zip(&kb).enumerate() {
-                if a.is_valid(i) && b.is_valid(i) {
-                    items.out.push(x);
-                    members.out.push(y);
-                }
+        items.keys(a.as_ref(), &mut ka).map_err(of_items)?;
+        members.keys(b.as_ref(), &mut kb).map_err(of_members)?;
+        for (i, (&x, &y)) in ka.iter().zip(&kb).enumerate() {
+            if a.is_valid(i) && b.is_valid(i) {
+                item_keys.push(x);
+                member_keys.push(y);
             }
         }
     }
-    Ok(Pairs { items: items.finish(), members: members.finish() })
+    Ok(Pairs { items: items.finish(item_keys), members: members.finish(member_keys) })
 }
 
 /// One column of the pairs as it is read.
 #[derive(Default)]
 struct Column {
-    out: Vec<i64>,
     /// Whether it holds text (known from its first batch).
     text: Option<bool>,
     /// The text's numbers, in order of first appearance.
@@ -124,10 +126,10 @@ impl Column {
         n
     }
 
-    /// The keys, with text renumbered in sorted order.
-    fn finish(self) -> Keys {
+    /// The keys read, with text renumbered in sorted order.
+    fn finish(self, keys: Vec<i64>) -> Keys {
         if self.text != Some(true) {
-            return Keys { keys: self.out, names: None };
+            return Keys { keys, names: None };
         }
         let mut names: Vec<(String, i64)> = self.numbers.into_iter().collect();
         names.sort();
@@ -136,7 +138,7 @@ impl Column {
             renumber[*first as usize] = sorted as i64;
         }
         Keys {
-            keys: self.out.into_iter().map(|k| renumber[k as usize]).collect(),
+            keys: keys.into_iter().map(|k| renumber[k as usize]).collect(),
             names: Some(names.into_iter().map(|(s, _)| s).collect()),
         }
     }

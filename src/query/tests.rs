@@ -428,3 +428,66 @@ fn pairs_are_read_as_numbers_and_sorted_text() {
     // no rows: no pairs
     assert_eq!(read_pairs(&conn, &spec("p", "select n, who from t where false", 1)).unwrap(), Default::default());
 }
+
+#[test]
+fn model_tables_are_stored_as_they_are_whatever_their_values() {
+    let conn = duckdb::Connection::open_in_memory().unwrap();
+    conn.execute_batch("ATTACH ':memory:' AS models").unwrap();
+    let day = NaiveDate::from_ymd_opt(2024, 2, 29).unwrap();
+    let columns = |kinds: &[(&str, ColumnType)]| -> Vec<Column> {
+        kinds.iter().map(|(n, k)| Column { name: n.to_string(), kind: *k }).collect()
+    };
+    let typed = Table {
+        columns: columns(&[
+            ("n", ColumnType::Number),
+            ("x", ColumnType::Number),
+            ("d", ColumnType::Date),
+            ("b", ColumnType::Text),
+            ("t", ColumnType::Text),
+        ]),
+        rows: vec![
+            vec![Value::Int(1), Value::Float(0.1), Value::Date(day), Value::Bool(true), Value::Text("a'\"".into())],
+            vec![Value::Null, Value::Int(3), Value::Null, Value::Null, Value::Null],
+        ],
+    };
+    // the same column of another kind's value (whole numbers in a text
+    // column): row by row, as DuckDB casts them
+    let mixed = Table {
+        columns: columns(&[("t", ColumnType::Text)]),
+        rows: vec![vec![Value::Text("x".into())], vec![Value::Int(7)]],
+    };
+    load_model_table(&conn, "typed", &typed).unwrap();
+    load_model_table(&conn, "mixed", &mixed).unwrap();
+    load_model_table(&conn, "empty", &Table { rows: Vec::new(), ..typed.clone() }).unwrap();
+    let read = |sql: &str| run(&conn, &spec("q", sql, 1)).unwrap().rows;
+    assert_eq!(
+        read("select n, x, d, b, t, typeof(n), typeof(x), typeof(b) from models.typed order by n nulls last"),
+        [
+            vec![
+                Value::Int(1),
+                Value::Float(0.1),
+                Value::Date(day),
+                Value::Bool(true),
+                Value::Text("a'\"".into()),
+                Value::Text("BIGINT".into()),
+                Value::Text("DOUBLE".into()),
+                Value::Text("BOOLEAN".into()),
+            ],
+            vec![
+                Value::Null,
+                Value::Float(3.0),
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                Value::Text("BIGINT".into()),
+                Value::Text("DOUBLE".into()),
+                Value::Text("BOOLEAN".into()),
+            ],
+        ]
+    );
+    assert_eq!(
+        read("select t from models.mixed order by t"),
+        [vec![Value::Text("7".into())], vec![Value::Text("x".into())]]
+    );
+    assert_eq!(read("select count(*) from models.empty"), [vec![Value::Int(0)]]);
+}
