@@ -22,6 +22,10 @@ pub struct Cache {
     pub hits: usize,
     /// Queries run in this build.
     pub ran: usize,
+    /// Whether `old` was read from the file, for this key.
+    loaded: bool,
+    /// Whether an entry was computed in this build (not reused).
+    fresh: bool,
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -46,7 +50,10 @@ impl Cache {
         let mut cache = Cache { key: key.to_string(), ..Cache::default() };
         let Ok(bytes) = std::fs::read(path) else { return cache };
         match postcard::from_bytes::<CacheFile<String, BTreeMap<String, Entry>>>(&bytes) {
-            Ok(file) if file.format == CACHE_FORMAT && file.key == key => cache.old = file.entries,
+            Ok(file) if file.format == CACHE_FORMAT && file.key == key => {
+                cache.old = file.entries;
+                cache.loaded = true;
+            }
             _ => {}
         }
         cache
@@ -74,6 +81,7 @@ impl Cache {
 
     pub(super) fn keep(&mut self, job: &Job, table: &Table) {
         if job.cacheable {
+            self.fresh = true;
             self.new
                 .insert(job.name().to_string(), Entry { fingerprint: job.fingerprint.clone(), table: table.clone() });
         }
@@ -101,12 +109,18 @@ impl Cache {
 
     /// Keeps a model's table `name` for the next build.
     pub fn keep_model(&mut self, name: &str, fingerprint: &str, table: &Table) {
+        self.fresh = true;
         self.new.insert(format!("model:{name}"), Entry { fingerprint: fingerprint.to_string(), table: table.clone() });
     }
 
-    /// Writes the entries used in this build (a new file, renamed into place).
+    /// Writes the entries used in this build (a new file, renamed into
+    /// place), unless the file already holds exactly them: every entry was
+    /// reused from it, and none is left over.
     pub fn save(&self, path: &std::path::Path) -> anyhow::Result<()> {
         use anyhow::Context;
+        if self.loaded && !self.fresh && self.old.is_empty() {
+            return Ok(());
+        }
         let file = CacheFile { format: CACHE_FORMAT, key: &self.key, entries: &self.new };
         let bytes = postcard::to_stdvec(&file).context("cannot write the query cache")?;
         let tmp = path.with_extension(format!("tmp-{}", std::process::id()));

@@ -126,6 +126,26 @@ fn cached_results_are_exact_and_keyed() {
     let mut again = Cache::load(&path, "k1");
     assert_eq!(run_jobs(&conn, &plain(&queries), &mut again, 2).unwrap(), first);
     assert_eq!((again.hits, again.ran), (1, 0));
+    // everything reused: the file already holds it and is not written again
+    // (it is gone here, and stays so)
+    let kept = std::fs::read(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    again.save(&path).unwrap();
+    assert!(!path.exists());
+    std::fs::write(&path, &kept).unwrap();
+    // an entry left over (a query removed), or one computed: written
+    let mut fewer = Cache::load(&path, "k1");
+    run_jobs(&conn, &[], &mut fewer, 1).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    fewer.save(&path).unwrap();
+    assert!(path.exists());
+    let mut none = Cache::load(&path, "k1");
+    run_jobs(&conn, &plain(&queries), &mut none, 1).unwrap();
+    assert_eq!((none.hits, none.ran), (0, 1));
+    std::fs::remove_file(&path).unwrap();
+    none.save(&path).unwrap();
+    assert!(path.exists());
+    std::fs::write(&path, &kept).unwrap();
     // other data, or other SQL, or other parameters: run again
     let mut other = Cache::load(&path, "k2");
     run_jobs(&conn, &plain(&queries), &mut other, 2).unwrap();
