@@ -97,7 +97,8 @@ impl Ranking {
             Some(Measure::Cosine) => worst * worst * size,
             None => 0.0,
         };
-        let bar = (needed - 1e-9).ceil();
+        // (relative too: a product of large sizes rounds in its last bits)
+        let bar = (needed - needed.abs() * 1e-12 - 1e-9).ceil();
         if bar >= 1.0 { bar as u64 } else { 1 }
     }
 
@@ -416,6 +417,22 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn a_bar_never_passes_over_an_other_that_reaches_it(
+            size in 1u64..20_000_000,
+            shared_share in 0.0f64..1.0,
+            extra in proptest::prop_oneof![0u64..3, 0u64..20_000_000],
+        ) {
+            // an other sharing `shared` members with an item of `size`
+            // scores each measure; the bar for that score is at most `shared`
+            let shared = 1 + ((size - 1) as f64 * shared_share) as u64;
+            let other = shared + extra;
+            for m in [Measure::Shared, Measure::Jaccard, Measure::Cosine] {
+                let r = ranking(&[m], 5, 1);
+                proptest::prop_assert!(r.bar(m.of(shared, size, other), size) <= shared);
+            }
+        }
+
         #[test]
         fn the_same_as_comparing_every_pair(
             pairs in proptest::collection::vec((0i64..40, 0i64..12), 0..300),
