@@ -53,6 +53,7 @@ pub mod overlap;
 
 use kmeans::*;
 pub use kmeans::{Clustering, kmeans};
+pub use overlap::{Keys, Pairs};
 use overlap::{Measure, Ranking};
 
 /// A model block: `cluster NAME` or `overlap NAME`.
@@ -144,25 +145,6 @@ pub struct Fitted {
     pub tables: Vec<Table>,
 }
 
-/// One side of an overlap's pairs: a key per pair.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Keys {
-    /// The keys, one per pair.
-    pub keys: Vec<i64>,
-    /// `Some` when the values are text: key `k` stands for `names[k]`, and
-    /// the names are sorted (so the keys' order is the text's).
-    pub names: Option<Vec<String>>,
-}
-
-/// An overlap's `(item, member)` pairs, without those with a NULL.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Pairs {
-    /// The items.
-    pub items: Keys,
-    /// Their members.
-    pub members: Keys,
-}
-
 /// Fits `spec` on `data` (the result of `spec.data`) and, for an overlap,
 /// its pairs.
 pub fn fit(spec: &ModelSpec, data: &Table, pairs: Option<&Pairs>) -> Result<Fitted, SourceError> {
@@ -199,6 +181,7 @@ fn items_by_id<'a>(spec: &ModelSpec, data: &'a Table, id: usize) -> Result<Vec<&
 fn overlap_table(spec: &ModelSpec, o: &Overlap, data: &Table, pairs: &Pairs) -> Result<Fitted, SourceError> {
     let query = &spec.data.value;
     let id = data.column_named(query, &spec.id)?;
+    // one row per id, as for a clustering
     items_by_id(spec, data, id)?;
     let items = &pairs.items;
     let key_of = |v: &Value| -> Result<Option<i64>, SourceError> {

@@ -19,6 +19,25 @@ use std::collections::HashMap;
 
 type Map<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 
+/// One side of an overlap's pairs: a key per pair.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Keys {
+    /// The keys, one per pair.
+    pub keys: Vec<i64>,
+    /// `Some` when the values are text: key `k` stands for `names[k]`, and
+    /// the names are sorted (so the keys' order is the text's).
+    pub names: Option<Vec<String>>,
+}
+
+/// An overlap's `(item, member)` pairs, without those with a NULL.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Pairs {
+    /// The items.
+    pub items: Keys,
+    /// Their members.
+    pub members: Keys,
+}
+
 /// A measure the others are ranked by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Measure {
@@ -38,15 +57,6 @@ impl Measure {
             "jaccard" => Some(Measure::Jaccard),
             "cosine" => Some(Measure::Cosine),
             _ => None,
-        }
-    }
-
-    /// Its name in a block and in the result's columns.
-    pub fn name(self) -> &'static str {
-        match self {
-            Measure::Shared => "shared",
-            Measure::Jaccard => "jaccard",
-            Measure::Cosine => "cosine",
         }
     }
 

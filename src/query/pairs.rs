@@ -117,6 +117,8 @@ impl Column {
         }
         Ok(())
     }
+
+    /// The number of text `s`, given at its first appearance.
     fn number(&mut self, s: &str) -> i64 {
         if let Some(&n) = self.numbers.get(s) {
             return n;
