@@ -55,7 +55,21 @@ pub fn clean(text: &str) -> std::borrow::Cow<'_, str> {
             || ('\u{FDD0}'..='\u{FDEF}').contains(&c)
             || (c as u32 & 0xFFFE) == 0xFFFE
     }
-    if text.chars().any(forbidden) {
+    // most text is plain ASCII: checked a block at a time without
+    // decoding, and only the other blocks char by char
+    let plain = |b: u8| (0x20..0x7f).contains(&b) | (b == b'\t') | (b == b'\n') | (b == b'\r');
+    let mut start = 0;
+    let mut found = false;
+    while start < text.len() && !found {
+        let mut end = (start + 256).min(text.len());
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        let block = &text[start..end];
+        found = !block.bytes().fold(true, |ok, b| ok & plain(b)) && block.chars().any(forbidden);
+        start = end;
+    }
+    if found {
         text.chars().map(|c| if forbidden(c) { '\u{FFFD}' } else { c }).collect::<String>().into()
     } else {
         text.into()

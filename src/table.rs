@@ -54,14 +54,23 @@ impl Value {
     /// The value as written in a CSV download: dates `YYYY-MM-DD`, numbers
     /// unrounded (shortest text that reads back as the same number), empty for NULL.
     pub fn to_csv_field(&self) -> String {
-        match self {
-            Value::Null => String::new(),
-            Value::Bool(b) => b.to_string(),
-            Value::Int(i) => i.to_string(),
-            Value::Float(f) => float_text(*f),
-            Value::Text(s) => s.clone(),
-            Value::Date(d) => d.format("%Y-%m-%d").to_string(),
-        }
+        let mut out = String::new();
+        self.write_csv_field(&mut out);
+        out
+    }
+
+    /// [`Value::to_csv_field`], appended to `out`.
+    pub fn write_csv_field(&self, out: &mut String) {
+        use std::fmt::Write;
+        // writing to a String cannot fail
+        let _ = match self {
+            Value::Null => Ok(()),
+            Value::Bool(b) => write!(out, "{b}"),
+            Value::Int(i) => write!(out, "{i}"),
+            Value::Float(f) => write_float(out, *f),
+            Value::Text(s) => out.write_str(s),
+            Value::Date(d) => write!(out, "{}", d.format("%Y-%m-%d")),
+        };
     }
 }
 
@@ -82,12 +91,87 @@ pub fn date_from_days(days: i32) -> Result<NaiveDate, String> {
 
 /// The shortest decimal text that reads back as `f`, without exponent notation.
 pub fn float_text(f: f64) -> String {
+    let mut out = String::new();
+    let _ = write_float(&mut out, f);
+    out
+}
+
+/// [`float_text`], appended to `out`.
+fn write_float(out: &mut String, f: f64) -> std::fmt::Result {
+    use std::fmt::Write;
     if f.is_nan() {
-        "NaN".to_string()
+        out.write_str("NaN")
     } else if f.is_infinite() {
-        if f > 0.0 { "inf".to_string() } else { "-inf".to_string() }
+        out.write_str(if f > 0.0 { "inf" } else { "-inf" })
+    } else if may_tie(f) {
+        write!(out, "{f}")
     } else {
-        format!("{f}")
+        // the shortest digits that read back as `f`, the closest to it
+        // (those of Rust's own `{f}`, five times faster), laid out without
+        // an exponent
+        let mut buffer = zmij::Buffer::new();
+        let text = buffer.format_finite(f);
+        let (sign, text) = match text.strip_prefix('-') {
+            Some(rest) => ("-", rest),
+            None => ("", text),
+        };
+        out.write_str(sign)?;
+        let (mantissa, exponent) = match text.split_once('e') {
+            Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
+            None => (text, 0),
+        };
+        let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        let frac = if frac.bytes().all(|b| b == b'0') { "" } else { frac };
+        if exponent == 0 {
+            out.write_str(int)?;
+            if !frac.is_empty() {
+                out.write_char('.')?;
+                out.write_str(frac)?;
+            }
+            return Ok(());
+        }
+        // digits d1 d2 ... with the point after d1, times 10^exponent
+        let digits: String = [int, frac].concat();
+        let point = 1 + exponent as i64;
+        if point <= 0 {
+            out.write_str("0.")?;
+            (0..-point).try_for_each(|_| out.write_char('0'))?;
+            out.write_str(&digits)
+        } else if point as usize >= digits.len() {
+            out.write_str(&digits)?;
+            (0..point as usize - digits.len()).try_for_each(|_| out.write_char('0'))
+        } else {
+            let (a, b) = digits.split_at(point as usize);
+            out.write_str(a)?;
+            out.write_char('.')?;
+            out.write_str(b)
+        }
+    }
+}
+
+/// Whether two texts of the fewest digits may be equally close to `f`:
+/// only when its exact decimal value has at most 18 significant digits
+/// (one more than the most a shortest text needs). Rust's `{f}` then takes
+/// the upper one and other algorithms the even one, so `f` is written by
+/// Rust's own.
+fn may_tie(f: f64) -> bool {
+    let bits = f.to_bits();
+    let (biased, fraction) = ((bits >> 52) & 0x7ff, bits & ((1 << 52) - 1));
+    // f = m * 2^e with m odd (or zero)
+    let (mut m, mut e) = if biased == 0 { (fraction, -1074i64) } else { (fraction | 1 << 52, biased as i64 - 1075) };
+    if m == 0 {
+        return true;
+    }
+    let zeros = m.trailing_zeros();
+    m >>= zeros;
+    e += i64::from(zeros);
+    const LIMIT: u128 = 1_000_000_000_000_000_000;
+    if e >= 0 {
+        // an integer: its digits end in zeros only with a factor 5
+        m % 5 == 0 || f.abs() < 1e18
+    } else {
+        // m * 5^-e / 10^-e, whose digits are those of m * 5^-e (odd)
+        (0..-e).try_fold(u128::from(m), |v, _| v.checked_mul(5).filter(|v| *v < LIMIT)).is_some()
     }
 }
 
@@ -166,11 +250,17 @@ impl Table {
         let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
         // writing to memory cannot fail
         let _ = w.write_record(self.columns.iter().map(|c| neutralize(&c.name).into_owned()));
+        // one text per column, written anew for each row
+        let mut fields = vec![String::new(); self.columns.len()];
         for row in &self.rows {
-            let _ = w.write_record(row.iter().map(|v| match v {
-                Value::Text(s) => neutralize(s).into_owned(),
-                v => v.to_csv_field(),
-            }));
+            for (field, v) in fields.iter_mut().zip(row) {
+                field.clear();
+                match v {
+                    Value::Text(s) => field.push_str(&neutralize(s)),
+                    v => v.write_csv_field(field),
+                }
+            }
+            let _ = w.write_record(&fields[..row.len().min(fields.len())]);
         }
         String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
     }
@@ -238,5 +328,30 @@ mod tests {
         assert_eq!(float_text(1e21), "1000000000000000000000");
         assert_eq!(float_text(4.5), "4.5");
         assert_eq!(float_text(2.0), "2");
+    }
+
+    #[test]
+    fn floats_are_written_as_rust_writes_them() {
+        use rand_chacha::ChaCha8Rng;
+        use rand_chacha::rand_core::{Rng, SeedableRng};
+        let mut values = vec![0.0, -0.0, 1.0, -1.0, 0.1, 1e-7, 2.5e-10, 1e15, 1e16, 1e17, 1e22, 1e23, 5e-324, 1e-323];
+        values.extend([f64::MAX, f64::MIN, f64::MIN_POSITIVE, f64::EPSILON, 123456789012345680.0, 0.1 + 0.2]);
+        values.extend((-330..=310).map(|e| 10f64.powi(e)));
+        values.extend((-1074..1024).map(|e| 2f64.powi(e)));
+        values.extend((0..10_000).map(|i| i as f64 / 100.0));
+        values.extend((0..2000).map(|i| (i as f64).ln() * 1e5));
+        // few bits: the exact values of few digits, where ties are
+        values.extend((1..3000u32).flat_map(|i| (0..90).map(move |k| f64::from(i) / 2f64.powi(k))));
+        values.extend((1..3000u32).flat_map(|i| (0..90).map(move |k| f64::from(i) * 2f64.powi(k))));
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        // any bits, and every exponent as often as every other
+        values.extend((0..300_000).map(|_| f64::from_bits(rng.next_u64())).filter(|f| f.is_finite()));
+        values.extend((0..300_000).map(|_| rng.next_u64() as f64 / (1u64 << (rng.next_u64() % 64)) as f64));
+        for f in values {
+            assert_eq!(float_text(f), format!("{f}"), "{:#x}", f.to_bits());
+            assert_eq!(float_text(-f), format!("{}", -f), "{:#x}", (-f).to_bits());
+        }
+        assert_eq!(float_text(f64::NAN), "NaN");
+        assert_eq!(float_text(f64::NEG_INFINITY), "-inf");
     }
 }

@@ -125,7 +125,7 @@ pub fn run(pages: Vec<Page>, edition: Option<Located<String>>, opts: &QueryOptio
     ingest::attach(&conn, &opts.attached)?;
     query::analyze(&conn, &mut jobs);
     let declared = collect_models(&pages, &queries)?;
-    models::check_unshadowed(&conn, &declared)?;
+    models::check_unshadowed(&conn, &declared, &mut cache)?;
     let steady = models::check_pairs(&conn, &declared, &queries.keys().cloned().collect())?;
     let mut schedule = models::Schedule::new(declared, &mut jobs, &steady)?;
     let mut tables = schedule.run(&conn, &jobs, &mut cache, opts.threads)?;

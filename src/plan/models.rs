@@ -14,6 +14,15 @@ use crate::query::{self, Cache, Gates, Job};
 use crate::table::Table;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// A model's tables in this build.
+enum Fit {
+    /// Carried over from the last build: still in the cache, read only if
+    /// a query that reads them runs.
+    Kept,
+    /// Fitted in this build.
+    Made(Fitted),
+}
+
 /// The models of a build and what waits on them.
 pub struct Schedule {
     models: Vec<ModelSpec>,
@@ -25,8 +34,8 @@ pub struct Schedule {
     fingerprints: Vec<String>,
     /// Whether each model's result may be kept.
     kept: Vec<bool>,
-    /// Each model's tables, once fitted.
-    fitted: Vec<Option<Fitted>>,
+    /// Each model's tables, once fitted or carried over.
+    fitted: Vec<Option<Fit>>,
     /// Whether each model's tables are in the `models` catalog.
     loaded: Vec<bool>,
     /// The model of each table name (lowercase).
@@ -39,8 +48,14 @@ pub struct Schedule {
 /// table would be read in its place (the database comes first in the
 /// search path) and the pages would show its numbers as the model's. Asked
 /// of DuckDB before any model's table exists, so whatever the name resolves
-/// to is the data's.
-pub fn check_unshadowed(conn: &duckdb::Connection, models: &[ModelSpec]) -> Result<(), SourceError> {
+/// to is the data's. The answer depends on the data only, so it is noted
+/// in `cache` and not asked again while the data and the names are the same.
+pub fn check_unshadowed(conn: &duckdb::Connection, models: &[ModelSpec], cache: &mut Cache) -> anyhow::Result<()> {
+    let names: Vec<String> = models.iter().flat_map(|m| m.tables()).collect();
+    let names = names.join("\n");
+    if models.is_empty() || cache.noted("unshadowed", &names) {
+        return Ok(());
+    }
     for spec in models {
         for table in spec.tables() {
             let quoted = format!("\"{}\"", table.replace('"', "\"\""));
@@ -51,11 +66,12 @@ pub fn check_unshadowed(conn: &duckdb::Connection, models: &[ModelSpec]) -> Resu
                         "model `{}` makes a table `{table}`, a name the data already has (a source's table): give the model another name",
                         spec.name
                     ),
-                ));
+                )
+                .into());
             }
         }
     }
-    Ok(())
+    cache.note("unshadowed", &names)
 }
 
 /// The query that gives an overlap model's pairs.
@@ -180,7 +196,7 @@ impl Schedule {
             needs,
             fingerprints,
             kept,
-            fitted: vec![None; n],
+            fitted: (0..n).map(|_| None).collect(),
             loaded: vec![false; n],
             tables,
             order,
@@ -204,8 +220,11 @@ impl Schedule {
         for m in 0..self.models.len() {
             let names = self.models[m].tables();
             let fp = &self.fingerprints[m];
-            if self.kept[m] && names.iter().all(|t| cache.model(t, fp).is_some()) {
-                self.fitted[m] = Some(Fitted { tables: names.iter().map(|t| cache.reuse_model(t, fp)).collect() });
+            if self.kept[m] && names.iter().all(|t| cache.has_model(t, fp)) {
+                for t in &names {
+                    cache.carry_model(t, fp);
+                }
+                self.fitted[m] = Some(Fit::Kept);
                 cache.hits += 1;
             }
         }
@@ -214,18 +233,18 @@ impl Schedule {
         // results are kept too)
         for m in self.order.clone() {
             if self.fitted[m].is_none()
-                && let Some(table) = cache.get(&jobs[self.data[m]]).cloned()
+                && let Some(table) = cache.get(&jobs[self.data[m]])?
             {
                 let fitted = self.fit(m, conn, &table)?;
-                self.keep(cache, m, &fitted);
-                self.fitted[m] = Some(fitted);
+                self.keep(cache, m, &fitted)?;
+                self.fitted[m] = Some(Fit::Made(fitted));
             }
         }
         // the fitted models' tables, for the queries to run that read them
         for (j, job) in jobs.iter().enumerate() {
             if !cache.has(job) {
                 let fitted = self.needs[j].iter().copied().filter(|&m| self.fitted[m].is_some()).collect();
-                self.load(conn, &fitted)?;
+                self.load(conn, cache, &fitted)?;
             }
         }
         let data_of: Vec<&str> = self.data.iter().map(|&j| jobs[j].name()).collect();
@@ -258,8 +277,8 @@ impl Schedule {
         for (m, fit) in fits.into_iter().enumerate() {
             match fit.into_inner().unwrap_or_else(|p| p.into_inner()) {
                 Some(Ok(f)) => {
-                    self.keep(cache, m, &f);
-                    self.fitted[m] = Some(f);
+                    self.keep(cache, m, &f)?;
+                    self.fitted[m] = Some(Fit::Made(f));
                     self.loaded[m] = true;
                 }
                 Some(Err(e)) => return Err(e),
@@ -290,22 +309,34 @@ impl Schedule {
     }
 
     /// Keeps model `m`'s tables for the next build, when its result may be kept.
-    fn keep(&self, cache: &mut Cache, m: usize, fitted: &Fitted) {
+    fn keep(&self, cache: &mut Cache, m: usize, fitted: &Fitted) -> anyhow::Result<()> {
         if self.kept[m] {
             for (name, table) in self.models[m].tables().iter().zip(&fitted.tables) {
-                cache.keep_model(name, &self.fingerprints[m], table);
+                cache.keep_model(name, &self.fingerprints[m], table)?;
             }
         }
+        Ok(())
     }
 
-    /// Puts the tables of `models` into the `models` catalog (once each).
-    fn load(&mut self, conn: &duckdb::Connection, models: &BTreeSet<usize>) -> anyhow::Result<()> {
+    /// Puts the tables of `models` into the `models` catalog (once each),
+    /// those carried over from the last build read from `cache`.
+    fn load(&mut self, conn: &duckdb::Connection, cache: &Cache, models: &BTreeSet<usize>) -> anyhow::Result<()> {
         for &m in models {
             if self.loaded[m] {
                 continue;
             }
-            let Some(f) = &self.fitted[m] else { anyhow::bail!("model `{}` is not fitted yet", self.models[m].name) };
-            self.store(conn, m, f)?;
+            match &self.fitted[m] {
+                Some(Fit::Made(f)) => self.store(conn, m, f)?,
+                Some(Fit::Kept) => {
+                    let tables = self.models[m]
+                        .tables()
+                        .iter()
+                        .map(|t| cache.model_table(t, &self.fingerprints[m]))
+                        .collect::<anyhow::Result<Vec<Table>>>()?;
+                    self.store(conn, m, &Fitted { tables })?;
+                }
+                None => anyhow::bail!("model `{}` is not fitted yet", self.models[m].name),
+            }
             self.loaded[m] = true;
         }
         Ok(())
@@ -333,7 +364,7 @@ impl Schedule {
                 job.cacheable &= self.kept[m];
             }
             if !cache.has(job) {
-                self.load(conn, &needs)?;
+                self.load(conn, cache, &needs)?;
             }
         }
         Ok(())

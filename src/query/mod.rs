@@ -435,10 +435,10 @@ pub fn run_jobs_then(
     for job in jobs {
         let table = match ran.remove(job.name()) {
             Some(table) => {
-                cache.keep(job, &table);
+                cache.keep(job, &table)?;
                 table
             }
-            None if cache.has(job) => cache.reuse(job),
+            None if cache.has(job) => cache.reuse(job)?,
             // behind a gate that failed
             None => continue,
         };

@@ -174,6 +174,59 @@ fn cached_results_are_exact_and_keyed() {
 }
 
 #[test]
+fn kept_models_and_facts_are_carried_unread_and_a_damaged_file_is_no_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.bin");
+    let table = Table {
+        columns: vec![Column { name: "x".into(), kind: ColumnType::Number }],
+        rows: (0..1000).map(|i| vec![Value::Float(f64::from(i) / 7.0)]).collect(),
+    };
+    let mut cache = Cache::load(&path, "k");
+    assert!(!cache.has_model("m", "fp") && !cache.noted("checked", "a"));
+    cache.keep_model("m", "fp", &table).unwrap();
+    cache.note("checked", "a").unwrap();
+    cache.save(&path).unwrap();
+    let written = std::fs::read(&path).unwrap();
+
+    // carried over without being read: the file is left as it is
+    let mut again = Cache::load(&path, "k");
+    assert!(again.has_model("m", "fp") && !again.has_model("m", "other"));
+    assert!(!again.carry_model("m", "other"), "another fingerprint is not carried");
+    assert!(again.carry_model("m", "fp"));
+    assert!(again.noted("checked", "a"));
+    assert_eq!(again.model_table("m", "fp").unwrap(), table);
+    std::fs::remove_file(&path).unwrap();
+    again.save(&path).unwrap();
+    assert!(!path.exists(), "nothing new: not written again");
+    std::fs::write(&path, &written).unwrap();
+
+    // a fact noted for other names, or other data, is not known
+    assert!(!Cache::load(&path, "k").noted("checked", "b"));
+    assert!(!Cache::load(&path, "other data").noted("checked", "a"));
+    // carried into a file written anew (with an entry computed), the same bytes
+    let mut mixed = Cache::load(&path, "k");
+    assert!(mixed.carry_model("m", "fp"));
+    mixed.keep_model("n", "fp2", &Table::default()).unwrap();
+    mixed.save(&path).unwrap();
+    let mixed = Cache::load(&path, "k");
+    assert!(mixed.model_table("m", "fp").is_err(), "only what this build kept or carried is read");
+    let mut mixed = mixed;
+    assert!(mixed.carry_model("m", "fp") && mixed.carry_model("n", "fp2"));
+    assert_eq!(mixed.model_table("m", "fp").unwrap(), table);
+    assert!(!mixed.noted("checked", "a"), "not noted in the last build: gone");
+
+    // any byte changed, or the file cut short: an empty cache
+    for at in [written.len() - 1, written.len() / 2, 3] {
+        let mut damaged = written.clone();
+        damaged[at] ^= 0x55;
+        std::fs::write(&path, &damaged).unwrap();
+        assert!(!Cache::load(&path, "k").has_model("m", "fp"), "byte {at} changed");
+    }
+    std::fs::write(&path, &written[..written.len() - 10]).unwrap();
+    assert!(!Cache::load(&path, "k").has_model("m", "fp"));
+}
+
+#[test]
 fn cached_floats_keep_every_bit() {
     // shares like 36 / 2590 need the last digit of their shortest form
     let dir = tempfile::tempdir().unwrap();

@@ -71,3 +71,30 @@ fn stylesheet_maps_every_palette_colour() {
         assert!(css.contains(&format!("--{}: {};", s.name, chart::hex(s.dark))));
     }
 }
+
+#[test]
+fn control_characters_are_found_anywhere_in_long_text() {
+    // the naive definition, char by char
+    let naive = |t: &str| -> String {
+        t.chars()
+            .map(|c| {
+                let bad = (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+                    || ('\u{FDD0}'..='\u{FDEF}').contains(&c)
+                    || (c as u32 & 0xFFFE) == 0xFFFE;
+                if bad { '\u{FFFD}' } else { c }
+            })
+            .collect()
+    };
+    for filler in ["a", "é", "€", "𝄞", "a\n"] {
+        for bad in ['\u{0}', '\u{1b}', '\u{7f}', '\u{85}', '\u{FDD0}', '\u{FFFF}', '\u{1FFFE}'] {
+            for at in [0, 1, 127, 255, 256, 257, 300, 511, 512, 700] {
+                let text = format!("{}{bad}{}", filler.repeat(at), filler.repeat(40));
+                let cleaned = clean(&text);
+                assert!(matches!(cleaned, std::borrow::Cow::Owned(_)), "{bad:?} after {at} of {filler:?}");
+                assert_eq!(cleaned, naive(&text), "{bad:?} after {at} of {filler:?}");
+            }
+            let fine = filler.repeat(600);
+            assert!(matches!(clean(&fine), std::borrow::Cow::Borrowed(_)));
+        }
+    }
+}
