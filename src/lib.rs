@@ -17,6 +17,7 @@ pub mod content;
 pub mod error;
 pub mod format;
 pub mod ingest;
+pub mod kept;
 pub mod locale;
 pub mod logging;
 pub mod model;

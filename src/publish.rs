@@ -351,7 +351,8 @@ pub fn lock(out: &Path) -> anyhow::Result<Lock> {
     Ok(Lock { _file: file })
 }
 
-fn sibling_named(out: &Path, tag: &str) -> PathBuf {
+/// The file `.NAME.TAG` beside output `out`.
+pub fn sibling_named(out: &Path, tag: &str) -> PathBuf {
     let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "public".into());
     out.with_file_name(format!(".{name}.{tag}"))
 }
@@ -362,7 +363,7 @@ pub fn editions_dir(out: &Path) -> PathBuf {
 }
 
 /// Removes leftovers of interrupted runs (`.NAME.link-*`, `.NAME.old-*`,
-/// unfinished editions) and every edition but `keep`.
+/// `.NAME.made-*`, unfinished editions) and every edition but `keep`.
 fn remove_debris(out: &Path, keep: &[&str]) {
     let parent = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -372,7 +373,7 @@ fn remove_debris(out: &Path, keep: &[&str]) {
     if let Ok(entries) = std::fs::read_dir(parent) {
         for entry in entries.flatten() {
             let file = entry.file_name().to_string_lossy().into_owned();
-            if file.starts_with(&format!(".{name}.link-")) {
+            if file.starts_with(&format!(".{name}.link-")) || file.starts_with(&format!(".{name}.made-")) {
                 let _ = std::fs::remove_file(entry.path());
             } else if file.starts_with(&format!(".{name}.old-")) || file.starts_with(&format!(".{name}.staging-")) {
                 let _ = std::fs::remove_dir_all(entry.path());
@@ -390,7 +391,7 @@ fn remove_debris(out: &Path, keep: &[&str]) {
 }
 
 /// The edition `out` points to now, if it is a link into the editions.
-fn current_edition(out: &Path) -> Option<String> {
+pub fn current_edition(out: &Path) -> Option<String> {
     let target = std::fs::read_link(out).ok()?;
     target.file_name().map(|n| n.to_string_lossy().into_owned())
 }
@@ -412,7 +413,9 @@ fn current_edition(out: &Path) -> Option<String> {
 /// `status.json` with build times): they take the place of the same-named
 /// files of `files` but are left out of the edition's name, so an unchanged
 /// site keeps its edition and only those files are replaced, each by a rename.
-pub fn write(out: &Path, files: &[OutputFile], run: &[OutputFile]) -> anyhow::Result<()> {
+///
+/// Returns the edition's name.
+pub fn write(out: &Path, files: &[OutputFile], run: &[OutputFile]) -> anyhow::Result<String> {
     let parent = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -447,17 +450,32 @@ pub fn write(out: &Path, files: &[OutputFile], run: &[OutputFile]) -> anyhow::Re
             return Err(e);
         }
     } else {
-        for f in run {
-            let path = target.join(&f.rel_path);
-            let tmp = target.join(format!("{}.tmp-{}", f.rel_path, std::process::id()));
-            let result = write_file(&tmp, &f.contents).and_then(|_| {
-                std::fs::rename(&tmp, &path).with_context(|| format!("cannot replace `{}`", path.display()))
-            });
-            if let Err(e) = result {
-                let _ = std::fs::remove_file(&tmp);
-                return Err(e);
-            }
+        // the same site: only the run's files, and whatever of the edition
+        // was lost (removed or cut short by hand) is written again
+        let lost: Vec<&OutputFile> = files
+            .iter()
+            .filter(|f| !run.iter().any(|r| r.rel_path == f.rel_path))
+            .filter(|f| {
+                let size = |p: &Path| std::fs::metadata(p).ok().filter(|m| m.is_file()).map(|m| m.len());
+                size(&target.join(&f.rel_path)) != Some(f.contents.len() as u64)
+                    || (compressible(&f.rel_path) && size(&target.join(format!("{}.gz", f.rel_path))).is_none())
+            })
+            .collect();
+        if !lost.is_empty() {
+            tracing::warn!(files = lost.len(), edition = %edition, "files of the published edition were missing: written again");
+            let with_twins: Vec<OutputFile> = lost
+                .iter()
+                .map(|f| (*f).clone())
+                .chain(
+                    lost.iter()
+                        .filter(|f| compressible(&f.rel_path))
+                        .map(|f| twin(f))
+                        .collect::<anyhow::Result<Vec<_>>>()?,
+                )
+                .collect();
+            replace_in(&target, &with_twins)?;
         }
+        replace_in(&target, run)?;
     }
 
     // switch the link: a new link, renamed over the old one
@@ -483,6 +501,30 @@ pub fn write(out: &Path, files: &[OutputFile], run: &[OutputFile]) -> anyhow::Re
         keep.push(p);
     }
     remove_debris(out, &keep);
+    Ok(edition)
+}
+
+/// Replaces the files `run` of the edition `edition` of `out` (the one
+/// published), each by a rename: what a run that keeps the site writes.
+pub fn refresh(out: &Path, edition: &str, run: &[OutputFile]) -> anyhow::Result<()> {
+    replace_in(&editions_dir(out).join(edition), run)
+}
+
+/// Replaces files of the edition directory `target`, each by a rename.
+fn replace_in(target: &Path, run: &[OutputFile]) -> anyhow::Result<()> {
+    for f in run {
+        let path = target.join(&f.rel_path);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+        }
+        let tmp = target.join(format!("{}.tmp-{}", f.rel_path, std::process::id()));
+        let result = write_file(&tmp, &f.contents)
+            .and_then(|_| std::fs::rename(&tmp, &path).with_context(|| format!("cannot replace `{}`", path.display())));
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+    }
     Ok(())
 }
 

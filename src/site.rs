@@ -9,12 +9,13 @@ use crate::content::expr::Source;
 use crate::content::{self, markdown};
 use crate::error::{Located, Location, SourceError};
 use crate::ingest::{self, IngestOptions};
+use crate::kept;
 use crate::parallel;
 use crate::plan;
 use crate::publish;
 use crate::render::{self, OutputFile, PageView, Templates};
 use crate::resolve::{cell, check_links, render_page};
-use crate::status::{Run, SiteFacts, Status};
+use crate::status::{Contents, Run, SiteFacts, Status};
 use crate::table::{Table, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -111,11 +112,33 @@ fn run(opts: &BuildOptions) -> anyhow::Result<(BuildSummary, Vec<OutputFile>)> {
     let mut build = Build::start(opts)?;
     // one build per output at a time
     let _out_lock = publish::lock(&opts.out_dir)?;
+    // a published edition may be kept only by a build that writes the
+    // site as a plain build would, and that was not asked to read everything again
+    let may_keep = opts.write && opts.archive.is_none() && !opts.force_ingest;
+    let site_key = may_keep.then(|| kept::site_key(&opts.root, &opts.db, opts.source_date_epoch)).flatten();
     let (content, pages) = build.stage("content", || Content::load(opts))?;
     let templates = build.stage("templates", || Templates::load(&opts.root.join("templates"), &opts.root))?;
     // one build per database at a time too: another output may share it
     let _db_lock = publish::lock(&opts.db)?;
     let ingested = build.stage("ingest", || ingest(opts, &content.config))?;
+    let key = site_key.map(|site| kept::key(&site, &data_key(&content.config, &ingested)));
+    if let Some(made) = key.as_deref().and_then(|k| kept::published(&opts.out_dir, k)) {
+        tracing::info!(
+            edition = %made.edition,
+            "inputs unchanged: the published site is kept (no query ran, no page was rendered)"
+        );
+        let run = opts.source_date_epoch.is_none().then(|| build.run(&ingested.read));
+        build.stage("publish", || keep(opts, &content, &ingested.datasets, &made, run))?;
+        let summary = BuildSummary {
+            pages: made.contents.pages.len(),
+            queries: made.contents.queries.len(),
+            charts: made.charts,
+            files: made.files.len() + 1 + made.files.iter().filter(|(p, _)| publish::compressible(p)).count(),
+            datasets: ingested.datasets.clone(),
+            written: true,
+        };
+        return Ok((summary, Vec::new()));
+    }
     let planned = build.stage("query", || query(opts, &content, pages, &ingested))?;
     let mut site = build.stage("render", || Site::render(opts, &content, &templates, &planned, &ingested.datasets))?;
     if let (Some(dir), true) = (&opts.archive, opts.write) {
@@ -123,7 +146,12 @@ fn run(opts: &BuildOptions) -> anyhow::Result<(BuildSummary, Vec<OutputFile>)> {
     }
     if opts.write {
         let run = opts.source_date_epoch.is_none().then(|| build.run(&ingested.read));
-        build.stage("publish", || site.publish(run))?;
+        let edition = build.stage("publish", || site.publish(run))?;
+        // what the next build with the same inputs may keep
+        let made = key.filter(|_| planned.steady).map(|key| site.made(key, edition));
+        if let Err(e) = kept::record(&opts.out_dir, made.as_ref()) {
+            tracing::warn!("the next build will render every page again: {e:#}");
+        }
     } else {
         // what the preview shows, as nginx would
         publish::precompress(&mut site.files)?;
@@ -196,6 +224,38 @@ impl Content {
     }
 }
 
+/// What the data is, for the result cache and the edition kept: the
+/// generator version and the inputs' hashes.
+fn data_key(config: &Config, ingested: &ingest::Ingested) -> String {
+    let mut data_key = format!("{} {}\n", env!("CARGO_PKG_VERSION"), ingest::SCHEMA_VERSION);
+    for d in &ingested.datasets {
+        data_key.push_str(&format!("{} {} {}\n", d.source, d.file, d.blake3));
+    }
+    for s in &config.sources {
+        data_key.push_str(&format!("{} {}\n", s.name, s.fingerprint()));
+    }
+    data_key
+}
+
+/// Keeps the published edition `made` as it is: only the facts of this
+/// `run`, if any, are written into its `status.json`.
+fn keep(
+    opts: &BuildOptions,
+    content: &Content,
+    datasets: &[ingest::Dataset],
+    made: &kept::Made,
+    run: Option<Run>,
+) -> anyhow::Result<()> {
+    if let Some(run) = run {
+        let config = &content.config;
+        let site = SiteFacts { language: config.language.clone(), title: config.title.clone() };
+        let status = Status::of(site, &made.edition_date, datasets, made.contents.clone(), opts.source_date_epoch);
+        publish::refresh(&opts.out_dir, &made.edition, &[Status { run: Some(run), ..status }.file()?])?;
+    }
+    tracing::info!(out = %opts.out_dir.display(), "published");
+    Ok(())
+}
+
 /// Reads the sources into the database (or keeps it, when they are unchanged).
 fn ingest(opts: &BuildOptions, config: &Config) -> anyhow::Result<ingest::Ingested> {
     let data_dir = match (&opts.data_dir, &config.data_dir) {
@@ -225,13 +285,7 @@ fn query(
 ) -> anyhow::Result<plan::Planned> {
     let config = &content.config;
     // results of the last build are reused while data and SQL are unchanged
-    let mut data_key = format!("{} {}\n", env!("CARGO_PKG_VERSION"), ingest::SCHEMA_VERSION);
-    for d in &ingested.datasets {
-        data_key.push_str(&format!("{} {} {}\n", d.source, d.file, d.blake3));
-    }
-    for s in &config.sources {
-        data_key.push_str(&format!("{} {}\n", s.name, s.fingerprint()));
-    }
+    let data_key = data_key(config, ingested);
     let edition = config.edition.as_ref().map(|e| Located { value: e.clone(), location: content.config_location() });
     let query_opts = plan::QueryOptions {
         db: opts.db.clone(),
@@ -366,14 +420,32 @@ impl<'a> Site<'a> {
 
     /// Publishes the site; `run`, the facts of this run, goes into the
     /// published `status.json` only.
-    fn publish(&self, run: Option<Run>) -> anyhow::Result<()> {
+    fn publish(&self, run: Option<Run>) -> anyhow::Result<String> {
         let run = match run {
             Some(run) => vec![Status { run: Some(run), ..self.status() }.file()?],
             None => Vec::new(),
         };
-        publish::write(&self.opts.out_dir, &self.files, &run)?;
+        let edition = publish::write(&self.opts.out_dir, &self.files, &run)?;
         tracing::info!(out = %self.opts.out_dir.display(), "published");
-        Ok(())
+        Ok(edition)
+    }
+
+    /// What the edition `edition` of this site was made from, for the next
+    /// build to keep it: `key` ([`kept::key`]).
+    fn made(&self, key: String, edition: String) -> kept::Made {
+        kept::Made {
+            key,
+            edition,
+            files: self
+                .files
+                .iter()
+                .filter(|f| f.rel_path != "status.json")
+                .map(|f| (f.rel_path.clone(), f.contents.len() as u64))
+                .collect(),
+            edition_date: self.edition.clone(),
+            contents: Contents::of(&self.views, &self.planned.tables),
+            charts: self.charts,
+        }
     }
 
     /// The edition's `status.json`, without the facts of a run.

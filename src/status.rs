@@ -95,6 +95,28 @@ pub struct Run {
     pub started_at: String,
 }
 
+/// What an edition's pages and queries are, as `status.json` tells them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Contents {
+    /// Each page's title, by file name.
+    pub page_titles: BTreeMap<String, String>,
+    /// The pages' file names, in the site's order.
+    pub pages: Vec<String>,
+    /// Each query's number of rows.
+    pub queries: BTreeMap<String, usize>,
+}
+
+impl Contents {
+    /// The contents of an edition made of `pages` and `tables`.
+    pub fn of(pages: &[PageView], tables: &BTreeMap<String, Table>) -> Contents {
+        Contents {
+            page_titles: pages.iter().map(|p| (format!("{}.html", p.slug), p.title.clone())).collect(),
+            pages: pages.iter().map(|p| format!("{}.html", p.slug)).collect(),
+            queries: tables.iter().map(|(n, t)| (n.clone(), t.rows.len())).collect(),
+        }
+    }
+}
+
 impl<'a> Status<'a> {
     /// The status of an edition of `site` made of `pages` and `tables` from `inputs`.
     pub fn new(
@@ -105,6 +127,18 @@ impl<'a> Status<'a> {
         tables: &BTreeMap<String, Table>,
         source_date_epoch: Option<i64>,
     ) -> Status<'a> {
+        Status::of(site, edition, inputs, Contents::of(pages, tables), source_date_epoch)
+    }
+
+    /// The status of an edition of `site` with `contents`, from `inputs`.
+    pub fn of(
+        site: SiteFacts,
+        edition: &Option<String>,
+        inputs: &'a [Dataset],
+        contents: Contents,
+        source_date_epoch: Option<i64>,
+    ) -> Status<'a> {
+        let Contents { page_titles, pages, queries } = contents;
         Status {
             generator: Generator {
                 name: "mangetamain",
@@ -113,9 +147,9 @@ impl<'a> Status<'a> {
             },
             edition: edition.clone(),
             built_at: source_date_epoch.and_then(|s| chrono::DateTime::from_timestamp(s, 0)).map(|d| d.to_rfc3339()),
-            page_titles: pages.iter().map(|p| (format!("{}.html", p.slug), p.title.clone())).collect(),
-            pages: pages.iter().map(|p| format!("{}.html", p.slug)).collect(),
-            queries: tables.iter().map(|(n, t)| (n.clone(), t.rows.len())).collect(),
+            page_titles,
+            pages,
+            queries,
             inputs,
             run: None,
             site,

@@ -52,6 +52,10 @@ pub struct Planned {
     pub ran: usize,
     /// Queries answered from the last build's results.
     pub reused: usize,
+    /// Whether every result depends on the data alone (no query reads the
+    /// clock, chance or a file outside the data, and every model is kept):
+    /// the same data and content then make the same site.
+    pub steady: bool,
 }
 
 /// The pages generated from one template.
@@ -170,7 +174,8 @@ pub fn run(pages: Vec<Page>, edition: Option<Located<String>>, opts: &QueryOptio
         Err(e) => tracing::warn!("cannot keep query results for the next build: {e:#}"),
     }
     pages.extend(instances);
-    Ok(Planned { pages, tables, generated, ran: cache.ran, reused: cache.hits })
+    let steady = jobs.iter().chain(&own).all(|j| j.cacheable) && schedule.all_kept();
+    Ok(Planned { pages, tables, generated, ran: cache.ran, reused: cache.hits, steady })
 }
 
 /// The models of the pages, each name once.

@@ -350,6 +350,11 @@ impl Schedule {
         Ok(())
     }
 
+    /// Whether every model's result may be kept between builds.
+    pub fn all_kept(&self) -> bool {
+        self.kept.iter().all(|k| *k)
+    }
+
     /// Readies more jobs, run once every model is fitted (the generated
     /// pages' own queries): each reads the models' tables it names, and
     /// carries their fingerprints.

@@ -14,6 +14,7 @@ mod nginx;
 mod properties;
 mod publish;
 mod pylist;
+mod rebuild;
 mod report;
 mod serve;
 mod snapshots;
