@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Compares cold builds of two mangetamain binaries run back to back, with the
+# Compares cold builds (no database, no kept results, no published site) of
+# two mangetamain binaries run back to back, with the
 # reference (scripts/reference.py) right after them, round after round: on a
 # machine whose speed drifts, only runs this close together compare.
 #   scripts/bench-ab.sh OLD_BINARY NEW_BINARY [ROUNDS] [WORK_DIR]
@@ -40,7 +41,9 @@ for run in $(seq "$rounds"); do
   for label in old new; do
     # by side, not by binary: one binary may build two sites (OLD_ROOT)
     if [ "$label" = old ]; then bin="$old" root="$old_root"; else bin="$new" root="$new_root"; fi
-    rm -f "$work/ab.duckdb" "$work/ab.queries.json" "$work/ab.queries.bin"
+    # cold: no database, no kept results, no published site to share files with
+    rm -f "$work/ab.duckdb" "$work/ab.queries.json" "$work/ab.queries.bin" "$work/.ab-public.made"
+    rm -rf "$work/ab-public" "$work/.ab-public.editions"
     measure "$label" "$bin" -q build --root "$root" --data "$data" --out "$work/ab-public" --db "$work/ab.duckdb"
   done
   measure reference python3 scripts/reference.py "$data" "$work/reference.duckdb"

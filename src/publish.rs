@@ -73,15 +73,23 @@ fn twin(f: &OutputFile) -> anyhow::Result<OutputFile> {
 const WRITERS: usize = 8;
 
 /// Writes `files` under `dir` with their `.gz` twins, synced, on
-/// [`WRITERS`] threads. An error is that of the first file, in the order
-/// given, that could not be written.
-fn write_files(dir: &Path, files: &[&OutputFile]) -> anyhow::Result<()> {
+/// [`WRITERS`] threads. A file that the edition `previous` has with the
+/// same bytes (and its twin) is linked from it instead: editions are never
+/// changed in place, so they may share files, and an edition that differs
+/// from the last by a page costs that page only. An error is that of the
+/// first file, in the order given, that could not be written.
+fn write_files(dir: &Path, files: &[&OutputFile], previous: Option<&Path>) -> anyhow::Result<()> {
     let dirs: BTreeSet<PathBuf> =
         files.iter().filter_map(|f| dir.join(&f.rel_path).parent().map(Path::to_path_buf)).collect();
     for d in &dirs {
         std::fs::create_dir_all(d).with_context(|| format!("cannot create `{}`", d.display()))?;
     }
     let write = |f: &&OutputFile| -> anyhow::Result<()> {
+        if let Some(previous) = previous
+            && linked(&previous.join(&f.rel_path), &dir.join(&f.rel_path), &f.contents)
+        {
+            return Ok(());
+        }
         write_file(&dir.join(&f.rel_path), &f.contents)?;
         if compressible(&f.rel_path) {
             let twin = twin(f)?;
@@ -90,6 +98,29 @@ fn write_files(dir: &Path, files: &[&OutputFile]) -> anyhow::Result<()> {
         Ok(())
     };
     parallel::map(files, WRITERS, |f| f.contents.len(), write).into_iter().collect()
+}
+
+/// Links `to` to the file `from` (and its `.gz` twin, if it gets one) when
+/// `from` holds exactly `contents`: whether it did.
+fn linked(from: &Path, to: &Path, contents: &[u8]) -> bool {
+    let same = std::fs::metadata(from).is_ok_and(|m| m.is_file() && m.len() == contents.len() as u64)
+        && std::fs::read(from).is_ok_and(|old| old == contents);
+    if !same {
+        return false;
+    }
+    let twin = |p: &Path| PathBuf::from(format!("{}.gz", p.display()));
+    let needs_twin = compressible(&to.to_string_lossy());
+    if needs_twin && !twin(from).is_file() {
+        return false;
+    }
+    if std::fs::hard_link(from, to).is_err() {
+        return false;
+    }
+    if needs_twin && std::fs::hard_link(twin(from), twin(to)).is_err() {
+        let _ = std::fs::remove_file(to);
+        return false;
+    }
+    true
 }
 
 /// The `href` and `src` values of an HTML document.
@@ -441,7 +472,9 @@ pub fn write(out: &Path, files: &[OutputFile], run: &[OutputFile]) -> anyhow::Re
             std::fs::create_dir_all(&staging).with_context(|| format!("cannot create `{}`", staging.display()))?;
             let all: Vec<&OutputFile> =
                 files.iter().map(|f| run.iter().find(|r| r.rel_path == f.rel_path).unwrap_or(f)).collect();
-            write_files(&staging, &all)?;
+            // files the published edition has as they are now are linked from it
+            let from = previous.as_ref().map(|p| editions.join(p)).filter(|p| p.is_dir());
+            write_files(&staging, &all, from.as_deref())?;
             std::fs::rename(&staging, &target)
                 .with_context(|| format!("cannot move `{}` to `{}`", staging.display(), target.display()))
         })();

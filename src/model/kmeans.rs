@@ -253,22 +253,38 @@ impl Run<'_> {
         let shrink: Vec<f64> = (0..k).map(|j| if j == most { second } else { first }).collect();
         let mut moved = 0;
         let Run { points, centroids, segments, upper, lower, sums, counts } = self;
-        let each = points.iter().zip(segments.iter_mut()).zip(upper.iter_mut().zip(lower.iter_mut()));
-        for ((p, segment), (upper, lower)) in each {
-            let a = *segment;
-            *upper += drift[a];
-            *lower -= shrink[a];
-            let bound = half[a].max(*lower);
-            if *upper < bound {
+        // the centroids side by side, as the points are
+        let dims = points.dims;
+        let flat: Vec<f64> = centroids.iter().flatten().copied().collect();
+        let centroid = |j: usize| &flat[j * dims..(j + 1) * dims];
+        for (i, p) in points.iter().enumerate() {
+            let a = segments[i];
+            let u = upper[i] + drift[a];
+            let l = lower[i] - shrink[a];
+            let bound = half[a].max(l);
+            if u < bound {
+                (upper[i], lower[i]) = (u, l);
                 continue;
             }
-            *upper = squared_in::<D>(p, &centroids[a]).sqrt();
-            if *upper < bound {
+            let u = squared_in::<D>(p, centroid(a)).sqrt();
+            if u < bound {
+                (upper[i], lower[i]) = (u, l);
                 continue;
             }
-            let (b, d1, d2) = nearest_two_in::<D>(p, centroids);
-            *upper = d1;
-            *lower = d2;
+            let mut best = (0, f64::INFINITY);
+            let mut second = f64::INFINITY;
+            for j in 0..k {
+                let d = squared_in::<D>(p, centroid(j));
+                if d < best.1 {
+                    second = best.1;
+                    best = (j, d);
+                } else if d < second {
+                    second = d;
+                }
+            }
+            let (b, d1, d2) = (best.0, best.1.sqrt(), second.sqrt());
+            (upper[i], lower[i]) = (d1, d2);
+            let segment = &mut segments[i];
             if b != a {
                 for (d, &x) in p.iter().enumerate() {
                     sums[a][d].add(-x);

@@ -125,3 +125,49 @@ fn run_files_replace_theirs_without_a_new_edition() {
     assert!(out.join("index.html.gz").is_file(), "the twins are written with the edition");
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 3, "no temporary file left");
 }
+
+#[cfg(unix)]
+#[test]
+fn an_edition_shares_the_unchanged_files_of_the_last_and_repairs_its_own() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("public");
+    let big = "x,1\n".repeat(5000);
+    let site = |page: &str| [file("index.html", page), file("data/q.csv", &big), file("status.json", "{}")];
+    let run = |n: u32| [file("status.json", &format!("{{\"run\": {n}}}"))];
+    write(&out, &site("one"), &run(1)).unwrap();
+    let first = std::fs::read_link(&out).unwrap();
+    let inode = |p: &str| std::fs::metadata(out.join(p)).unwrap().ino();
+    let (csv, twin, page) = (inode("data/q.csv"), inode("data/q.csv.gz"), inode("index.html"));
+    write(&out, &site("two"), &run(2)).unwrap();
+    assert_ne!(std::fs::read_link(&out).unwrap(), first, "another edition");
+    assert_eq!((inode("data/q.csv"), inode("data/q.csv.gz")), (csv, twin), "the same bytes: shared");
+    assert_ne!(inode("index.html"), page, "the changed page: its own");
+    assert_eq!(std::fs::read_to_string(out.join("index.html")).unwrap(), "two");
+    assert_eq!(std::fs::read_to_string(out.join("status.json")).unwrap(), "{\"run\": 2}");
+    // the older edition goes; the shared files stay whole in the newer
+    write(&out, &site("three"), &run(3)).unwrap();
+    write(&out, &site("four"), &run(4)).unwrap();
+    assert!(!editions_dir(&out).join(&first).exists());
+    assert_eq!(std::fs::read_to_string(out.join("data/q.csv")).unwrap(), big);
+    let mut gz = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(std::fs::File::open(out.join("data/q.csv.gz")).unwrap()),
+        &mut gz,
+    )
+    .unwrap();
+    assert_eq!(gz, big);
+    // files are replaced by a rename, never written in place: a copy shared
+    // with another edition keeps its bytes
+    let shared = dir.path().join("shared.json");
+    std::fs::hard_link(out.join("status.json"), &shared).unwrap();
+    write(&out, &site("four"), &run(5)).unwrap();
+    assert_eq!(std::fs::read_to_string(&shared).unwrap(), "{\"run\": 4}");
+    assert_eq!(std::fs::read_to_string(out.join("status.json")).unwrap(), "{\"run\": 5}");
+    // a file lost from the published edition is written again by the same site
+    std::fs::remove_file(out.join("data/q.csv.gz")).unwrap();
+    std::fs::write(out.join("index.html"), "").unwrap();
+    write(&out, &site("four"), &run(6)).unwrap();
+    assert!(out.join("data/q.csv.gz").is_file());
+    assert_eq!(std::fs::read_to_string(out.join("index.html")).unwrap(), "four");
+}
