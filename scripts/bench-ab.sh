@@ -13,27 +13,8 @@
 # (/usr/bin/time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ $# -lt 2 ]; then
-  echo "usage: scripts/bench-ab.sh OLD_BINARY NEW_BINARY [ROUNDS] [WORK_DIR]" >&2
-  exit 2
-fi
-for bin in "$1" "$2"; do
-  [ -x "$bin" ] || { echo "bench-ab.sh: \`$bin\` is not an executable file" >&2; exit 2; }
-done
-old="$(realpath "$1")"
-new="$(realpath "$2")"
-rounds="${3:-3}"
-work="${4:-target/bench}"
-data="$work/data"
-mkdir -p "$work"
-if [ ! -f "$data/RAW_recipes.csv" ]; then
-  "$new" -q sample --out "$data" --recipes 231637 --interactions 1132367
-fi
-measure() { # label, command...
-  local label="$1"; shift
-  /usr/bin/time -f "%e %U %S %M" "$@" >/dev/null 2>"$work/time.txt" || { cat "$work/time.txt"; exit 1; }
-  tail -1 "$work/time.txt" | awk -v l="$label" '{printf "%-10s %5.2f s wall, %5.2f s CPU, %4d MB\n", l, $1, $2 + $3, $4 / 1024}'
-}
+script=bench-ab.sh default_rounds=3 label_width=10
+. scripts/bench-two.sh
 old_root="$(realpath "${OLD_ROOT:-.}")"
 new_root="$(realpath .)"
 for run in $(seq "$rounds"); do

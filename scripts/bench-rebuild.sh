@@ -10,27 +10,8 @@
 # (/usr/bin/time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ $# -lt 2 ]; then
-  echo "usage: scripts/bench-rebuild.sh OLD_BINARY NEW_BINARY [ROUNDS] [WORK_DIR]" >&2
-  exit 2
-fi
-for bin in "$1" "$2"; do
-  [ -x "$bin" ] || { echo "bench-rebuild.sh: \`$bin\` is not an executable file" >&2; exit 2; }
-done
-old="$(realpath "$1")"
-new="$(realpath "$2")"
-rounds="${3:-5}"
-work="${4:-target/bench}"
-data="$work/data"
-mkdir -p "$work"
-if [ ! -f "$data/RAW_recipes.csv" ]; then
-  "$new" -q sample --out "$data" --recipes 231637 --interactions 1132367
-fi
-measure() { # label, command...
-  local label="$1"; shift
-  /usr/bin/time -f "%e %U %S %M" "$@" >/dev/null 2>"$work/time.txt" || { cat "$work/time.txt"; exit 1; }
-  tail -1 "$work/time.txt" | awk -v l="$label" '{printf "%-14s %5.2f s wall, %5.2f s CPU, %4d MB\n", l, $1, $2 + $3, $4 / 1024}'
-}
+script=bench-rebuild.sh default_rounds=5 label_width=14
+. scripts/bench-two.sh
 build() { # label, side: a build of that side's site, measured
   local label="$1" side="$2"
   local bin="$new"
