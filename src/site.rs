@@ -1,7 +1,9 @@
 //! The orchestrator: runs the stages in a fixed order (config, content,
 //! templates, ingest, query, chart + render, publish), each timed, and checks
 //! every reference an author made (query, column, row) against what the
-//! queries returned. Tests drive [`build`]; the binary only calls it.
+//! queries returned; when the inputs are those of the published edition,
+//! it keeps that edition after ingest ([`crate::kept`]). Tests drive
+//! [`build`]; the binary only calls it.
 
 use crate::archive;
 use crate::config::Config;
