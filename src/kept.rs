@@ -109,6 +109,11 @@ pub fn published(out: &Path, key: &str) -> Option<Made> {
         return None;
     }
     let dir = publish::editions_dir(out).join(&made.edition);
+    // only files inside the edition, named as the site names them
+    let inside = |p: &str| Path::new(p).components().all(|c| matches!(c, std::path::Component::Normal(_)));
+    if !inside(&made.edition) || !made.files.iter().all(|(path, _)| inside(path)) {
+        return None;
+    }
     let whole = made.files.iter().all(|(path, len)| {
         let size = |p: &Path| std::fs::metadata(p).ok().filter(|m| m.is_file()).map(|m| m.len());
         size(&dir.join(path)) == Some(*len)

@@ -137,6 +137,19 @@ fn a_damaged_edition_is_built_again() {
     assert!(!kept(&site));
     site.build().unwrap();
     assert!(kept(&site));
+    // a record naming a file outside the edition, even one that is there at its size
+    let mut json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&record).unwrap()).unwrap();
+    let outside = std::fs::metadata(site.root().join("content/about.md")).unwrap().len();
+    json["made"]["files"].as_array_mut().unwrap().push(serde_json::json!(["../../content/about.md", outside]));
+    std::fs::write(&record, json.to_string()).unwrap();
+    site.build().unwrap();
+    assert!(!kept(&site));
+    // a record that cannot be written: the build succeeds, the next is in full
+    std::fs::remove_file(&record).unwrap();
+    std::fs::create_dir_all(record.join("in the way")).unwrap();
+    site.build().unwrap();
+    site.build().unwrap();
+    assert!(!kept(&site));
 }
 
 #[test]
