@@ -75,7 +75,8 @@ pub fn site_key(root: &Path, db: &Path, source_date_epoch: Option<i64>) -> Optio
                 Err(e) if e.io_error().is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound) => continue,
                 Err(_) => return None,
             };
-            if !entry.file_type().is_file() {
+            // a link to a file is read as the file (`site.toml` is)
+            if !entry.path().is_file() {
                 continue;
             }
             let bytes = std::fs::read(entry.path()).ok()?;

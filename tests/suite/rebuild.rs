@@ -165,3 +165,22 @@ fn a_site_that_reads_the_clock_is_always_built() {
     assert!(!kept(&site), "{:?}", stages(&site));
     assert!(!site.root().join(".public.made").exists(), "nothing recorded");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_linked_configuration_is_read_through_its_link() {
+    let site = Site::fixture("minimal");
+    let config = site.root().join("content/site.toml");
+    let elsewhere = site.root().join("site.toml");
+    std::fs::rename(&config, &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &config).unwrap();
+    site.build().unwrap();
+    site.build().unwrap();
+    assert!(kept(&site));
+    let text = std::fs::read_to_string(&elsewhere).unwrap();
+    let title = text.lines().find(|l| l.starts_with("title")).unwrap();
+    std::fs::write(&elsewhere, text.replace(title, "title = \"Another title\"")).unwrap();
+    site.build().unwrap();
+    assert!(!kept(&site));
+    assert!(site.read("index.html").contains("Another title"));
+}
