@@ -115,12 +115,7 @@ pub fn published(out: &Path, key: &str) -> Option<Made> {
     if !inside(&made.edition) || !made.files.iter().all(|(path, _)| inside(path)) {
         return None;
     }
-    let whole = made.files.iter().all(|(path, len)| {
-        let size = |p: &Path| std::fs::metadata(p).ok().filter(|m| m.is_file()).map(|m| m.len());
-        size(&dir.join(path)) == Some(*len)
-            && (!publish::compressible(path) || size(&dir.join(format!("{path}.gz"))).is_some())
-    });
-    whole.then_some(made)
+    made.files.iter().all(|(path, len)| publish::intact(&dir, path, *len)).then_some(made)
 }
 
 /// Records that the edition published at `out` was made as `made` says

@@ -123,6 +123,14 @@ fn linked(from: &Path, to: &Path, contents: &[u8]) -> bool {
     true
 }
 
+/// Whether the edition directory `dir` has the file `rel_path` at `len`
+/// bytes, and its `.gz` twin if it gets one.
+pub fn intact(dir: &Path, rel_path: &str, len: u64) -> bool {
+    let size = |p: &Path| std::fs::metadata(p).ok().filter(|m| m.is_file()).map(|m| m.len());
+    size(&dir.join(rel_path)) == Some(len)
+        && (!compressible(rel_path) || size(&dir.join(format!("{rel_path}.gz"))).is_some())
+}
+
 /// The `href` and `src` values of an HTML document.
 pub fn links(html: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -485,28 +493,18 @@ pub fn write(out: &Path, files: &[OutputFile], run: &[OutputFile]) -> anyhow::Re
     } else {
         // the same site: only the run's files, and whatever of the edition
         // was lost (removed or cut short by hand) is written again
-        let lost: Vec<&OutputFile> = files
-            .iter()
-            .filter(|f| !run.iter().any(|r| r.rel_path == f.rel_path))
-            .filter(|f| {
-                let size = |p: &Path| std::fs::metadata(p).ok().filter(|m| m.is_file()).map(|m| m.len());
-                size(&target.join(&f.rel_path)) != Some(f.contents.len() as u64)
-                    || (compressible(&f.rel_path) && size(&target.join(format!("{}.gz", f.rel_path))).is_none())
-            })
-            .collect();
+        let mut lost = Vec::new();
+        for f in files.iter().filter(|f| !run.iter().any(|r| r.rel_path == f.rel_path)) {
+            if !intact(&target, &f.rel_path, f.contents.len() as u64) {
+                if compressible(&f.rel_path) {
+                    lost.push(twin(f)?);
+                }
+                lost.push(f.clone());
+            }
+        }
         if !lost.is_empty() {
             tracing::warn!(files = lost.len(), edition = %edition, "files of the published edition were missing: written again");
-            let with_twins: Vec<OutputFile> = lost
-                .iter()
-                .map(|f| (*f).clone())
-                .chain(
-                    lost.iter()
-                        .filter(|f| compressible(&f.rel_path))
-                        .map(|f| twin(f))
-                        .collect::<anyhow::Result<Vec<_>>>()?,
-                )
-                .collect();
-            replace_in(&target, &with_twins)?;
+            replace_in(&target, &lost)?;
         }
         replace_in(&target, run)?;
     }

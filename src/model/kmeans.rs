@@ -134,15 +134,19 @@ pub(super) fn seed_centroids(points: &Points, k: usize, rng: &mut ChaCha8Rng) ->
 /// to the second nearest.
 #[cfg(test)]
 pub(super) fn nearest_two(p: &[f64], centroids: &[Vec<f64>]) -> (usize, f64, f64) {
-    nearest_two_in::<0>(p, centroids)
+    let flat: Vec<f64> = centroids.iter().flatten().copied().collect();
+    nearest_two_in::<0>(p, &flat, p.len(), centroids.len())
 }
 
+/// The nearest of `k` centroids side by side in `centroids`, `dims`
+/// numbers each (the lowest index on a tie), the distance to it and to the
+/// second nearest.
 #[inline(always)]
-fn nearest_two_in<const D: usize>(p: &[f64], centroids: &[Vec<f64>]) -> (usize, f64, f64) {
+fn nearest_two_in<const D: usize>(p: &[f64], centroids: &[f64], dims: usize, k: usize) -> (usize, f64, f64) {
     let mut best = (0, f64::INFINITY);
     let mut second = f64::INFINITY;
-    for (i, c) in centroids.iter().enumerate() {
-        let d = squared_in::<D>(p, c);
+    for i in 0..k {
+        let d = squared_in::<D>(p, &centroids[i * dims..(i + 1) * dims]);
         if d < best.1 {
             second = best.1;
             best = (i, d);
@@ -183,8 +187,9 @@ impl Run<'_> {
     /// any point changed segment. The sums are added afresh.
     fn assign_all<const D: usize>(&mut self) -> bool {
         let mut changed = false;
+        let flat: Vec<f64> = self.centroids.iter().flatten().copied().collect();
         for (i, p) in self.points.iter().enumerate() {
-            let (s, d1, d2) = nearest_two_in::<D>(p, &self.centroids);
+            let (s, d1, d2) = nearest_two_in::<D>(p, &flat, self.points.dims, self.centroids.len());
             changed |= s != self.segments[i];
             self.segments[i] = s;
             self.upper[i] = d1;
@@ -271,18 +276,7 @@ impl Run<'_> {
                 (upper[i], lower[i]) = (u, l);
                 continue;
             }
-            let mut best = (0, f64::INFINITY);
-            let mut second = f64::INFINITY;
-            for j in 0..k {
-                let d = squared_in::<D>(p, centroid(j));
-                if d < best.1 {
-                    second = best.1;
-                    best = (j, d);
-                } else if d < second {
-                    second = d;
-                }
-            }
-            let (b, d1, d2) = (best.0, best.1.sqrt(), second.sqrt());
+            let (b, d1, d2) = nearest_two_in::<D>(p, &flat, dims, k);
             (upper[i], lower[i]) = (d1, d2);
             let segment = &mut segments[i];
             if b != a {
