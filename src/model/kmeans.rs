@@ -55,13 +55,14 @@ pub(super) struct Sum {
 }
 
 impl Sum {
+    /// Adds `x`, keeping the rounding error of the addition apart. The
+    /// error is found without comparing magnitudes (Knuth's two-sum): it is
+    /// the same number Neumaier's comparison finds, without a branch that
+    /// the data decides.
     pub(super) fn add(&mut self, x: f64) {
         let t = self.sum + x;
-        if self.sum.abs() >= x.abs() {
-            self.compensation += (self.sum - t) + x;
-        } else {
-            self.compensation += (x - t) + self.sum;
-        }
+        let back = t - self.sum;
+        self.compensation += (self.sum - (t - back)) + (x - back);
         self.sum = t;
     }
 
@@ -72,19 +73,9 @@ impl Sum {
 
 /// The squared Euclidean distance, summed in coordinate order.
 pub(super) fn squared(a: &[f64], b: &[f64]) -> f64 {
-    squared_in::<0>(a, b)
-}
-
-/// [`squared`] for points of `D` coordinates (`0`: as many as they have).
-/// Knowing `D`, the compiler unrolls the sum; it is the same sum, in the
-/// same order, so the same bits.
-#[inline(always)]
-fn squared_in<const D: usize>(a: &[f64], b: &[f64]) -> f64 {
-    let n = if D == 0 { a.len().min(b.len()) } else { D };
-    let (a, b) = (&a[..n], &b[..n]);
     let mut s = 0.0;
-    for i in 0..n {
-        s += (a[i] - b[i]) * (a[i] - b[i]);
+    for (x, y) in a.iter().zip(b) {
+        s += (x - y) * (x - y);
     }
     s
 }
@@ -130,49 +121,86 @@ pub(super) fn seed_centroids(points: &Points, k: usize, rng: &mut ChaCha8Rng) ->
     centroids
 }
 
-/// The nearest centroid (the lowest index on a tie), the distance to it and
-/// to the second nearest.
+/// The nearest centroid (the lowest index on a tie) and the squared
+/// distance to it, one distance at a time.
 #[cfg(test)]
-pub(super) fn nearest_two(p: &[f64], centroids: &[Vec<f64>]) -> (usize, f64, f64) {
-    let flat: Vec<f64> = centroids.iter().flatten().copied().collect();
-    nearest_two_in::<0>(p, &flat, p.len(), centroids.len())
-}
-
-/// The nearest of `k` centroids side by side in `centroids`, `dims`
-/// numbers each (the lowest index on a tie), the distance to it and to the
-/// second nearest.
-#[inline(always)]
-fn nearest_two_in<const D: usize>(p: &[f64], centroids: &[f64], dims: usize, k: usize) -> (usize, f64, f64) {
+pub(super) fn nearest(p: &[f64], centroids: &[Vec<f64>]) -> (usize, f64) {
     let mut best = (0, f64::INFINITY);
-    let mut second = f64::INFINITY;
-    for i in 0..k {
-        let d = squared_in::<D>(p, &centroids[i * dims..(i + 1) * dims]);
+    for (j, c) in centroids.iter().enumerate() {
+        let d = squared(p, c);
         if d < best.1 {
-            second = best.1;
-            best = (i, d);
-        } else if d < second {
-            second = d;
+            best = (j, d);
         }
     }
-    (best.0, best.1.sqrt(), second.sqrt())
+    best
 }
 
-/// The sums of each segment's points, added in point order.
-pub(super) fn segment_sums(points: &Points, segments: &[usize], k: usize) -> (Vec<Vec<Sum>>, Vec<usize>) {
-    let mut sums = vec![vec![Sum::default(); points.dims]; k];
-    let mut counts = vec![0usize; k];
-    for (p, &s) in points.iter().zip(segments) {
-        counts[s] += 1;
-        for (acc, x) in sums[s].iter_mut().zip(p) {
-            acc.add(*x);
-        }
+/// Centroids coordinate by coordinate: `data[d * k + j]` is coordinate `d`
+/// of centroid `j`, so the `k` centroids' coordinate `d` lie side by side.
+struct Columns {
+    k: usize,
+    data: Vec<f64>,
+}
+
+impl Columns {
+    fn new(centroids: &[Vec<f64>], dims: usize) -> Columns {
+        let data = (0..dims).flat_map(|d| centroids.iter().map(move |c| c[d])).collect();
+        Columns { k: centroids.len(), data }
     }
-    (sums, counts)
+
+    /// The squared distances from `p` to the `K` centroids (`K` = `k`),
+    /// each summed in coordinate order as [`squared`] sums it (so the same
+    /// bits), the `K` sums advancing side by side in registers.
+    #[inline(always)]
+    fn distances<const K: usize>(&self, p: &[f64]) -> [f64; K] {
+        debug_assert_eq!(K, self.k);
+        let mut acc = [0.0f64; K];
+        for (&x, column) in p.iter().zip(self.data.chunks_exact(K)) {
+            for j in 0..K {
+                let t = x - column[j];
+                acc[j] += t * t;
+            }
+        }
+        acc
+    }
+
+    /// The nearest centroid to `p` (the lowest index on a tie), the
+    /// distance to it and to the second nearest, chosen without branches
+    /// when the number of centroids is known (`K` = `k`; `0`: any).
+    #[inline(always)]
+    fn nearest_two<const K: usize>(&self, p: &[f64]) -> (usize, f64, f64) {
+        let (mut best, mut first, mut second) = (0, f64::INFINITY, f64::INFINITY);
+        // (as selects: the distances are never NaN, the features being
+        // finite numbers)
+        let mut take = |j: usize, d: f64| {
+            let closer = d < first;
+            let passed = if closer { first } else { d };
+            second = if passed < second { passed } else { second };
+            first = if closer { d } else { first };
+            best = if closer { j } else { best };
+        };
+        if K > 0 {
+            for (j, d) in self.distances::<K>(p).into_iter().enumerate() {
+                take(j, d);
+            }
+        } else {
+            for j in 0..self.k {
+                let mut s = 0.0;
+                for (d, &x) in p.iter().enumerate() {
+                    let t = x - self.data[d * self.k + j];
+                    s += t * t;
+                }
+                take(j, s);
+            }
+        }
+        (best, first.sqrt(), second.sqrt())
+    }
 }
 
 /// The state of one run: each point's segment and the bounds on its
-/// distances (Hamerly's: `upper` to its centroid, `lower` to any other).
-pub(super) struct Run<'a> {
+/// distances (Hamerly's: `upper` to its centroid, `lower` to any other),
+/// each segment's sums and size.
+struct Run<'a> {
     points: &'a Points,
     centroids: Vec<Vec<f64>>,
     segments: Vec<usize>,
@@ -180,16 +208,18 @@ pub(super) struct Run<'a> {
     lower: Vec<f64>,
     sums: Vec<Vec<Sum>>,
     counts: Vec<usize>,
+    /// The points the bounds could not keep in their segment.
+    unsure: Vec<usize>,
 }
 
 impl Run<'_> {
-    /// Every point to its nearest centroid, the distances computed: whether
-    /// any point changed segment. The sums are added afresh.
-    fn assign_all<const D: usize>(&mut self) -> bool {
+    /// Every point to its nearest centroid, every distance computed:
+    /// whether any point changed segment. The sums are added afresh.
+    fn assign_all<const K: usize>(&mut self) -> bool {
+        let columns = Columns::new(&self.centroids, self.points.dims);
         let mut changed = false;
-        let flat: Vec<f64> = self.centroids.iter().flatten().copied().collect();
         for (i, p) in self.points.iter().enumerate() {
-            let (s, d1, d2) = nearest_two_in::<D>(p, &flat, self.points.dims, self.centroids.len());
+            let (s, d1, d2) = columns.nearest_two::<K>(p);
             changed |= s != self.segments[i];
             self.segments[i] = s;
             self.upper[i] = d1;
@@ -199,43 +229,15 @@ impl Run<'_> {
         changed
     }
 
-    /// Each centroid the mean of its points; an empty segment takes the
-    /// point farthest from its centroid: whether one did (the bounds and
-    /// sums are then stale).
-    fn update_centroids<const D: usize>(&mut self) -> bool {
-        let k = self.centroids.len();
-        for s in 0..k {
-            if self.counts[s] > 0 {
-                self.centroids[s] = self.sums[s].iter().map(|acc| acc.value() / self.counts[s] as f64).collect();
-            }
-        }
-        let mut refilled = false;
-        for s in 0..k {
-            if self.counts[s] == 0 {
-                let mut far = (0, -1.0);
-                for (i, p) in self.points.iter().enumerate() {
-                    let d = squared_in::<D>(p, &self.centroids[self.segments[i]]);
-                    if self.counts[self.segments[i]] > 1 && d > far.1 {
-                        far = (i, d);
-                    }
-                }
-                let (i, _) = far;
-                self.counts[self.segments[i]] -= 1;
-                self.segments[i] = s;
-                self.counts[s] = 1;
-                self.centroids[s] = self.points.get(i).to_vec();
-                refilled = true;
-            }
-        }
-        refilled
-    }
-
     /// Moves the points whose nearest centroid changed from `previous` to
-    /// the current centroids, computing a distance only where the bounds
-    /// cannot tell: how many moved. The sums follow the moves.
-    fn assign_bounded<const D: usize>(&mut self, previous: &[Vec<f64>]) -> usize {
+    /// the current centroids: how many moved. The sums follow the moves.
+    /// A first pass, without branches, moves every point's bounds by how
+    /// far the centroids moved and lists the points whose bounds no longer
+    /// prove that they stay; only those are measured against every
+    /// centroid.
+    fn assign_bounded<const K: usize>(&mut self, previous: &[Vec<f64>]) -> usize {
         let k = self.centroids.len();
-        let drift: Vec<f64> = previous.iter().zip(&self.centroids).map(|(a, b)| squared_in::<D>(a, b).sqrt()).collect();
+        let drift: Vec<f64> = previous.iter().zip(&self.centroids).map(|(a, b)| squared(a, b).sqrt()).collect();
         let (mut most, mut first, mut second) = (0, 0.0, 0.0);
         for (j, &d) in drift.iter().enumerate() {
             if d > first {
@@ -249,36 +251,33 @@ impl Run<'_> {
             .map(|j| {
                 (0..k)
                     .filter(|&o| o != j)
-                    .map(|o| squared_in::<D>(&self.centroids[j], &self.centroids[o]).sqrt())
+                    .map(|o| squared(&self.centroids[j], &self.centroids[o]).sqrt())
                     .fold(f64::INFINITY, f64::min)
                     / 2.0
             })
             .collect();
         // what each segment's points lose from their lower bound
         let shrink: Vec<f64> = (0..k).map(|j| if j == most { second } else { first }).collect();
-        let mut moved = 0;
-        let Run { points, centroids, segments, upper, lower, sums, counts } = self;
-        // the centroids side by side, as the points are
-        let dims = points.dims;
-        let flat: Vec<f64> = centroids.iter().flatten().copied().collect();
-        let centroid = |j: usize| &flat[j * dims..(j + 1) * dims];
-        for (i, p) in points.iter().enumerate() {
+        let Run { points, centroids, segments, upper, lower, sums, counts, unsure } = self;
+        unsure.resize(points.len(), 0);
+        let mut m = 0;
+        for i in 0..points.len() {
             let a = segments[i];
             let u = upper[i] + drift[a];
             let l = lower[i] - shrink[a];
-            let bound = half[a].max(l);
-            if u < bound {
-                (upper[i], lower[i]) = (u, l);
-                continue;
-            }
-            let u = squared_in::<D>(p, centroid(a)).sqrt();
-            if u < bound {
-                (upper[i], lower[i]) = (u, l);
-                continue;
-            }
-            let (b, d1, d2) = nearest_two_in::<D>(p, &flat, dims, k);
+            (upper[i], lower[i]) = (u, l);
+            unsure[m] = i;
+            let bound = if l > half[a] { l } else { half[a] };
+            // (the distances are never NaN)
+            m += usize::from(u >= bound);
+        }
+        let columns = Columns::new(centroids, points.dims);
+        let mut moved = 0;
+        for &i in &unsure[..m] {
+            let p = points.get(i);
+            let (b, d1, d2) = columns.nearest_two::<K>(p);
             (upper[i], lower[i]) = (d1, d2);
-            let segment = &mut segments[i];
+            let a = segments[i];
             if b != a {
                 for (d, &x) in p.iter().enumerate() {
                     sums[a][d].add(-x);
@@ -286,12 +285,111 @@ impl Run<'_> {
                 }
                 counts[a] -= 1;
                 counts[b] += 1;
-                *segment = b;
+                segments[i] = b;
                 moved += 1;
             }
         }
         moved
     }
+}
+
+/// The sums of each segment's points, added in point order, and the
+/// segments' sizes. The points are first listed segment by segment (in
+/// their order), so that each segment's sums are added in registers: a sum
+/// chosen point by point would be a store that the next point's load waits
+/// for.
+pub(super) fn segment_sums(points: &Points, segments: &[usize], k: usize) -> (Vec<Vec<Sum>>, Vec<usize>) {
+    let mut counts = vec![0usize; k];
+    for &s in segments {
+        counts[s] += 1;
+    }
+    let mut fill: Vec<usize> = counts
+        .iter()
+        .scan(0, |at, &c| {
+            *at += c;
+            Some(*at - c)
+        })
+        .collect();
+    let mut order = vec![0usize; segments.len()];
+    for (i, &s) in segments.iter().enumerate() {
+        order[fill[s]] = i;
+        fill[s] += 1;
+    }
+    let mut sums = Vec::with_capacity(k);
+    let mut at = 0;
+    for &c in &counts {
+        let mine = &order[at..at + c];
+        at += c;
+        sums.push(match points.dims {
+            1 => sum_of::<1>(points, mine),
+            2 => sum_of::<2>(points, mine),
+            3 => sum_of::<3>(points, mine),
+            4 => sum_of::<4>(points, mine),
+            5 => sum_of::<5>(points, mine),
+            6 => sum_of::<6>(points, mine),
+            7 => sum_of::<7>(points, mine),
+            8 => sum_of::<8>(points, mine),
+            _ => {
+                let mut acc = vec![Sum::default(); points.dims];
+                for &i in mine {
+                    for (a, &x) in acc.iter_mut().zip(points.get(i)) {
+                        a.add(x);
+                    }
+                }
+                acc
+            }
+        });
+    }
+    (sums, counts)
+}
+
+/// The sums of the points `mine`, of `D` coordinates, in that order.
+fn sum_of<const D: usize>(points: &Points, mine: &[usize]) -> Vec<Sum> {
+    let mut acc = [Sum::default(); D];
+    for &i in mine {
+        for (a, &x) in acc.iter_mut().zip(points.get(i)) {
+            a.add(x);
+        }
+    }
+    acc.to_vec()
+}
+
+/// Each centroid the mean of its points (`sums`, `counts`); an empty
+/// segment takes the point farthest from its centroid: whether one did
+/// (the point is then moved to it and `counts` follow; the sums and bounds
+/// are stale).
+fn update_centroids(
+    points: &Points,
+    centroids: &mut [Vec<f64>],
+    segments: &mut [usize],
+    sums: &[Vec<Sum>],
+    counts: &mut [usize],
+) -> bool {
+    let k = centroids.len();
+    for s in 0..k {
+        if counts[s] > 0 {
+            centroids[s] = sums[s].iter().map(|acc| acc.value() / counts[s] as f64).collect();
+        }
+    }
+    let mut refilled = false;
+    for s in 0..k {
+        if counts[s] == 0 {
+            let mut far = (0, -1.0);
+            for (i, p) in points.iter().enumerate() {
+                let d = squared(p, &centroids[segments[i]]);
+                if counts[segments[i]] > 1 && d > far.1 {
+                    far = (i, d);
+                }
+            }
+            let (i, _) = far;
+            counts[segments[i]] -= 1;
+            segments[i] = s;
+            counts[s] = 1;
+            centroids[s] = points.get(i).to_vec();
+            refilled = true;
+        }
+    }
+    refilled
 }
 
 /// One run of Lloyd's iterations from `centroids` until no point changes
@@ -303,8 +401,8 @@ impl Run<'_> {
 /// the bounds. Should that last pass move a point, the iterations go on
 /// without bounds.
 pub(super) fn lloyd(points: &Points, centroids: Vec<Vec<f64>>, max_iterations: usize) -> Result<Clustering, String> {
-    // the few features a model usually has, each its own unrolled code
-    match points.dims {
+    // the few segments a model usually has, each its own unrolled code
+    match centroids.len() {
         1 => lloyd_in::<1>(points, centroids, max_iterations),
         2 => lloyd_in::<2>(points, centroids, max_iterations),
         3 => lloyd_in::<3>(points, centroids, max_iterations),
@@ -317,8 +415,8 @@ pub(super) fn lloyd(points: &Points, centroids: Vec<Vec<f64>>, max_iterations: u
     }
 }
 
-/// [`lloyd`] for points of `D` coordinates (`0`: any number).
-fn lloyd_in<const D: usize>(
+/// [`lloyd`] for `K` segments (`0`: any number).
+fn lloyd_in<const K: usize>(
     points: &Points,
     centroids: Vec<Vec<f64>>,
     max_iterations: usize,
@@ -332,30 +430,35 @@ fn lloyd_in<const D: usize>(
         lower: vec![0.0; n],
         sums: Vec::new(),
         counts: Vec::new(),
+        unsure: Vec::new(),
     };
-    run.assign_all::<D>();
+    let refill = |run: &mut Run| {
+        let Run { points, centroids, segments, sums, counts, .. } = run;
+        update_centroids(points, centroids, segments, sums, counts)
+    };
+    run.assign_all::<K>();
     let mut bounded = true;
     for iteration in 1..=max_iterations {
         let previous = run.centroids.clone();
-        let refilled = run.update_centroids::<D>();
+        let refilled = refill(&mut run);
         let moved = if refilled || !bounded {
-            usize::from(run.assign_all::<D>() || refilled)
+            usize::from(run.assign_all::<K>() || refilled)
         } else {
-            run.assign_bounded::<D>(&previous)
+            run.assign_bounded::<K>(&previous)
         };
         if moved > 0 {
             continue;
         }
         // settled by the bounds: check it exactly
         (run.sums, run.counts) = segment_sums(points, &run.segments, run.centroids.len());
-        run.update_centroids::<D>();
-        if run.assign_all::<D>() {
+        refill(&mut run);
+        if run.assign_all::<K>() {
             bounded = false;
             continue;
         }
         let mut inertia = Sum::default();
         for (p, &s) in points.iter().zip(&run.segments) {
-            inertia.add(squared_in::<D>(p, &run.centroids[s]));
+            inertia.add(squared(p, &run.centroids[s]));
         }
         return Ok(Clustering {
             segments: run.segments,

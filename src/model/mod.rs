@@ -20,8 +20,9 @@
 //! point (every item in the segment of its nearest centroid, every centroid
 //! the mean of its items), which the crates' tolerance-based stops do not
 //! promise, and it must be the same on any machine. So each run goes in a
-//! fixed order: the items sorted by id, sums compensated (Neumaier) in that
-//! order, ties broken by the lowest index, the random draws from ChaCha8
+//! fixed order: the items sorted by id, sums compensated (Neumaier's sums,
+//! the rounding error found by Knuth's two-sum) in that order, ties broken
+//! by the lowest index, the random draws from ChaCha8
 //! (`rand_chacha`), portable and seeded; the runs share the cores and the
 //! best is chosen by (inertia, run order), whatever the number of threads.
 //!

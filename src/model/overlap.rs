@@ -147,8 +147,10 @@ pub fn nearest(asked: &[i64], items: &[i64], members: &[i64], ranking: &Ranking)
     let items = Dense::new(items);
     let members = Dense::new(members);
     let n = items.keys.len();
-    // each item's distinct members: a counting sort by item, then each
-    // item's members kept once (a member is stamped with the last item
+    let member_count = members.keys.len();
+    // each item's distinct members: a counting sort by item (unless the
+    // pairs come item by item already, as a table's rows often do), then
+    // each item's members kept once (a member is stamped with the last item
     // that kept it)
     let mut start = vec![0usize; n + 1];
     for &i in &items.rows {
@@ -157,15 +159,20 @@ pub fn nearest(asked: &[i64], items: &[i64], members: &[i64], ranking: &Ranking)
     for i in 0..n {
         start[i + 1] += start[i];
     }
-    let mut fill = start.clone();
-    let mut lists = vec![0u32; items.rows.len()];
-    for (&i, &m) in items.rows.iter().zip(&members.rows) {
-        lists[fill[i as usize]] = m;
-        fill[i as usize] += 1;
-    }
-    drop(fill);
+    let grouped = items.rows.windows(2).all(|w| w[0] <= w[1]);
+    let mut lists = if grouped {
+        members.rows
+    } else {
+        let mut fill = start.clone();
+        let mut lists = vec![0u32; items.rows.len()];
+        for (&i, &m) in items.rows.iter().zip(&members.rows) {
+            lists[fill[i as usize]] = m;
+            fill[i as usize] += 1;
+        }
+        lists
+    };
     let mut end = vec![0usize; n];
-    let mut stamp = vec![u32::MAX; members.keys.len()];
+    let mut stamp = vec![u32::MAX; member_count];
     for i in 0..n {
         let mut kept = start[i];
         for j in start[i]..start[i + 1] {
@@ -178,60 +185,153 @@ pub fn nearest(asked: &[i64], items: &[i64], members: &[i64], ranking: &Ranking)
         }
         end[i] = kept;
     }
-    let members_of = |i: usize| &lists[start[i]..end[i]];
-    let size = |i: usize| (end[i] - start[i]) as u64;
+    drop(stamp);
+    let mut sets = Sets { start, end, lists, members: member_count };
     let asked_at: Vec<Option<usize>> = asked.iter().map(|&k| items.index(k)).collect();
-    // How many members each item shares with each item asked about is
-    // counted in one pass over the items' members: each item asked about
-    // gets a counter of `bits` bits (enough for all its members) plus a
-    // top bit that stays 0, in a 128-bit word; each member, the word of
-    // ones of the items asked about that have it; and the sum of an item's
-    // members' words holds all its counts at once, none overflowing into
-    // the next. More items asked about than one word holds take a pass per
-    // word.
     let mut slots: Vec<usize> = asked_at.iter().flatten().copied().collect();
     slots.sort_unstable();
     slots.dedup();
-    let largest = slots.iter().map(|&a| size(a)).max().unwrap_or(0);
+    // Only the members of the items asked about count. When they are few
+    // among all, they are numbered 1, 2, ... and the others 0 (which counts
+    // for nothing): the counters below are then few enough to stay in the
+    // cache, where one per member would be read from memory at random.
+    let mut relevant = vec![0u32; member_count];
+    let mut numbered = 0;
+    for &a in &slots {
+        for &m in sets.members(a) {
+            if relevant[m as usize] == 0 {
+                numbered += 1;
+                relevant[m as usize] = numbered;
+            }
+        }
+    }
+    if (numbered as usize) < member_count / 4 {
+        for m in &mut sets.lists {
+            *m = relevant[*m as usize];
+        }
+        sets.members = numbered as usize + 1;
+    }
+    drop(relevant);
+    let largest = slots.iter().map(|&a| sets.size(a)).max().unwrap_or(0);
     let bits = (u64::BITS - largest.leading_zeros()).max(1) as usize;
+    let per_word = 128 / (bits + 1);
+    let mut best: Vec<Vec<(Scores, Found)>> = vec![Vec::with_capacity(ranking.top + 1); slots.len()];
+    // as many words at once as the items asked about need, up to four: the
+    // pass over every item's members is then made once for them all
+    let mut done = 0;
+    while done < slots.len() {
+        let words = (slots.len() - done).div_ceil(per_word);
+        let count = match words {
+            1 => count_shared::<1>(&sets, &slots[done..], bits, &items.keys, ranking, &mut best[done..]),
+            2 => count_shared::<2>(&sets, &slots[done..], bits, &items.keys, ranking, &mut best[done..]),
+            3 => count_shared::<3>(&sets, &slots[done..], bits, &items.keys, ranking, &mut best[done..]),
+            _ => count_shared::<4>(&sets, &slots[done..], bits, &items.keys, ranking, &mut best[done..]),
+        };
+        done += count;
+    }
+    asked_at
+        .iter()
+        .map(|at| {
+            let Some(a) = *at else { return Nearest::default() };
+            let Ok(s) = slots.binary_search(&a) else { return Nearest::default() };
+            Nearest { size: sets.size(a), found: best[s].iter().map(|(_, f)| f.clone()).collect() }
+        })
+        .collect()
+}
+
+/// Each item's distinct members: those of item `i` are
+/// `lists[start[i]..end[i]]`.
+struct Sets {
+    start: Vec<usize>,
+    end: Vec<usize>,
+    lists: Vec<u32>,
+    /// How many members there are (each numbered below it).
+    members: usize,
+}
+
+impl Sets {
+    fn members(&self, i: usize) -> &[u32] {
+        &self.lists[self.start[i]..self.end[i]]
+    }
+
+    fn size(&self, i: usize) -> u64 {
+        (self.end[i] - self.start[i]) as u64
+    }
+}
+
+/// Counts how many members every item (of key `keys[i]`) shares with each
+/// of the first items asked about (`slots`, up to `W` words of them),
+/// keeping the best others of each in `best`: how many items asked about
+/// it counted for.
+///
+/// The counts are made in one pass over the items' members: each item
+/// asked about gets a counter of `bits` bits (enough for all its members)
+/// plus a top bit that stays 0, in one of `W` 128-bit words; each member,
+/// the words of ones of the items asked about that have it; and the sum of
+/// an item's members' words holds all its counts at once, none overflowing
+/// into the next.
+fn count_shared<const W: usize>(
+    sets: &Sets,
+    slots: &[usize],
+    bits: usize,
+    keys: &[i64],
+    ranking: &Ranking,
+    best: &mut [Vec<(Scores, Found)>],
+) -> usize {
     let width = bits + 1;
     let per_word = 128 / width;
     let mask = (1u128 << bits) - 1;
-    let mut best: Vec<Vec<(Scores, Found)>> = vec![Vec::with_capacity(ranking.top + 1); slots.len()];
-    let mut ones = vec![0u128; members.keys.len()];
-    for (w, group) in slots.chunks(per_word).enumerate() {
-        ones.iter_mut().for_each(|o| *o = 0);
-        for (s, &a) in group.iter().enumerate() {
-            for &m in members_of(a) {
-                ones[m as usize] += 1 << (s * width);
+    let group = &slots[..slots.len().min(per_word * W)];
+    let word_of = |s: usize| (s / per_word, s % per_word * width);
+    let mut ones = vec![[0u128; W]; sets.members];
+    for (s, &a) in group.iter().enumerate() {
+        let (w, shift) = word_of(s);
+        for &m in sets.members(a) {
+            ones[m as usize][w] += 1 << shift;
+        }
+    }
+    // Whether a word holds a count at or above its bar is one addition:
+    // `count + 2^bits - bar` sets the count's top bit exactly when
+    // `count >= bar`, and cannot carry into the next. A bar is the fewest
+    // shared members that can still rank among the best found so far, so
+    // most items are passed over at once.
+    let mut bars: Vec<u64> = vec![ranking.min_shared.max(1); group.len()];
+    let mut tops = [0u128; W];
+    for s in 0..group.len() {
+        let (w, shift) = word_of(s);
+        tops[w] |= 1u128 << (shift + bits);
+    }
+    let plus_of = |bars: &[u64]| -> [u128; W] {
+        let mut plus = [0u128; W];
+        for (s, &b) in bars.iter().enumerate() {
+            let (w, shift) = word_of(s);
+            plus[w] += ((1u128 << bits) - u128::from(b.min(1 << bits))) << shift;
+        }
+        plus
+    };
+    let mut plus = plus_of(&bars);
+    for (o, &other) in keys.iter().enumerate() {
+        let mut packed = [0u128; W];
+        for &m in sets.members(o) {
+            let word = &ones[m as usize];
+            for w in 0..W {
+                packed[w] = packed[w].wrapping_add(word[w]);
             }
         }
-        // Whether a word holds a count at or above its bar is one addition:
-        // `count + 2^bits - bar` sets the count's top bit exactly when
-        // `count >= bar`, and cannot carry into the next. A bar is the
-        // fewest shared members that can still rank among the best found
-        // so far, so most items are passed over at once.
-        let mut bars: Vec<u64> = vec![ranking.min_shared.max(1); group.len()];
-        let tops: u128 = (0..group.len()).map(|s| 1u128 << (s * width + bits)).sum();
-        let plus_of = |bars: &[u64]| -> u128 {
-            bars.iter().enumerate().map(|(s, &b)| ((1u128 << bits) - u128::from(b.min(1 << bits))) << (s * width)).sum()
-        };
-        let mut plus = plus_of(&bars);
-        for o in 0..n {
-            let packed: u128 = members_of(o).iter().map(|&m| ones[m as usize]).sum();
-            let mut hits = packed.wrapping_add(plus) & tops;
+        for w in 0..W {
+            let mut hits = packed[w].wrapping_add(plus[w]) & tops[w];
             while hits != 0 {
-                let s = hits.trailing_zeros() as usize / width;
+                let s = w * per_word + hits.trailing_zeros() as usize / width;
                 hits &= hits - 1;
                 let a = group[s];
                 if o == a {
                     continue;
                 }
-                let shared = ((packed >> (s * width)) & mask) as u64;
-                let (mine, theirs) = (size(a), size(o));
+                let shared = ((packed[w] >> word_of(s).1) & mask) as u64;
+                let (mine, theirs) = (sets.size(a), sets.size(o));
                 let scores = ranking.scores(shared, mine, theirs);
-                let found = Found { other: items.keys[o], shared, other_size: theirs };
-                let best = &mut best[w * per_word + s];
+                let found = Found { other, shared, other_size: theirs };
+                let best = &mut best[s];
                 let better = |(s, f): &(Scores, Found)| before((&scores, found.other), (s, f.other));
                 if best.len() == ranking.top && !best.last().is_some_and(better) {
                     continue;
@@ -248,14 +348,7 @@ pub fn nearest(asked: &[i64], items: &[i64], members: &[i64], ranking: &Ranking)
             }
         }
     }
-    asked_at
-        .iter()
-        .map(|at| {
-            let Some(a) = *at else { return Nearest::default() };
-            let Ok(s) = slots.binary_search(&a) else { return Nearest::default() };
-            Nearest { size: size(a), found: best[s].iter().map(|(_, f)| f.clone()).collect() }
-        })
-        .collect()
+    group.len()
 }
 
 /// Whether `a` ranks before `b`: higher scores, then the lower key.
@@ -441,6 +534,28 @@ mod tests {
                 let r = ranking(&[m], 5, 1);
                 proptest::prop_assert!(r.bar(m.of(shared, size, other), size) <= shared);
             }
+        }
+
+        #[test]
+        fn the_same_with_few_asked_among_many_members_or_many_words(
+            pairs in proptest::collection::vec((0i64..120, 0i64..600), 0..1500),
+            few in proptest::bool::ANY,
+            asked in proptest::collection::vec(0i64..120, 1..100),
+            sorted in proptest::bool::ANY,
+        ) {
+            // one or two items asked about among hundreds of members: only
+            // theirs are numbered; or up to a hundred asked about: five
+            // words of counters, four in one pass and one in another; the
+            // pairs item by item or not
+            let mut pairs = pairs;
+            if sorted {
+                pairs.sort_unstable();
+            }
+            let asked: Vec<i64> = if few { asked.into_iter().take(2).collect() } else { asked };
+            let items: Vec<i64> = pairs.iter().map(|p| p.0).collect();
+            let members: Vec<i64> = pairs.iter().map(|p| p.1).collect();
+            let r = ranking(&[Measure::Jaccard, Measure::Shared], 4, 1);
+            proptest::prop_assert_eq!(nearest(&asked, &items, &members, &r), plain(&asked, &items, &members, &r));
         }
 
         #[test]

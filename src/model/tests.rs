@@ -27,7 +27,7 @@ fn the_result_is_a_fixed_point() {
         (0..200).map(|i| vec![((i * 37) % 101) as f64 / 10.0, ((i * 53) % 97) as f64 / 10.0]).collect();
     let c = kmeans(&points, 4, 7, 10, 500).unwrap();
     for (p, &s) in points.iter().zip(&c.segments) {
-        assert_eq!(nearest_two(p, &c.centroids).0, s, "every point in the segment of its nearest centroid");
+        assert_eq!(nearest(p, &c.centroids).0, s, "every point in the segment of its nearest centroid");
     }
     for (s, centroid) in c.centroids.iter().enumerate() {
         let mine: Vec<&Vec<f64>> = points.iter().zip(&c.segments).filter(|(_, x)| **x == s).map(|(p, _)| p).collect();
@@ -64,7 +64,7 @@ fn ties_duplicates_and_too_many_segments() {
     assert!(e.contains("3 distinct points"), "{e}");
     assert!(kmeans(&points, 0, 1, 3, 100).is_err());
     // a point halfway between two centroids goes to the first
-    assert_eq!(nearest_two(&[0.0], &[vec![-1.0], vec![1.0]]).0, 0);
+    assert_eq!(nearest(&[0.0], &[vec![-1.0], vec![1.0]]).0, 0);
 }
 
 #[test]
@@ -79,7 +79,7 @@ fn an_empty_segment_takes_the_farthest_point() {
     used.dedup();
     assert_eq!(used.len(), 3, "no segment left empty: {segments:?}");
     for (p, &s) in points.iter().zip(&segments) {
-        assert_eq!(nearest_two(p, &centroids).0, s);
+        assert_eq!(nearest(p, &centroids).0, s);
     }
 }
 
@@ -174,14 +174,21 @@ fn mistakes_are_located() {
     assert!(fit(&spec(&["a"], 1), &null, None).unwrap_err().message.contains("has no number for `a`"));
 }
 
-/// Lloyd's iterations as defined, every distance computed: what the
-/// bounds must give.
+/// Lloyd's iterations as defined, one point at a time: every distance
+/// computed by itself, each segment's sums added point by point.
 fn plain_lloyd(points: &[Vec<f64>], mut centroids: Vec<Vec<f64>>) -> (Vec<usize>, Vec<Vec<f64>>) {
     let k = centroids.len();
-    let assign = |c: &[Vec<f64>]| points.iter().map(|p| nearest_two(p, c).0).collect::<Vec<_>>();
+    let assign = |c: &[Vec<f64>]| points.iter().map(|p| nearest(p, c).0).collect::<Vec<_>>();
     let mut segments = assign(&centroids);
     loop {
-        let (sums, counts) = segment_sums(&Points::new(points), &segments, k);
+        let mut sums = vec![vec![Sum::default(); points[0].len()]; k];
+        let mut counts = vec![0usize; k];
+        for (p, &s) in points.iter().zip(&segments) {
+            counts[s] += 1;
+            for (acc, &x) in sums[s].iter_mut().zip(p) {
+                acc.add(x);
+            }
+        }
         for s in 0..k {
             if counts[s] > 0 {
                 centroids[s] = sums[s].iter().map(|a| a.value() / counts[s] as f64).collect();
@@ -195,38 +202,81 @@ fn plain_lloyd(points: &[Vec<f64>], mut centroids: Vec<Vec<f64>>) -> (Vec<usize>
     }
 }
 
+/// Neumaier's compensated addition, as written in the papers: the larger
+/// magnitude decides how the rounding error is found.
+fn neumaier(sum: &mut f64, compensation: &mut f64, x: f64) {
+    let t = *sum + x;
+    if sum.abs() >= x.abs() {
+        *compensation += (*sum - t) + x;
+    } else {
+        *compensation += (x - t) + *sum;
+    }
+    *sum = t;
+}
+
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
     #[test]
-    fn the_bounds_change_nothing(
+    fn the_fast_passes_are_plain_lloyd(
         raw in proptest::collection::vec((0u8..40, 0u8..40, 0u8..8), 8..120),
-        k in 2usize..6,
+        k in proptest::sample::select(vec![2usize, 3, 4, 5, 8, 9, 11]),
         seed in 0u64..1000,
         dims in proptest::sample::select(vec![1usize, 2, 3, 4, 8, 9]),
     ) {
         // coarse coordinates: many ties and duplicates; each number of
-        // features up to 8 has code of its own, more take the general code
+        // features and of segments up to 8 has code of its own, more take
+        // the general code
         let points: Vec<Vec<f64>> = raw
             .iter()
             .map(|&(x, y, z)| {
                 let base = [x as f64 / 4.0, y as f64 / 3.0, z as f64];
-                (0..dims).map(|j| base[j % 3] * (1 + j / 3) as f64).collect()
+                (0..dims).map(|j| base[j % 3] * (1 + j / 3) as f64 + j as f64 / 7.0).collect()
             })
             .collect();
+        // (fewer distinct points than segments is an error before Lloyd)
+        let mut distinct = points.clone();
+        distinct.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        distinct.dedup();
+        proptest::prop_assume!(distinct.len() >= k);
         let flat = Points::new(&points);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let start = seed_centroids(&flat, k, &mut rng);
-        let bounded = lloyd(&flat, start.clone(), 10_000).unwrap();
+        let fast = lloyd(&flat, start.clone(), 10_000).unwrap();
         // where plain Lloyd leaves no segment empty, the two agree exactly
         let (segments, centroids) = plain_lloyd(&points, start);
         let sizes: Vec<usize> = (0..k).map(|s| segments.iter().filter(|&&x| x == s).count()).collect();
         if sizes.iter().all(|&n| n > 0) {
-            proptest::prop_assert_eq!(&bounded.segments, &segments);
-            proptest::prop_assert_eq!(&bounded.centroids, &centroids);
+            proptest::prop_assert_eq!(&fast.segments, &segments);
+            proptest::prop_assert_eq!(&fast.centroids, &centroids);
         }
         // and it is always a fixed point
-        for (p, &s) in points.iter().zip(&bounded.segments) {
-            proptest::prop_assert_eq!(nearest_two(p, &bounded.centroids).0, s);
+        for (p, &s) in points.iter().zip(&fast.segments) {
+            proptest::prop_assert_eq!(nearest(p, &fast.centroids).0, s);
+        }
+    }
+
+    #[test]
+    fn the_compensation_is_neumaiers(
+        values in proptest::collection::vec(
+            proptest::prop_oneof![
+                -1e3f64..1e3,
+                -1e-12f64..1e-12,
+                (-1e16f64..1e16),
+                proptest::num::f64::NORMAL,
+                proptest::num::f64::SUBNORMAL,
+                proptest::num::f64::ZERO,
+            ],
+            0..60,
+        ),
+    ) {
+        let (mut sum, mut compensation) = (0.0, 0.0);
+        let mut ours = Sum::default();
+        for &x in &values {
+            neumaier(&mut sum, &mut compensation, x);
+            ours.add(x);
+            // the same bits, or both not a number (an overflow)
+            let (a, b) = (ours.value(), sum + compensation);
+            proptest::prop_assert!(a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()), "{a} {b}");
         }
     }
 }

@@ -15,11 +15,16 @@ use std::collections::HashMap;
 pub fn read_pairs(conn: &duckdb::Connection, spec: &QuerySpec) -> Result<Pairs, SourceError> {
     let fail = |e: duckdb::Error| sql_error(spec, &e.to_string());
     let mut stmt = conn.prepare(&spec.sql).map_err(fail)?;
-    let batches = stmt.query_arrow([]).map_err(fail)?;
+    // run to the end first: the keys are then allocated once, at their
+    // size (grown as they come, they would be copied and their fresh
+    // memory touched twice over)
+    stmt.execute([]).map_err(fail)?;
+    let rows = stmt.row_count();
     let (mut items, mut members) = (Column::default(), Column::default());
-    let (mut item_keys, mut member_keys) = (Vec::new(), Vec::new());
+    let (mut item_keys, mut member_keys) = (Vec::with_capacity(rows), Vec::with_capacity(rows));
     let (mut ka, mut kb) = (Vec::new(), Vec::new());
-    for batch in batches {
+    while let Some(array) = stmt.step().map_err(fail)? {
+        let batch = duckdb::arrow::record_batch::RecordBatch::from(&array);
         if batch.num_columns() != 2 {
             return Err(sql_error(
                 spec,
