@@ -229,6 +229,38 @@ impl Run<'_> {
         changed
     }
 
+    /// Each centroid the mean of its points; an empty segment takes the
+    /// point farthest from its centroid: whether one did (the point is then
+    /// moved to it; the sums and bounds are stale).
+    fn update_centroids(&mut self) -> bool {
+        let Run { points, centroids, segments, sums, counts, .. } = self;
+        let k = centroids.len();
+        for s in 0..k {
+            if counts[s] > 0 {
+                centroids[s] = sums[s].iter().map(|acc| acc.value() / counts[s] as f64).collect();
+            }
+        }
+        let mut refilled = false;
+        for s in 0..k {
+            if counts[s] == 0 {
+                let mut far = (0, -1.0);
+                for (i, p) in points.iter().enumerate() {
+                    let d = squared(p, &centroids[segments[i]]);
+                    if counts[segments[i]] > 1 && d > far.1 {
+                        far = (i, d);
+                    }
+                }
+                let (i, _) = far;
+                counts[segments[i]] -= 1;
+                segments[i] = s;
+                counts[s] = 1;
+                centroids[s] = points.get(i).to_vec();
+                refilled = true;
+            }
+        }
+        refilled
+    }
+
     /// Moves the points whose nearest centroid changed from `previous` to
     /// the current centroids: how many moved. The sums follow the moves.
     /// A first pass, without branches, moves every point's bounds by how
@@ -329,67 +361,27 @@ pub(super) fn segment_sums(points: &Points, segments: &[usize], k: usize) -> (Ve
             6 => sum_of::<6>(points, mine),
             7 => sum_of::<7>(points, mine),
             8 => sum_of::<8>(points, mine),
-            _ => {
-                let mut acc = vec![Sum::default(); points.dims];
-                for &i in mine {
-                    for (a, &x) in acc.iter_mut().zip(points.get(i)) {
-                        a.add(x);
-                    }
-                }
-                acc
-            }
+            _ => sum_into(vec![Sum::default(); points.dims], points, mine),
         });
     }
     (sums, counts)
 }
 
-/// The sums of the points `mine`, of `D` coordinates, in that order.
+/// The sums of the points `mine`, of `D` coordinates, in that order (the
+/// `D` sums in registers).
 fn sum_of<const D: usize>(points: &Points, mine: &[usize]) -> Vec<Sum> {
-    let mut acc = [Sum::default(); D];
+    sum_into([Sum::default(); D], points, mine).to_vec()
+}
+
+/// Adds the points `mine` to the sums `acc`, in that order.
+#[inline(always)]
+fn sum_into<A: AsMut<[Sum]>>(mut acc: A, points: &Points, mine: &[usize]) -> A {
     for &i in mine {
-        for (a, &x) in acc.iter_mut().zip(points.get(i)) {
+        for (a, &x) in acc.as_mut().iter_mut().zip(points.get(i)) {
             a.add(x);
         }
     }
-    acc.to_vec()
-}
-
-/// Each centroid the mean of its points (`sums`, `counts`); an empty
-/// segment takes the point farthest from its centroid: whether one did
-/// (the point is then moved to it and `counts` follow; the sums and bounds
-/// are stale).
-fn update_centroids(
-    points: &Points,
-    centroids: &mut [Vec<f64>],
-    segments: &mut [usize],
-    sums: &[Vec<Sum>],
-    counts: &mut [usize],
-) -> bool {
-    let k = centroids.len();
-    for s in 0..k {
-        if counts[s] > 0 {
-            centroids[s] = sums[s].iter().map(|acc| acc.value() / counts[s] as f64).collect();
-        }
-    }
-    let mut refilled = false;
-    for s in 0..k {
-        if counts[s] == 0 {
-            let mut far = (0, -1.0);
-            for (i, p) in points.iter().enumerate() {
-                let d = squared(p, &centroids[segments[i]]);
-                if counts[segments[i]] > 1 && d > far.1 {
-                    far = (i, d);
-                }
-            }
-            let (i, _) = far;
-            counts[segments[i]] -= 1;
-            segments[i] = s;
-            counts[s] = 1;
-            centroids[s] = points.get(i).to_vec();
-            refilled = true;
-        }
-    }
-    refilled
+    acc
 }
 
 /// One run of Lloyd's iterations from `centroids` until no point changes
@@ -432,15 +424,11 @@ fn lloyd_in<const K: usize>(
         counts: Vec::new(),
         unsure: Vec::new(),
     };
-    let refill = |run: &mut Run| {
-        let Run { points, centroids, segments, sums, counts, .. } = run;
-        update_centroids(points, centroids, segments, sums, counts)
-    };
     run.assign_all::<K>();
     let mut bounded = true;
     for iteration in 1..=max_iterations {
         let previous = run.centroids.clone();
-        let refilled = refill(&mut run);
+        let refilled = run.update_centroids();
         let moved = if refilled || !bounded {
             usize::from(run.assign_all::<K>() || refilled)
         } else {
@@ -451,7 +439,7 @@ fn lloyd_in<const K: usize>(
         }
         // settled by the bounds: check it exactly
         (run.sums, run.counts) = segment_sums(points, &run.segments, run.centroids.len());
-        refill(&mut run);
+        run.update_centroids();
         if run.assign_all::<K>() {
             bounded = false;
             continue;

@@ -145,76 +145,15 @@ pub struct Nearest {
 /// items of the pairs (`items[i]` has member `members[i]`).
 pub fn nearest(asked: &[i64], items: &[i64], members: &[i64], ranking: &Ranking) -> Vec<Nearest> {
     let items = Dense::new(items);
-    let members = Dense::new(members);
-    let n = items.keys.len();
-    let member_count = members.keys.len();
-    // each item's distinct members: a counting sort by item (unless the
-    // pairs come item by item already, as a table's rows often do), then
-    // each item's members kept once (a member is stamped with the last item
-    // that kept it)
-    let mut start = vec![0usize; n + 1];
-    for &i in &items.rows {
-        start[i as usize + 1] += 1;
-    }
-    for i in 0..n {
-        start[i + 1] += start[i];
-    }
-    let grouped = items.rows.windows(2).all(|w| w[0] <= w[1]);
-    let mut lists = if grouped {
-        members.rows
-    } else {
-        let mut fill = start.clone();
-        let mut lists = vec![0u32; items.rows.len()];
-        for (&i, &m) in items.rows.iter().zip(&members.rows) {
-            lists[fill[i as usize]] = m;
-            fill[i as usize] += 1;
-        }
-        lists
-    };
-    let mut end = vec![0usize; n];
-    let mut stamp = vec![u32::MAX; member_count];
-    for i in 0..n {
-        let mut kept = start[i];
-        for j in start[i]..start[i + 1] {
-            let m = lists[j];
-            if stamp[m as usize] != i as u32 {
-                stamp[m as usize] = i as u32;
-                lists[kept] = m;
-                kept += 1;
-            }
-        }
-        end[i] = kept;
-    }
-    drop(stamp);
-    let mut sets = Sets { start, end, lists, members: member_count };
+    let mut sets = Sets::of(&items.rows, items.keys.len(), Dense::new(members));
     let asked_at: Vec<Option<usize>> = asked.iter().map(|&k| items.index(k)).collect();
     let mut slots: Vec<usize> = asked_at.iter().flatten().copied().collect();
     slots.sort_unstable();
     slots.dedup();
-    // Only the members of the items asked about count. When they are few
-    // among all, they are numbered 1, 2, ... and the others 0 (which counts
-    // for nothing): the counters below are then few enough to stay in the
-    // cache, where one per member would be read from memory at random.
-    let mut relevant = vec![0u32; member_count];
-    let mut numbered = 0;
-    for &a in &slots {
-        for &m in sets.members(a) {
-            if relevant[m as usize] == 0 {
-                numbered += 1;
-                relevant[m as usize] = numbered;
-            }
-        }
-    }
-    if (numbered as usize) < member_count / 4 {
-        for m in &mut sets.lists {
-            *m = relevant[*m as usize];
-        }
-        sets.members = numbered as usize + 1;
-    }
-    drop(relevant);
+    sets.count_only_members_of(&slots);
     let largest = slots.iter().map(|&a| sets.size(a)).max().unwrap_or(0);
     let bits = (u64::BITS - largest.leading_zeros()).max(1) as usize;
-    let per_word = 128 / (bits + 1);
+    let per_word = per_word(bits);
     let mut best: Vec<Vec<(Scores, Found)>> = vec![Vec::with_capacity(ranking.top + 1); slots.len()];
     // as many words at once as the items asked about need, up to four: the
     // pass over every item's members is then made once for them all
@@ -250,6 +189,72 @@ struct Sets {
 }
 
 impl Sets {
+    /// The sets of the `n` items of the pairs `items[i]`, `members.rows[i]`
+    /// (each item numbered below `n`): a counting sort
+    /// by item (unless the pairs come item by item already, as a table's
+    /// rows often do), then each item's members kept once (a member is
+    /// stamped with the last item that kept it).
+    fn of(items: &[u32], n: usize, members: Dense) -> Sets {
+        let member_count = members.keys.len();
+        let mut start = vec![0usize; n + 1];
+        for &i in items {
+            start[i as usize + 1] += 1;
+        }
+        for i in 0..n {
+            start[i + 1] += start[i];
+        }
+        let grouped = items.windows(2).all(|w| w[0] <= w[1]);
+        let mut lists = if grouped {
+            members.rows
+        } else {
+            let mut fill = start.clone();
+            let mut lists = vec![0u32; items.len()];
+            for (&i, &m) in items.iter().zip(&members.rows) {
+                lists[fill[i as usize]] = m;
+                fill[i as usize] += 1;
+            }
+            lists
+        };
+        let mut end = vec![0usize; n];
+        let mut stamp = vec![u32::MAX; member_count];
+        for i in 0..n {
+            let mut kept = start[i];
+            for j in start[i]..start[i + 1] {
+                let m = lists[j];
+                if stamp[m as usize] != i as u32 {
+                    stamp[m as usize] = i as u32;
+                    lists[kept] = m;
+                    kept += 1;
+                }
+            }
+            end[i] = kept;
+        }
+        Sets { start, end, lists, members: member_count }
+    }
+
+    /// Only the members of the items `slots` count. When they are few among
+    /// all, they are numbered 1, 2, ... and the others 0 (which counts for
+    /// nothing): the counters are then few enough to stay in the cache,
+    /// where one per member would be read from memory at random.
+    fn count_only_members_of(&mut self, slots: &[usize]) {
+        let mut relevant = vec![0u32; self.members];
+        let mut numbered = 0;
+        for &a in slots {
+            for &m in self.members(a) {
+                if relevant[m as usize] == 0 {
+                    numbered += 1;
+                    relevant[m as usize] = numbered;
+                }
+            }
+        }
+        if (numbered as usize) < self.members / 4 {
+            for m in &mut self.lists {
+                *m = relevant[*m as usize];
+            }
+            self.members = numbered as usize + 1;
+        }
+    }
+
     fn members(&self, i: usize) -> &[u32] {
         &self.lists[self.start[i]..self.end[i]]
     }
@@ -257,6 +262,11 @@ impl Sets {
     fn size(&self, i: usize) -> u64 {
         (self.end[i] - self.start[i]) as u64
     }
+}
+
+/// How many counters of `bits` bits (and a top bit) a 128-bit word holds.
+fn per_word(bits: usize) -> usize {
+    128 / (bits + 1)
 }
 
 /// Counts how many members every item (of key `keys[i]`) shares with each
@@ -279,7 +289,7 @@ fn count_shared<const W: usize>(
     best: &mut [Vec<(Scores, Found)>],
 ) -> usize {
     let width = bits + 1;
-    let per_word = 128 / width;
+    let per_word = per_word(bits);
     let mask = (1u128 << bits) - 1;
     let group = &slots[..slots.len().min(per_word * W)];
     let word_of = |s: usize| (s / per_word, s % per_word * width);
